@@ -1,0 +1,143 @@
+r"""The reverse-mode engine: push adjoints from outputs back to inputs.
+
+Nodes of the graph are contexts (``grad_fn``) and leaf tensors. In reverse
+topological order, each context's adjoint is complete when it is reached,
+so its VJP can run and add its results to the adjoints of its parents:
+
+.. math:: \bar x_i \mathrel{+}= \mathrm{VJP}_i(\bar y).
+
+With ``create_graph=False`` the VJPs run without recording (fast); with
+``create_graph=True`` they are recorded, so the gradients themselves have a
+graph and can be differentiated again.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from . import backend, grad_mode
+from .function import Context
+from .graph import topological_sort
+from .tensor import Tensor
+
+
+class _Roots:
+    """A virtual node whose parents are the nodes of all outputs."""
+
+    def __init__(self, nodes: list):
+        self.parents = nodes
+
+
+def _node_of(t: Tensor) -> Any:
+    return t.grad_fn if t.grad_fn is not None else t
+
+
+def _seed(output: Tensor, gradient: Any) -> Tensor:
+    if gradient is None:
+        if output.data.size != 1:
+            raise RuntimeError(
+                f"backward: the output has shape {output.shape}; a gradient can be created implicitly only for "
+                "a single-element output. Pass gradient= (a tensor of the output's shape) to compute a "
+                "vector-Jacobian product."
+            )
+        return Tensor._wrap(backend.namespace_of(output.data).ones_like(output.data))
+    if not isinstance(gradient, Tensor):
+        gradient = Tensor._wrap(backend.namespace_of(output.data).asarray(gradient, dtype=output.dtype))
+    if gradient.shape != output.shape:
+        raise RuntimeError(f"backward: gradient has shape {gradient.shape} but the output has shape {output.shape}")
+    return gradient
+
+
+def _accumulate(adjoints: dict, node: Any, g: Tensor) -> None:
+    previous = adjoints.get(node)
+    adjoints[node] = g if previous is None else previous + g
+
+
+def backpropagate(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool,
+                  create_graph: bool, keep: set | None = None, stop_at: set | None = None) -> dict:
+    """Run every VJP once; return the adjoints of leaves and of the nodes in ``keep``.
+
+    Nodes in ``stop_at`` are not looked through: the pass ends there (used by
+    :func:`grad` for inputs that sit inside a larger graph).
+    """
+    for out in outputs:
+        if not out.requires_grad:
+            raise RuntimeError(f"backward: a tensor of shape {out.shape} does not require grad and has no grad_fn; "
+                               "did you forget requires_grad=True, or compute it under no_grad()?")
+    adjoints: dict = {}
+    for out, gradient in zip(outputs, gradients):
+        _accumulate(adjoints, _node_of(out), _seed(out, gradient))
+    roots = _Roots([_node_of(out) for out in outputs])
+    stop_at = stop_at or set()
+    order = topological_sort(roots, parents=lambda node: () if node in stop_at else node.parents)[:-1]
+    results: dict = {}
+    keep = keep or set()
+    with grad_mode.set_grad_enabled(create_graph):
+        for node in reversed(order):
+            g = adjoints.pop(node, None)
+            if g is None:
+                continue
+            if node in keep or not isinstance(node, Context):
+                results[node] = g
+            if not isinstance(node, Context):
+                continue
+            if node.released:
+                node.saved_tensors  # raises the retain_graph error
+            grads = node.function.backward(node, g)
+            if not isinstance(grads, tuple):
+                grads = (grads,)
+            if len(grads) != len(node.edges):
+                raise RuntimeError(f"{node.name()}: backward returned {len(grads)} gradient(s) for "
+                                   f"{len(node.edges)} input(s)")
+            for edge, shape, grad in zip(node.edges, node.input_shapes, grads):
+                if edge is None or grad is None:
+                    continue
+                if grad.shape != shape:
+                    raise RuntimeError(f"{node.name()}: backward returned a gradient of shape {grad.shape} "
+                                       f"for an input of shape {shape}")
+                _accumulate(adjoints, edge, grad)
+            if not retain_graph:
+                node.release()
+    return results
+
+
+def backward(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool = False,
+             create_graph: bool = False) -> None:
+    """Accumulate d(outputs)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
+    adjoints = backpropagate(outputs, gradients, retain_graph or create_graph, create_graph)
+    for leaf, g in adjoints.items():
+        if isinstance(leaf, Tensor):
+            g = g if create_graph else g._without_graph()
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False,
+         _independent_inputs: bool = False) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs``, returned instead of accumulated.
+
+    Like ``torch.autograd.grad``: nothing is written into ``.grad``. An input
+    that the outputs do not depend on raises, unless ``allow_unused`` (then its
+    gradient is ``None``).
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: an input of shape {t.shape} does not require grad")
+    nodes = [_node_of(t) for t in inputs]
+    retain = create_graph if retain_graph is None else retain_graph
+    # Inputs known to be independent of each other bound the pass: nothing
+    # behind them is needed (the functional transforms guarantee this).
+    stop_at = set(nodes) if _independent_inputs else None
+    adjoints = backpropagate(outputs, grad_outputs, retain, create_graph, keep=set(nodes), stop_at=stop_at)
+    result = []
+    for t, node in zip(inputs, nodes):
+        g = adjoints.get(node)
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: an input of shape {t.shape} was not used to compute the outputs "
+                               "(pass allow_unused=True to get None for it)")
+        result.append(g if g is None or create_graph else g._without_graph())
+    return tuple(result)

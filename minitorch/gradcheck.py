@@ -1,0 +1,67 @@
+"""Gradient checking: compare reverse mode with central differences, element by element."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from . import backend, grad_mode
+from .backprop import grad as autograd_grad
+from .tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """Analytic and numerical derivatives disagree."""
+
+
+def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3) -> bool:
+    r"""Check every VJP of ``fn`` against central differences; True or :class:`GradcheckError`.
+
+    For each input that requires grad and each output element :math:`i`, the
+    reverse-mode row :math:`\partial y_i / \partial x` is compared with
+    :math:`(f(x + \epsilon e_j) - f(x - \epsilon e_j)) / 2\epsilon`; they must agree
+    to ``atol + rtol * |numeric|``. Use float64 inputs: in float32 the
+    round-off error of the difference quotient swamps a small ``eps``.
+    The error names the input, the element, and both values.
+    """
+    inputs = list(inputs)
+    targets = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not targets:
+        raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
+    for i in targets:
+        if inputs[i].dtype.kind != "f" or inputs[i].dtype.itemsize < 8:
+            raise ValueError(f"gradcheck: input {i} has dtype {inputs[i].dtype}; use float64 for a meaningful check")
+    out = fn(*inputs)
+    xp = backend.namespace_of(out.data)
+    flat_out = out.data.size
+
+    def numeric_output(i: int, j: int, step: float) -> Any:
+        shifted = inputs[i].data.copy()
+        shifted.reshape(-1)[j] += step
+        args = list(inputs)
+        args[i] = Tensor._wrap(shifted)
+        with grad_mode.no_grad():
+            return fn(*args).data.reshape(-1).astype(xp.float64)
+
+    worst = (0.0, None)
+    for k in range(flat_out):
+        seed = xp.zeros(flat_out, dtype=out.dtype)
+        seed[k] = 1
+        analytic = autograd_grad(out, [inputs[i] for i in targets], Tensor._wrap(seed.reshape(out.shape)),
+                                 retain_graph=True, allow_unused=True)
+        for i, row in zip(targets, analytic):
+            row = xp.zeros(inputs[i].shape) if row is None else row.data
+            for j in range(inputs[i].data.size):
+                numeric = float((numeric_output(i, j, eps)[k] - numeric_output(i, j, -eps)[k]) / (2 * eps))
+                value = float(row.reshape(-1)[j])
+                excess = abs(value - numeric) - (atol + rtol * abs(numeric))
+                if excess > worst[0]:
+                    worst = (excess, (i, j, k, value, numeric))
+    if worst[1] is not None:
+        i, j, k, value, numeric = worst[1]
+        index = tuple(int(n) for n in backend.numpy.unravel_index(j, inputs[i].shape))
+        raise GradcheckError(
+            f"gradcheck: d output[{k}] / d input {i}{list(index)}: analytic {value:.8g} vs numeric {numeric:.8g} "
+            f"(difference {abs(value - numeric):.3g}, allowed {atol + rtol * abs(numeric):.3g})"
+        )
+    return True

@@ -1,0 +1,82 @@
+"""Helpers shared by the primitives: operand conversion, broadcasting, tangents."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from .. import backend
+from ..tensor import Tensor
+
+
+def as_tensor(x: Any, like: Tensor, operation: str) -> Tensor:
+    """``x`` as a tensor on ``like``'s device; numbers take ``like``'s dtype.
+
+    Plain numbers become constants of the other operand's floating dtype,
+    so ``float32_tensor * 2.0`` stays float32.
+    """
+    if isinstance(x, Tensor):
+        return x
+    xp = backend.namespace_of(like.data)
+    if isinstance(x, numbers.Number):
+        dtype = like.data.dtype if like.data.dtype.kind in "fc" else None
+        return Tensor._wrap(xp.asarray(x, dtype=dtype))
+    if isinstance(x, (list, tuple)) or (hasattr(x, "shape") and hasattr(x, "dtype")):
+        return Tensor._wrap(xp.asarray(x))
+    raise TypeError(f"{operation}: expected a Tensor, an array or a number, got {type(x).__name__}")
+
+
+def operands(operation: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Two operands as tensors on one device, or a clear error."""
+    if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            raise TypeError(f"{operation}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
+        a = as_tensor(a, b, operation)
+    elif not isinstance(b, Tensor):
+        b = as_tensor(b, a, operation)
+    check_same_device(operation, a, b)
+    return a, b
+
+
+def check_same_device(operation: str, *tensors: Tensor) -> None:
+    devices = {t.device for t in tensors}
+    if len(devices) > 1:
+        raise RuntimeError(f"{operation}: tensors are on different devices: {' and '.join(sorted(devices))}")
+
+
+def broadcast_error(operation: str, *shapes: tuple[int, ...]) -> ValueError:
+    listed = " and ".join(str(tuple(s)) for s in shapes)
+    return ValueError(f"{operation}: shapes {listed} cannot be broadcast together")
+
+
+def sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Undo broadcasting in a VJP: sum ``g`` down to ``shape``."""
+    if g.shape == shape:
+        return g
+    from .shape import sum_to_shape
+
+    return sum_to_shape(g, shape)
+
+
+def tangent_or_zero(t: Tensor | None, shape: tuple[int, ...]) -> Tensor | None:
+    """A tangent broadcast to ``shape`` (``None`` stays ``None``: it means zero)."""
+    if t is None or t.shape == shape:
+        return t
+    from .shape import broadcast_to
+
+    return broadcast_to(t, shape)
+
+
+def add_tangents(*terms: Tensor | None) -> Tensor:
+    """Sum the non-zero tangent terms (``None`` means zero)."""
+    total = None
+    for term in terms:
+        if term is not None:
+            total = term if total is None else total + term
+    assert total is not None, "jvp called with no tangents"
+    return total
+
+
+def constant(array: Any) -> Tensor:
+    """A tensor that is never differentiated (masks, signs, indices)."""
+    return Tensor._wrap(array)

@@ -1,0 +1,258 @@
+r"""Primitives that move numbers around without arithmetic.
+
+Their VJPs move the gradient back: a reshape is undone by a reshape, a
+transpose by the inverse permutation, broadcasting by summation, indexing by
+scattering into zeros (adding where an index repeats).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .. import backend
+from ..function import Context, Function
+from ..tensor import Tensor
+from .common import check_same_device, constant
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, shape: tuple[int, ...]) -> Any:
+        try:
+            return x.data.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+                             f"({x.data.size} elements) into shape {tuple(shape)}") from None
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        return reshape(g, ctx.input_shapes[0]), None
+
+    @staticmethod
+    def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
+        return reshape(t, ctx.output.shape)
+
+
+class Transpose(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, axes: tuple[int, ...] | None) -> Any:
+        if axes is None:
+            axes = tuple(reversed(range(x.ndim)))
+        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)) or len(axes) != x.ndim:
+            raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of the {x.ndim} axes "
+                             f"of a tensor of shape {x.shape}")
+        ctx.axes = tuple(a % x.ndim for a in axes)
+        return x.data.transpose(ctx.axes)
+
+    @staticmethod
+    def inverse(axes: tuple[int, ...]) -> tuple[int, ...]:
+        inverse = [0] * len(axes)
+        for position, axis in enumerate(axes):
+            inverse[axis] = position
+        return tuple(inverse)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        return transpose(g, Transpose.inverse(ctx.axes)), None
+
+    @staticmethod
+    def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
+        return transpose(t, ctx.axes)
+
+
+class BroadcastTo(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, shape: tuple[int, ...]) -> Any:
+        xp = backend.namespace_of(x.data)
+        try:
+            return xp.broadcast_to(x.data, shape)
+        except ValueError:
+            raise ValueError(f"broadcast_to: a tensor of shape {x.shape} cannot be broadcast to {tuple(shape)}") from None
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        return sum_to_shape(g, ctx.input_shapes[0]), None
+
+    @staticmethod
+    def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
+        return broadcast_to(t, ctx.output.shape)
+
+
+class SumToShape(Function):
+    """Sum over the axes that broadcasting added or stretched: the adjoint of ``broadcast_to``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, shape: tuple[int, ...]) -> Any:
+        extra = x.ndim - len(shape)
+        stretched = tuple(extra + i for i, n in enumerate(shape) if n == 1 and x.shape[extra + i] != 1)
+        out = x.data.sum(axis=tuple(range(extra)) + stretched, keepdims=True) if extra or stretched else x.data
+        return out.reshape(shape)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        return broadcast_to(g, ctx.input_shapes[0]), None
+
+    @staticmethod
+    def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
+        return sum_to_shape(t, ctx.output.shape)
+
+
+def _array_index(index: Any) -> Any:
+    """Tensors inside an index become their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(_array_index(i) for i in index)
+    if isinstance(index, list):
+        return [_array_index(i) for i in index]
+    return index
+
+
+def _is_basic(index: Any) -> bool:
+    """Basic indexing (ints, slices, None, ...) selects every element at most once."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, slice, type(None), type(Ellipsis))) for p in parts)
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Tensor, index: Any) -> Any:
+        ctx.index = index
+        try:
+            return x.data[index]
+        except IndexError as error:
+            raise IndexError(f"getitem: {error} (tensor of shape {x.shape})") from None
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        return IndexAdd.apply(g, ctx.input_shapes[0], ctx.index), None
+
+    @staticmethod
+    def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
+        return getitem(t, ctx.index)
+
+
+class IndexAdd(Function):
+    """Zeros of ``shape`` with ``g`` added at ``index``: the adjoint of indexing.
+
+    With integer-array indices an element can be picked several times, so the
+    contributions must be *added* (``np.add.at``); plain assignment would keep
+    only the last one.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, g: Tensor, shape: tuple[int, ...], index: Any) -> Any:
+        xp = backend.namespace_of(g.data)
+        ctx.index = index
+        out = xp.zeros(shape, dtype=g.data.dtype)
+        if _is_basic(index) or (isinstance(index, type(g.data)) and index.dtype == bool):
+            out[index] = g.data
+        else:
+            xp.add.at(out, index, g.data)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple:
+        return getitem(grad, ctx.index), None, None
+
+    @staticmethod
+    def jvp(ctx: Context, t: Tensor, *_: None) -> Tensor:
+        return IndexAdd.apply(t, ctx.output.shape, ctx.index)
+
+
+class Concatenate(Function):
+    @staticmethod
+    def forward(ctx: Context, axis: int, *tensors: Tensor) -> Any:
+        xp = backend.namespace_of(tensors[0].data)
+        ctx.axis = axis
+        try:
+            return xp.concatenate([t.data for t in tensors], axis=axis)
+        except (ValueError, IndexError):
+            shapes = ", ".join(str(t.shape) for t in tensors)
+            raise ValueError(f"concatenate: shapes {shapes} do not fit together along axis {axis}") from None
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        axis = ctx.axis % g.ndim
+        grads, start = [None], 0
+        for shape, needed in zip(ctx.input_shapes[1:], ctx.needs_input_grad[1:]):
+            stop = start + shape[axis]
+            if needed:
+                index = (slice(None),) * axis + (slice(start, stop),)
+                grads.append(getitem(g, index))
+            else:
+                grads.append(None)
+            start = stop
+        return tuple(grads)
+
+    @staticmethod
+    def jvp(ctx: Context, _: None, *tangents: Tensor | None) -> Tensor:
+        xp = backend.namespace_of(ctx.output.data)
+        filled = [t if t is not None else constant(xp.zeros(x.shape, dtype=x.dtype))
+                  for t, x in zip(tangents, ctx.inputs[1:])]
+        return concatenate(filled, ctx.axis)
+
+
+# --- the functions users call -----------------------------------------------
+def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """The same elements in a new shape (one dimension may be -1)."""
+    shape = tuple(shape)
+    if shape == x.shape:
+        return x
+    return Reshape.apply(x, shape)
+
+
+def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
+    """Permute the axes (reverse them when ``axes`` is None)."""
+    return Transpose.apply(x, None if axes is None else tuple(axes))
+
+
+def permute(x: Tensor, axes: Sequence[int]) -> Tensor:
+    """Permute the axes: ``y.shape[i] = x.shape[axes[i]]``."""
+    return Transpose.apply(x, tuple(axes))
+
+
+def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """Repeat ``x`` along new or size-1 axes to ``shape`` (NumPy's rules)."""
+    shape = tuple(shape)
+    if shape == x.shape:
+        return x
+    return BroadcastTo.apply(x, shape)
+
+
+def sum_to_shape(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """Sum ``x`` down to ``shape``, the inverse of broadcasting ``shape`` up to ``x.shape``."""
+    shape = tuple(shape)
+    if shape == x.shape:
+        return x
+    return SumToShape.apply(x, shape)
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """NumPy indexing: slices, integers, integer arrays (repeats allowed), boolean masks."""
+    return GetItem.apply(x, _array_index(index))
+
+
+def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("concatenate: need at least one tensor")
+    check_same_device("concatenate", *tensors)
+    return Concatenate.apply(axis, *tensors)
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along a new axis: each gets a size-1 axis, then they are concatenated."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: need at least one tensor")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    ndim = tensors[0].ndim + 1
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"stack: axis {axis} is out of range for {ndim}-dimensional output")
+    axis %= ndim
+    expanded = [reshape(t, t.shape[:axis] + (1,) + t.shape[axis:]) for t in tensors]
+    return concatenate(expanded, axis)
