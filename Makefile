@@ -4,7 +4,7 @@ comma  := ,
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-EXTRAS ?= book,dev
+EXTRAS ?= book,dev,grading
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: help venv book test bench clean
@@ -14,7 +14,7 @@ help:
 	@echo "make test   run the whole test suite"
 	@echo "make bench  run the benchmarks in bench/ and print their ratios"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml minitorch/__init__.py
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -10,11 +10,13 @@ from .tensor import Tensor  # isort: skip
 from . import nn, optim
 from .backend import cuda_available
 from .backprop import grad as autograd_grad
+from .checkpoint import checkpoint, checkpoint_sequential
 from .creation import arange, eye, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .dual import Dual, derivative
 from .function import Context, Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import topological_sort
+from .memory import MemoryReport, profile_memory
 from .numerical import central_difference
 from .ops import (abs, broadcast_to, concatenate, cos, exp, log, log_softmax, logsumexp, matmul, max, maximum,
                   mean, min, minimum, permute, relu, reshape, sigmoid, sin, softmax, sqrt, stack, sum, tanh,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from . import backend, grad_mode
+from . import backend, grad_mode, memory
 from .function import Context
 from .graph import topological_sort
 from .tensor import Tensor
@@ -30,6 +30,31 @@ class _Roots:
 
 def _node_of(t: Tensor) -> Any:
     return t.grad_fn if t.grad_fn is not None else t
+
+
+def _as_result(g: Any) -> Tensor:
+    return g if isinstance(g, Tensor) else Tensor._wrap(g)
+
+
+def _run_rule(node: Context, g: Any, on_arrays: bool) -> tuple:
+    """Call a node's VJP; on the array path, give it arrays and take arrays back."""
+    with memory.pause_counting():
+        return _call_rule(node, g, on_arrays)
+
+
+def _call_rule(node: Context, g: Any, on_arrays: bool) -> tuple:
+    if not on_arrays:
+        grads = node.function.backward(node, g)
+    elif node.function.backward_on_arrays:
+        node.as_arrays = True
+        try:
+            grads = node.function.backward(node, g)
+        finally:
+            node.as_arrays = False
+    else:  # a user's Function: its rule expects tensors
+        grads = node.function.backward(node, Tensor._wrap(g))
+        grads = tuple(x.data if isinstance(x, Tensor) else x for x in (grads if isinstance(grads, tuple) else (grads,)))
+    return grads if isinstance(grads, tuple) else (grads,)
 
 
 def _seed(output: Tensor, gradient: Any) -> Tensor:
@@ -64,12 +89,18 @@ def backpropagate(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_gr
         if not out.requires_grad:
             raise RuntimeError(f"backward: a tensor of shape {out.shape} does not require grad and has no grad_fn; "
                                "did you forget requires_grad=True, or compute it under no_grad()?")
+    # Without create_graph (and with no forward-mode tangents to carry), the
+    # rules run directly on arrays: nothing of the backward pass is recorded.
+    on_arrays = not create_graph and not grad_mode.state.forward_levels
     adjoints: dict = {}
     for out, gradient in zip(outputs, gradients):
-        _accumulate(adjoints, _node_of(out), _seed(out, gradient))
+        seed = _seed(out, gradient)
+        _accumulate(adjoints, _node_of(out), seed.data if on_arrays else seed)
     roots = _Roots([_node_of(out) for out in outputs])
-    stop_at = stop_at or set()
-    order = topological_sort(roots, parents=lambda node: () if node in stop_at else node.parents)[:-1]
+    if stop_at:
+        order = topological_sort(roots, parents=lambda node: () if node in stop_at else node.parents)[:-1]
+    else:
+        order = topological_sort(roots)[:-1]
     results: dict = {}
     keep = keep or set()
     with grad_mode.set_grad_enabled(create_graph):
@@ -83,9 +114,7 @@ def backpropagate(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_gr
                 continue
             if node.released:
                 node.saved_tensors  # raises the retain_graph error
-            grads = node.function.backward(node, g)
-            if not isinstance(grads, tuple):
-                grads = (grads,)
+            grads = _run_rule(node, g, on_arrays)
             if len(grads) != len(node.edges):
                 raise RuntimeError(f"{node.name()}: backward returned {len(grads)} gradient(s) for "
                                    f"{len(node.edges)} input(s)")
@@ -105,9 +134,14 @@ def backward(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_graph: 
              create_graph: bool = False) -> None:
     """Accumulate d(outputs)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
     adjoints = backpropagate(outputs, gradients, retain_graph or create_graph, create_graph)
+    accumulate_into_leaves(adjoints, create_graph)
+
+
+def accumulate_into_leaves(adjoints: dict, create_graph: bool) -> None:
+    """Add each leaf tensor's adjoint to its ``.grad`` (PyTorch's accumulation)."""
     for leaf, g in adjoints.items():
         if isinstance(leaf, Tensor):
-            g = g if create_graph else g._without_graph()
+            g = g if create_graph else _as_result(g)._without_graph()
             leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
@@ -139,5 +173,5 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: an input of shape {t.shape} was not used to compute the outputs "
                                "(pass allow_unused=True to get None for it)")
-        result.append(g if g is None or create_graph else g._without_graph())
+        result.append(g if g is None or create_graph else _as_result(g)._without_graph())
     return tuple(result)

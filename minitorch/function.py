@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import grad_mode
+from . import grad_mode, memory
 from .tensor import Tensor
 
 
@@ -34,18 +34,25 @@ class Context:
     """
 
     __slots__ = ("function", "edges", "needs_input_grad", "input_shapes", "_saved", "_saved_versions",
-                 "released", "__dict__", "__weakref__")
+                 "released", "as_arrays", "__dict__", "__weakref__")
 
     def __init__(self, function: type[Function], inputs: tuple, record: bool = True):
         self.function = function
-        self.edges = tuple(
-            (x.grad_fn or x) if record and isinstance(x, Tensor) and x.requires_grad else None for x in inputs
-        )
-        self.needs_input_grad = tuple(edge is not None for edge in self.edges)
-        self.input_shapes = tuple(x.shape if isinstance(x, Tensor) else None for x in inputs)
+        edges, shapes = [], []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                shapes.append(x.data.shape)
+                edges.append((x.grad_fn or x) if record and x.requires_grad else None)
+            else:
+                shapes.append(None)
+                edges.append(None)
+        self.edges = tuple(edges)
+        self.needs_input_grad = tuple(edge is not None for edge in edges)
+        self.input_shapes = tuple(shapes)
         self._saved: tuple = ()
         self._saved_versions: tuple = ()
         self.released = False
+        self.as_arrays = False  # set by the engine: hand the rules arrays, not tensors
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
@@ -83,29 +90,47 @@ class Context:
                     f"{self.name()}: a tensor of shape {t.shape} saved for backward was modified "
                     f"by an in-place operation (version {t._version}, expected {version})."
                 )
+        if self.as_arrays:
+            return tuple(t.data if isinstance(t, Tensor) else t for t in self._saved)
         return self._saved
 
-    def _held_tensors(self) -> list[Tensor]:
+    def _held_arrays(self) -> list:
         # Rules may also keep constants (masks, signs) as attributes of ctx.
-        held = [t for t in self._saved if isinstance(t, Tensor)]
-        held += [t for t in self.__dict__.values() if isinstance(t, Tensor)]
+        held = [t.data for t in self._saved if isinstance(t, Tensor)]
+        held += [v.data if isinstance(v, Tensor) else v for v in self.__dict__.values() if _holds_array(v)]
         return held
 
     def release(self) -> None:
         """Free what was kept for backward (backward does this unless ``retain_graph``)."""
         self._saved = ()
         self._saved_versions = ()
-        for name in [k for k, v in self.__dict__.items() if isinstance(v, Tensor)]:
-            del self.__dict__[name]
+        if self.__dict__:
+            for name in [k for k, v in self.__dict__.items() if _holds_array(v)]:
+                del self.__dict__[name]
         self.released = True
+        if memory._Tracking.holdings:
+            memory.on_release(self)
 
     def saved_bytes(self) -> int:
         """Bytes of the arrays this node holds for backward."""
-        return sum(t.data.nbytes for t in self._held_tensors())
+        return sum(a.nbytes for a in self._held_arrays())
+
+
+def _holds_array(value: Any) -> bool:
+    return isinstance(value, Tensor) or (hasattr(value, "nbytes") and hasattr(value, "shape"))
 
 
 class Function:
-    """Base class of every differentiable primitive; call ``MyFunction.apply(...)``."""
+    """Base class of every differentiable primitive; call ``MyFunction.apply(...)``.
+
+    ``backward`` and ``jvp`` receive and return tensors. (Built-in primitives
+    derive from :class:`Primitive` instead, whose rules also run on arrays.)
+    """
+
+    backward_on_arrays = False
+    # A wrapper runs other operations inside its forward (checkpointing): it
+    # is always recorded while grad mode is on, and is not itself forward work.
+    is_wrapper = False
 
     @staticmethod
     def forward(ctx: Context, *inputs: Any) -> Any:
@@ -126,7 +151,20 @@ class Function:
         ``forward`` runs with grad mode off: a primitive is one node of the
         graph, whatever operations it uses inside.
         """
-        record = grad_mode.state.grad_enabled and any(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+        state = grad_mode.state
+        record = state.grad_enabled and cls.is_wrapper
+        if state.grad_enabled and not record:
+            for x in inputs:
+                if isinstance(x, Tensor) and x.requires_grad:
+                    record = True
+                    break
+        if memory._Tracking.reports and not cls.is_wrapper:
+            memory.count_forward()
+        if not record and not state.forward_levels:
+            # Nothing will be differentiated: skip the bookkeeping (this is the
+            # path every VJP takes during a backward pass without create_graph).
+            result = cls.forward(_Scratch(), *inputs)
+            return result if isinstance(result, Tensor) else Tensor._wrap(result)
         ctx = Context(cls, inputs, record)
         previous = grad_mode.state.grad_enabled
         grad_mode.state.grad_enabled = False
@@ -140,9 +178,33 @@ class Function:
         if record:
             out.requires_grad = True
             out.grad_fn = ctx
+            if memory._Tracking.reports:
+                memory.on_record(ctx)
         else:
             ctx.release()
         return out
+
+
+class Primitive(Function):
+    """A built-in primitive whose ``backward`` also runs on plain arrays.
+
+    Its rules use only operators and minitorch functions that accept both
+    tensors and arrays (``exp``, ``reshape``, ``sum_to`` ...). When the backward
+    pass is not recorded (no ``create_graph``), the engine hands them arrays:
+    the same rule, without the bookkeeping of tensors. When it is recorded,
+    they get tensors and build a differentiable graph.
+    """
+
+    backward_on_arrays = True
+
+
+class _Scratch:
+    """A stand-in context for calls that record nothing: it remembers nothing."""
+
+    needs_input_grad = (False,) * 64
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        pass
 
 
 def _push_tangents(cls: type[Function], ctx: Context, inputs: tuple, out: Tensor) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 from . import backend, grad_mode
 from .backprop import grad as _autograd_grad
 from .creation import tensor
-from .function import Context, Function
+from .function import Context, Function, Primitive
 from .ops import reshape, stack
 from .tensor import Tensor
 

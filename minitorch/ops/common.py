@@ -28,6 +28,8 @@ def as_tensor(x: Any, like: Tensor, operation: str) -> Tensor:
 
 def operands(operation: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Two operands as tensors on one device, or a clear error."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and type(a.data) is type(b.data):
+        return a, b  # the common case, checked cheaply
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             raise TypeError(f"{operation}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
@@ -80,3 +82,13 @@ def add_tangents(*terms: Tensor | None) -> Tensor:
 def constant(array: Any) -> Tensor:
     """A tensor that is never differentiated (masks, signs, indices)."""
     return Tensor._wrap(array)
+
+
+def array_of(x: Any) -> Any:
+    """The array behind a tensor, or the array itself.
+
+    Derivative rules run on tensors (when the backward pass is recorded, for
+    higher derivatives) and directly on arrays (when it is not, which is
+    faster); rules that need the raw numbers use this to serve both.
+    """
+    return x.data if isinstance(x, Tensor) else x

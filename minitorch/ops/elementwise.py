@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import backend, subgradients
-from ..function import Context, Function
+from .. import backend, grad_mode, subgradients
+from ..function import Context, Function, Primitive
 from ..tensor import Tensor
-from .common import add_tangents, broadcast_error, constant, operands, sum_to, tangent_or_zero
+from .common import add_tangents, array_of, broadcast_error, constant, operands, sum_to, tangent_or_zero
 
 
 def _binary(function: type[Function], a: Any, b: Any) -> Tensor:
@@ -31,7 +31,7 @@ def _binary(function: type[Function], a: Any, b: Any) -> Tensor:
         raise
 
 
-class Add(Function):
+class Add(Primitive):
     """:math:`a + b`; both partials are 1."""
 
     @staticmethod
@@ -48,7 +48,7 @@ class Add(Function):
         return tangent_or_zero(add_tangents(ta, tb), ctx.output.shape)
 
 
-class Sub(Function):
+class Sub(Primitive):
     """:math:`a - b`; partials 1 and -1."""
 
     @staticmethod
@@ -65,7 +65,7 @@ class Sub(Function):
         return tangent_or_zero(add_tangents(ta, None if tb is None else -tb), ctx.output.shape)
 
 
-class Mul(Function):
+class Mul(Primitive):
     """:math:`a b`; partials :math:`b` and :math:`a`."""
 
     @staticmethod
@@ -87,7 +87,7 @@ class Mul(Function):
                                ctx.output.shape)
 
 
-class Div(Function):
+class Div(Primitive):
     r""":math:`a / b`; partials :math:`1/b` and :math:`-a/b^2 = -\text{out}/b`."""
 
     @staticmethod
@@ -111,7 +111,7 @@ class Div(Function):
         return tangent_or_zero(numerator / b, ctx.output.shape)
 
 
-class Pow(Function):
+class Pow(Primitive):
     r""":math:`a^b`; partials :math:`b a^{b-1}` and :math:`a^b \ln a` (taken as 0 where :math:`a \le 0`)."""
 
     @staticmethod
@@ -124,7 +124,7 @@ class Pow(Function):
     def _partials(ctx: Context, a: Tensor, b: Tensor, out: Tensor, need_a: bool, need_b: bool) -> tuple:
         d_a = b * a ** (b - 1) if need_a else None
         if need_b:
-            positive = constant(a.data > 0)
+            positive = array_of(a) > 0
             safe_a = where(positive, a, 1.0)  # ln a only where it is defined
             d_b = where(positive, out * log(safe_a), 0.0)
         else:
@@ -147,7 +147,7 @@ class Pow(Function):
                                ctx.output.shape)
 
 
-class Unary(Function):
+class Unary(Primitive):
     r"""An elementwise :math:`y = \phi(x)`: subclasses give ``compute`` and ``derivative``.
 
     ``derivative(x, out)`` returns :math:`\phi'(x)` as a tensor, written with
@@ -180,7 +180,7 @@ class Unary(Function):
         return cls.derivative(ctx.inputs[0], ctx.output) * t
 
 
-class Neg(Function):
+class Neg(Primitive):
     """:math:`-x`."""
 
     @staticmethod
@@ -255,39 +255,53 @@ class Sigmoid(Unary):
     derivative = staticmethod(lambda x, out: out * (1.0 - out))
 
 
-class Relu(Function):
-    r""":math:`\max(x, 0)`. Its derivative is the mask :math:`x > 0`, read from the
-    *output* (so the input may be overwritten), plus the policy's value of
-    ReLU'(0) at exact zeros of the input (see :mod:`minitorch.subgradients`)."""
+class Relu(Primitive):
+    r""":math:`\max(x, 0)`, with derivative :math:`[x > 0]` plus the policy's value of
+    ReLU'(0) at exact zeros (see :mod:`minitorch.subgradients`).
+
+    The plain version keeps its input for backward. The in-place version
+    (``inplace=True``) overwrites its input with the output and reads the mask
+    from the output instead: :math:`\max(x, 0) > 0` exactly where :math:`x > 0`,
+    so nothing is lost and one array fewer is kept alive. Only where ReLU'(0)
+    is not 0 does it also keep a boolean mask of the exact zeros, since the
+    output cannot tell :math:`x = 0` from :math:`x < 0`.
+    """
 
     @staticmethod
-    def forward(ctx: Context, x: Tensor) -> Any:
+    def forward(ctx: Context, x: Tensor, inplace: bool = False) -> Any:
         xp = backend.namespace_of(x.data)
-        at_kink = subgradients.current().relu
-        ctx.kink_value = at_kink
-        ctx.zeros = constant(x.data == 0) if at_kink != 0.0 else None
-        out = Tensor._wrap(xp.maximum(x.data, 0))
-        ctx.save_for_backward(out)
-        return out
+        ctx.kink_value = subgradients.current().relu
+        ctx.from_output = inplace
+        if not inplace:
+            ctx.save_for_backward(x)
+            return xp.maximum(x.data, 0)
+        ctx.zeros = (x.data == 0) if ctx.kink_value != 0.0 else None
+        xp.maximum(x.data, 0, out=x.data)
+        x._version += 1
+        ctx.save_for_backward(x)
+        return x
 
     @staticmethod
-    def slope(ctx: Context, out: Tensor) -> Tensor:
-        mask = out.data > 0
-        if ctx.zeros is None:
-            return constant(mask.astype(out.data.dtype))
-        return constant(mask + ctx.kink_value * ctx.zeros.data)
+    def slope(ctx: Context, saved: Any) -> Any:
+        saved = array_of(saved)
+        slope = (saved > 0).astype(saved.dtype)
+        if ctx.kink_value != 0.0:
+            zeros = ctx.zeros if ctx.from_output else saved == 0
+            # Cast: a Python float times a boolean array is float64, which would promote float32 gradients.
+            slope += (ctx.kink_value * zeros).astype(saved.dtype)
+        return slope
 
     @staticmethod
-    def backward(ctx: Context, g: Tensor) -> Tensor:
-        (out,) = ctx.saved_tensors
-        return g * Relu.slope(ctx, out)
+    def backward(ctx: Context, g: Tensor) -> tuple:
+        (saved,) = ctx.saved_tensors
+        return g * Relu.slope(ctx, saved), None
 
     @staticmethod
-    def jvp(ctx: Context, t: Tensor) -> Tensor:
-        return t * Relu.slope(ctx, ctx.output)
+    def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
+        return t * Relu.slope(ctx, ctx.output if ctx.from_output else ctx.inputs[0])
 
 
-class Abs(Function):
+class Abs(Primitive):
     r""":math:`|x|`, derivative :math:`\operatorname{sign} x`, and the policy's value at 0."""
 
     @staticmethod
@@ -297,7 +311,7 @@ class Abs(Function):
         at_kink = subgradients.current().abs
         if at_kink != 0.0:
             sign = xp.where(x.data == 0, at_kink, sign).astype(x.data.dtype)
-        ctx.sign = constant(sign)
+        ctx.sign = sign
         return xp.abs(x.data)
 
     @staticmethod
@@ -309,7 +323,7 @@ class Abs(Function):
         return t * ctx.sign
 
 
-class Maximum(Function):
+class Maximum(Primitive):
     r""":math:`\max(a, b)` elementwise; where they tie the gradient is shared
     as the subgradient policy says (evenly by default)."""
 
@@ -318,7 +332,7 @@ class Maximum(Function):
         xp = backend.namespace_of(a.data)
         tie_share = 0.5 if subgradients.current().max == "split" else 1.0
         dtype = xp.result_type(a.data, b.data)
-        ctx.a_wins = constant(((a.data > b.data) + tie_share * (a.data == b.data)).astype(dtype))
+        ctx.a_wins = ((a.data > b.data) + tie_share * (a.data == b.data)).astype(dtype)
         return xp.maximum(a.data, b.data)
 
     @staticmethod
@@ -333,13 +347,13 @@ class Maximum(Function):
                                             None if tb is None else tb * (1.0 - ctx.a_wins)), ctx.output.shape)
 
 
-class Where(Function):
+class Where(Primitive):
     r"""``where(condition, a, b)``: the gradient goes to ``a`` where the condition holds, else to ``b``."""
 
     @staticmethod
     def forward(ctx: Context, condition: Tensor, a: Tensor, b: Tensor) -> Any:
         xp = backend.namespace_of(a.data)
-        ctx.condition = condition
+        ctx.condition = condition.data
         return xp.where(condition.data, a.data, b.data)
 
     @staticmethod
@@ -355,7 +369,7 @@ class Where(Function):
         return tangent_or_zero(selected, ctx.output.shape)
 
 
-class AsType(Function):
+class AsType(Primitive):
     """A dtype conversion; the gradient is converted back."""
 
     @staticmethod
@@ -372,7 +386,7 @@ class AsType(Function):
         return astype(t, ctx.output.dtype)
 
 
-class ToDevice(Function):
+class ToDevice(Primitive):
     """A copy to another device; the gradient is copied back."""
 
     @staticmethod
@@ -428,9 +442,9 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` is true, else ``b`` (broadcast together)."""
-    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
-    if like is None:
-        raise TypeError("where: expected a or b to be a Tensor")
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        xp = backend.namespace_of(array_of(condition))
+        return xp.where(array_of(condition), a, b)  # arrays: a derivative rule running on arrays
     a, b = operands("where", a, b)
     condition = condition if isinstance(condition, Tensor) else constant(backend.namespace_of(a.data).asarray(condition))
     try:
@@ -439,40 +453,53 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
         raise broadcast_error("where", condition.shape, a.shape, b.shape) from None
 
 
+def _unary(function: type[Unary], x: Any) -> Any:
+    """Apply an elementwise primitive to a tensor, or just compute it on an array."""
+    if isinstance(x, Tensor):
+        return function.apply(x)
+    return function.compute(backend.namespace_of(x), x)
+
+
 def neg(x: Tensor) -> Tensor:
-    return Neg.apply(x)
+    return Neg.apply(x) if isinstance(x, Tensor) else -x
 
 
 def exp(x: Tensor) -> Tensor:
-    return Exp.apply(x)
+    return _unary(Exp, x)
 
 
 def log(x: Tensor) -> Tensor:
-    return Log.apply(x)
+    return _unary(Log, x)
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return Sqrt.apply(x)
+    return _unary(Sqrt, x)
 
 
 def sin(x: Tensor) -> Tensor:
-    return Sin.apply(x)
+    return _unary(Sin, x)
 
 
 def cos(x: Tensor) -> Tensor:
-    return Cos.apply(x)
+    return _unary(Cos, x)
 
 
 def tanh(x: Tensor) -> Tensor:
-    return Tanh.apply(x)
+    return _unary(Tanh, x)
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return Sigmoid.apply(x)
+    return _unary(Sigmoid, x)
 
 
-def relu(x: Tensor) -> Tensor:
-    return Relu.apply(x)
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
+    """:math:`\\max(x, 0)`; with ``inplace=True`` the result overwrites ``x`` (and is ``x``)."""
+    if inplace and x.requires_grad and x.grad_fn is None and grad_mode.is_grad_enabled():
+        raise RuntimeError(
+            f"relu(inplace=True): x (shape {x.shape}) is a leaf that requires grad; overwriting it would "
+            "destroy the value its gradient is defined at. Use relu(x), or modify it inside no_grad()."
+        )
+    return Relu.apply(x, bool(inplace))
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001
@@ -480,13 +507,13 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001
 
 
 def astype(x: Tensor, dtype: Any) -> Tensor:
-    if x.data.dtype == dtype:
+    if array_of(x).dtype == dtype:
         return x
-    return AsType.apply(x, dtype)
+    return AsType.apply(x, dtype) if isinstance(x, Tensor) else x.astype(dtype)
 
 
 def to_device(x: Tensor, device: str) -> Tensor:
-    return ToDevice.apply(x, device)
+    return ToDevice.apply(x, device) if isinstance(x, Tensor) else backend.to_device(x, device)
 
 
 def compare(name: str, a: Any, b: Any) -> Tensor:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .. import backend, subgradients
-from ..function import Context, Function
+from ..function import Context, Function, Primitive
 from ..tensor import Tensor
-from .common import constant
+from .elementwise import exp
 from .shape import broadcast_to, reshape
 
 Axis = int | Sequence[int] | None
@@ -26,8 +26,11 @@ def normalize_axis(axis: Axis, ndim: int, operation: str) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    # A 0-d tensor accepts axis 0 and -1, as in NumPy. (Not ``max(ndim, 1)``:
+    # this module's ``max`` is the tensor reduction, which shadows the builtin.)
+    bound = ndim or 1
     for a in axes:
-        if not -max(ndim, 1) <= a < max(ndim, 1):
+        if not -bound <= a < bound:
             raise ValueError(f"{operation}: axis {a} is out of range for a tensor with {ndim} dimension(s)")
     return tuple(sorted({a % ndim for a in axes})) if ndim else ()
 
@@ -42,7 +45,7 @@ def expand_back(g: Tensor, ctx: Context) -> Tensor:
     return broadcast_to(reshape(g, ctx.kept_shape), ctx.input_shapes[0])
 
 
-class Sum(Function):
+class Sum(Primitive):
     @staticmethod
     def forward(ctx: Context, x: Tensor, axes: tuple[int, ...], keepdims: bool) -> Any:
         ctx.kept_shape = kept_shape(x.shape, axes)
@@ -58,7 +61,7 @@ class Sum(Function):
         return Sum.apply(t, *ctx.reduction)
 
 
-class Max(Function):
+class Max(Primitive):
     """Maximum over axes; tied maxima share the gradient as the subgradient policy says."""
 
     @staticmethod
@@ -78,7 +81,7 @@ class Max(Function):
             first = (xp.cumsum(merged, axis=-1) == 1) & merged
             winners = xp.moveaxis(first.reshape(moved.shape), range(flat_axes, x.data.ndim), axes)
         share = winners / winners.sum(axis=axes, keepdims=True)
-        ctx.share = constant(share.astype(x.data.dtype))
+        ctx.share = share.astype(x.data.dtype)
         return top if keepdims else top.reshape([n for i, n in enumerate(x.shape) if i not in axes])
 
     @staticmethod
@@ -90,7 +93,7 @@ class Max(Function):
         return Sum.apply(t * ctx.share, *ctx.reduction)
 
 
-class LogSumExp(Function):
+class LogSumExp(Primitive):
     r""":math:`\log \sum_i e^{x_i}`, computed as :math:`m + \log\sum e^{x_i - m}` with
     :math:`m = \max x` so nothing overflows. Its gradient is
     :math:`\operatorname{softmax}(x) = e^{x - \text{out}}`, written with tensor operations so
@@ -111,7 +114,7 @@ class LogSumExp(Function):
 
     @staticmethod
     def probabilities(ctx: Context, x: Tensor, out: Tensor) -> Tensor:
-        return (x - reshape(out, ctx.kept_shape)).exp()
+        return exp(x - reshape(out, ctx.kept_shape))
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
@@ -123,7 +126,7 @@ class LogSumExp(Function):
         return Sum.apply(t * LogSumExp.probabilities(ctx, ctx.inputs[0], ctx.output), *ctx.reduction)
 
 
-class Softmax(Function):
+class Softmax(Primitive):
     r""":math:`s_i = e^{x_i} / \sum_j e^{x_j}` along one axis."""
 
     @staticmethod
@@ -146,7 +149,7 @@ class Softmax(Function):
         return s * (t - (t * s).sum(axis=ctx.axis, keepdims=True))
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Primitive):
     r""":math:`x_i - \log\sum_j e^{x_j}` along one axis, without forming :math:`e^{x}` unshifted."""
 
     @staticmethod
@@ -161,11 +164,11 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
         (out,) = ctx.saved_tensors
-        return g - out.exp() * g.sum(axis=ctx.axis, keepdims=True), None
+        return g - exp(out) * g.sum(axis=ctx.axis, keepdims=True), None
 
     @staticmethod
     def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
-        return t - (t * ctx.output.exp()).sum(axis=ctx.axis, keepdims=True)
+        return t - (t * exp(ctx.output)).sum(axis=ctx.axis, keepdims=True)
 
 
 def _reduce(function: type[Function], name: str, x: Tensor, axis: Axis, keepdims: bool) -> Tensor:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .. import backend
-from ..function import Context, Function
+from ..function import Context, Function, Primitive
 from ..tensor import Tensor
 from .common import check_same_device, constant
 
 
-class Reshape(Function):
+class Reshape(Primitive):
     @staticmethod
     def forward(ctx: Context, x: Tensor, shape: tuple[int, ...]) -> Any:
         try:
@@ -33,7 +33,7 @@ class Reshape(Function):
         return reshape(t, ctx.output.shape)
 
 
-class Transpose(Function):
+class Transpose(Primitive):
     @staticmethod
     def forward(ctx: Context, x: Tensor, axes: tuple[int, ...] | None) -> Any:
         if axes is None:
@@ -60,7 +60,7 @@ class Transpose(Function):
         return transpose(t, ctx.axes)
 
 
-class BroadcastTo(Function):
+class BroadcastTo(Primitive):
     @staticmethod
     def forward(ctx: Context, x: Tensor, shape: tuple[int, ...]) -> Any:
         xp = backend.namespace_of(x.data)
@@ -78,15 +78,19 @@ class BroadcastTo(Function):
         return broadcast_to(t, ctx.output.shape)
 
 
-class SumToShape(Function):
+def _sum_array_to_shape(x: Any, shape: tuple[int, ...]) -> Any:
+    extra = x.ndim - len(shape)
+    stretched = tuple(extra + i for i, n in enumerate(shape) if n == 1 and x.shape[extra + i] != 1)
+    out = x.sum(axis=tuple(range(extra)) + stretched, keepdims=True) if extra or stretched else x
+    return out.reshape(shape)
+
+
+class SumToShape(Primitive):
     """Sum over the axes that broadcasting added or stretched: the adjoint of ``broadcast_to``."""
 
     @staticmethod
     def forward(ctx: Context, x: Tensor, shape: tuple[int, ...]) -> Any:
-        extra = x.ndim - len(shape)
-        stretched = tuple(extra + i for i, n in enumerate(shape) if n == 1 and x.shape[extra + i] != 1)
-        out = x.data.sum(axis=tuple(range(extra)) + stretched, keepdims=True) if extra or stretched else x.data
-        return out.reshape(shape)
+        return _sum_array_to_shape(x.data, shape)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
@@ -114,7 +118,7 @@ def _is_basic(index: Any) -> bool:
     return all(isinstance(p, (int, slice, type(None), type(Ellipsis))) for p in parts)
 
 
-class GetItem(Function):
+class GetItem(Primitive):
     @staticmethod
     def forward(ctx: Context, x: Tensor, index: Any) -> Any:
         ctx.index = index
@@ -125,14 +129,24 @@ class GetItem(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        return IndexAdd.apply(g, ctx.input_shapes[0], ctx.index), None
+        return index_add(g, ctx.input_shapes[0], ctx.index), None
 
     @staticmethod
     def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
         return getitem(t, ctx.index)
 
 
-class IndexAdd(Function):
+def _index_add_array(g: Any, shape: tuple[int, ...], index: Any) -> Any:
+    xp = backend.namespace_of(g)
+    out = xp.zeros(shape, dtype=g.dtype)
+    if _is_basic(index) or (isinstance(index, type(g)) and index.dtype == bool):
+        out[index] = g
+    else:
+        xp.add.at(out, index, g)
+    return out
+
+
+class IndexAdd(Primitive):
     """Zeros of ``shape`` with ``g`` added at ``index``: the adjoint of indexing.
 
     With integer-array indices an element can be picked several times, so the
@@ -142,14 +156,8 @@ class IndexAdd(Function):
 
     @staticmethod
     def forward(ctx: Context, g: Tensor, shape: tuple[int, ...], index: Any) -> Any:
-        xp = backend.namespace_of(g.data)
         ctx.index = index
-        out = xp.zeros(shape, dtype=g.data.dtype)
-        if _is_basic(index) or (isinstance(index, type(g.data)) and index.dtype == bool):
-            out[index] = g.data
-        else:
-            xp.add.at(out, index, g.data)
-        return out
+        return _index_add_array(g.data, shape, index)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:
@@ -157,10 +165,10 @@ class IndexAdd(Function):
 
     @staticmethod
     def jvp(ctx: Context, t: Tensor, *_: None) -> Tensor:
-        return IndexAdd.apply(t, ctx.output.shape, ctx.index)
+        return index_add(t, ctx.output.shape, ctx.index)
 
 
-class Concatenate(Function):
+class Concatenate(Primitive):
     @staticmethod
     def forward(ctx: Context, axis: int, *tensors: Tensor) -> Any:
         xp = backend.namespace_of(tensors[0].data)
@@ -199,11 +207,13 @@ def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
     shape = tuple(shape)
     if shape == x.shape:
         return x
-    return Reshape.apply(x, shape)
+    return Reshape.apply(x, shape) if isinstance(x, Tensor) else x.reshape(shape)
 
 
 def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     """Permute the axes (reverse them when ``axes`` is None)."""
+    if not isinstance(x, Tensor):
+        return x.transpose(axes)
     return Transpose.apply(x, None if axes is None else tuple(axes))
 
 
@@ -217,6 +227,8 @@ def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     shape = tuple(shape)
     if shape == x.shape:
         return x
+    if not isinstance(x, Tensor):
+        return backend.namespace_of(x).broadcast_to(x, shape)
     return BroadcastTo.apply(x, shape)
 
 
@@ -225,12 +237,20 @@ def sum_to_shape(x: Tensor, shape: Sequence[int]) -> Tensor:
     shape = tuple(shape)
     if shape == x.shape:
         return x
-    return SumToShape.apply(x, shape)
+    return SumToShape.apply(x, shape) if isinstance(x, Tensor) else _sum_array_to_shape(x, shape)
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """NumPy indexing: slices, integers, integer arrays (repeats allowed), boolean masks."""
-    return GetItem.apply(x, _array_index(index))
+    index = _array_index(index)
+    return GetItem.apply(x, index) if isinstance(x, Tensor) else x[index]
+
+
+def index_add(g: Tensor, shape: Sequence[int], index: Any) -> Tensor:
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices add up)."""
+    if not isinstance(g, Tensor):
+        return _index_add_array(g, tuple(shape), index)
+    return IndexAdd.apply(g, tuple(shape), index)
 
 
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
