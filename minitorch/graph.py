@@ -39,25 +39,23 @@ def topological_sort(
         ValueError: if the graph has a cycle (it is then not a computation).
     """
     order: list[Node] = []
-    done: set[int] = set()
-    on_path: set[int] = set()
+    # id -> False while the node is on the current path, True once emitted.
+    state: dict[int, bool] = {id(output): False}
     # Each stack entry is a node and an iterator over the parents still to visit.
     stack = [(output, iter(parents(output)))]
-    on_path.add(id(output))
     while stack:
         node, pending = stack[-1]
         for parent in pending:
-            key = id(parent)
-            if key in done:
+            seen = state.get(id(parent))
+            if seen:
                 continue
-            if key in on_path:
+            if seen is False:
                 raise ValueError(f"topological_sort: the graph has a cycle through {parent!r}")
-            on_path.add(key)
+            state[id(parent)] = False
             stack.append((parent, iter(parents(parent))))
             break
         else:
             stack.pop()
-            on_path.discard(id(node))
-            done.add(id(node))
+            state[id(node)] = True
             order.append(node)
     return order

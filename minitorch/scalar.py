@@ -26,6 +26,8 @@ Number = Union[int, float]
 
 def _value_of(x: object, operation: str) -> float:
     """The float value of an operand, or a TypeError that names the operation."""
+    if type(x) is float:  # the common case, before the slower checks
+        return x
     if isinstance(x, Scalar):
         return x.data
     if isinstance(x, numbers.Real):
@@ -62,23 +64,32 @@ class Scalar:
 
     # Recording primitives. Plain numbers become constants: they take part
     # in the value but get no node, so no gradient flows to them.
+    @staticmethod
+    def _node(value: float, parents: tuple, partials: tuple, op: str) -> Scalar:
+        """A new graph node; the value is already a float, so skip the constructor's checks."""
+        node = object.__new__(Scalar)
+        node.data = value
+        node.grad = 0.0
+        node.parents = parents
+        node.partials = partials
+        node.op = op
+        node._adjoint = 0.0
+        return node
+
     def _unary(self, prim: P.Primitive) -> Scalar:
-        out = prim.value(self.data)
-        return Scalar(out, _parents=(self,), _partials=prim.partials(out, self.data), _op=prim.name)
+        out = float(prim.value(self.data))
+        return Scalar._node(out, (self,), prim.partials(out, self.data), prim.name)
 
     def _binary(self, prim: P.Primitive, left: object, right: object) -> Scalar:
         a = _value_of(left, prim.name)
         b = _value_of(right, prim.name)
-        out = prim.value(a, b)
+        out = float(prim.value(a, b))
         d_left, d_right = prim.partials(out, a, b)
-        parents, partials = [], []
-        if isinstance(left, Scalar):
-            parents.append(left)
-            partials.append(d_left)
-        if isinstance(right, Scalar):
-            parents.append(right)
-            partials.append(d_right)
-        return Scalar(out, _parents=tuple(parents), _partials=tuple(partials), _op=prim.name)
+        if not isinstance(right, Scalar):
+            return Scalar._node(out, (left,), (d_left,), prim.name)
+        if not isinstance(left, Scalar):
+            return Scalar._node(out, (right,), (d_right,), prim.name)
+        return Scalar._node(out, (left, right), (d_left, d_right), prim.name)
 
     def __add__(self, other: object) -> Scalar:
         return self._binary(P.ADD, self, other)
@@ -158,5 +169,6 @@ class Scalar:
         for node in reversed(order):
             adjoint = node._adjoint
             node.grad += adjoint
-            for parent, partial in zip(node.parents, node.partials):
-                parent._adjoint += adjoint * partial
+            partials = node.partials
+            for i, parent in enumerate(node.parents):
+                parent._adjoint += adjoint * partials[i]
