@@ -128,6 +128,9 @@ class Function:
     """
 
     backward_on_arrays = False
+    # Primitives that are not differentiable everywhere say how close a call
+    # came to a kink: kink_distance(*inputs) -> float (see gradcheck).
+    kink_distance = None
     # A wrapper runs other operations inside its forward (checkpointing): it
     # is always recorded while grad mode is on, and is not itself forward work.
     is_wrapper = False
@@ -152,6 +155,8 @@ class Function:
         graph, whatever operations it uses inside.
         """
         state = grad_mode.state
+        if state.kink_watch is not None and cls.kink_distance is not None:
+            state.kink_watch.append((cls.__name__, float(cls.kink_distance(*inputs))))
         record = state.grad_enabled and cls.is_wrapper
         if state.grad_enabled and not record:
             for x in inputs:

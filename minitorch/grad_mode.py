@@ -18,6 +18,7 @@ class _State:
     grad_enabled = True
     forward_levels: tuple[int, ...] = ()
     next_level = 0
+    kink_watch: list | None = None  # gradcheck collects (primitive, distance to its kink) here
 
 
 state = _State()

@@ -268,6 +268,10 @@ class Relu(Primitive):
     """
 
     @staticmethod
+    def kink_distance(x: Tensor, inplace: bool = False) -> float:
+        return backend.namespace_of(x.data).abs(x.data).min(initial=float("inf"))
+
+    @staticmethod
     def forward(ctx: Context, x: Tensor, inplace: bool = False) -> Any:
         xp = backend.namespace_of(x.data)
         ctx.kink_value = subgradients.current().relu
@@ -304,6 +308,8 @@ class Relu(Primitive):
 class Abs(Primitive):
     r""":math:`|x|`, derivative :math:`\operatorname{sign} x`, and the policy's value at 0."""
 
+    kink_distance = Relu.kink_distance
+
     @staticmethod
     def forward(ctx: Context, x: Tensor) -> Any:
         xp = backend.namespace_of(x.data)
@@ -326,6 +332,10 @@ class Abs(Primitive):
 class Maximum(Primitive):
     r""":math:`\max(a, b)` elementwise; where they tie the gradient is shared
     as the subgradient policy says (evenly by default)."""
+
+    @staticmethod
+    def kink_distance(a: Tensor, b: Tensor) -> float:
+        return backend.namespace_of(a.data).abs(a.data - b.data).min(initial=float("inf"))
 
     @staticmethod
     def forward(ctx: Context, a: Tensor, b: Tensor) -> Any:

@@ -65,6 +65,18 @@ class Max(Primitive):
     """Maximum over axes; tied maxima share the gradient as the subgradient policy says."""
 
     @staticmethod
+    def kink_distance(x: Tensor, axes: tuple[int, ...], keepdims: bool) -> float:
+        """The smallest gap between the largest and second-largest value of a reduced slice."""
+        xp = backend.namespace_of(x.data)
+        kept = x.data.ndim - len(axes)
+        moved = xp.moveaxis(x.data, axes, range(kept, x.data.ndim))
+        merged = moved.reshape(moved.shape[:kept] + (-1,))
+        if merged.shape[-1] < 2 or merged.size == 0:
+            return float("inf")
+        top_two = xp.sort(merged, axis=-1)[..., -2:]
+        return (top_two[..., 1] - top_two[..., 0]).min()
+
+    @staticmethod
     def forward(ctx: Context, x: Tensor, axes: tuple[int, ...], keepdims: bool) -> Any:
         if x.data.size == 0:
             raise ValueError(f"max: cannot reduce an empty tensor of shape {x.shape}")
