@@ -70,6 +70,8 @@ def _seed(output: Tensor, gradient: Any) -> Tensor:
         gradient = Tensor._wrap(backend.namespace_of(output.data).asarray(gradient, dtype=output.dtype))
     if gradient.shape != output.shape:
         raise RuntimeError(f"backward: gradient has shape {gradient.shape} but the output has shape {output.shape}")
+    if gradient.dtype != output.dtype:
+        gradient = gradient.astype(output.dtype)  # like PyTorch: gradients take the dtype of what they belong to
     return gradient
 
 

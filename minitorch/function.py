@@ -80,8 +80,8 @@ class Context:
         """The tensors given to ``save_for_backward``, checked for modification."""
         if self.released:
             raise RuntimeError(
-                f"{self.name()}: trying to backward through the graph a second time, but its saved "
-                "tensors were freed by the first backward. Pass retain_graph=True to the first "
+                f"{self.name()}: trying to backward through the graph a second time, but the first "
+                "backward freed it. Pass retain_graph=True to the first "
                 "backward() if you need to go through the graph again."
             )
         for t, version in zip(self._saved, self._saved_versions):
@@ -124,7 +124,7 @@ class Function:
     """Base class of every differentiable primitive; call ``MyFunction.apply(...)``.
 
     ``backward`` and ``jvp`` receive and return tensors. (Built-in primitives
-    derive from :class:`Primitive` instead, whose rules also run on arrays.)
+    derive from :class:`ArrayFunction` instead, whose rules also run on arrays.)
     """
 
     backward_on_arrays = False
@@ -155,42 +155,49 @@ class Function:
         graph, whatever operations it uses inside.
         """
         state = grad_mode.state
-        if state.kink_watch is not None and cls.kink_distance is not None:
-            state.kink_watch.append((cls.__name__, float(cls.kink_distance(*inputs))))
-        record = state.grad_enabled and cls.is_wrapper
-        if state.grad_enabled and not record:
-            for x in inputs:
-                if isinstance(x, Tensor) and x.requires_grad:
-                    record = True
-                    break
-        if memory._Tracking.reports and not cls.is_wrapper:
-            memory.count_forward()
-        if not record and not state.forward_levels:
+        record = state.grad_enabled and (cls.is_wrapper or _any_requires_grad(inputs))
+        if state.kink_watch is not None or memory._Tracking.reports:
+            _observe(cls, inputs)
+        if not record and not state.forward_levels and cls.backward_on_arrays:
             # Nothing will be differentiated: skip the bookkeeping (this is the
-            # path every VJP takes during a backward pass without create_graph).
+            # path every rule takes during a backward pass without create_graph).
             result = cls.forward(_Scratch(), *inputs)
             return result if isinstance(result, Tensor) else Tensor._wrap(result)
         ctx = Context(cls, inputs, record)
-        previous = grad_mode.state.grad_enabled
-        grad_mode.state.grad_enabled = False
+        enabled, state.grad_enabled = state.grad_enabled, False  # by hand, not no_grad(): this path is hot
         try:
             result = cls.forward(ctx, *inputs)
         finally:
-            grad_mode.state.grad_enabled = previous
+            state.grad_enabled = enabled
         out = result if isinstance(result, Tensor) else Tensor._wrap(result)
-        if grad_mode.state.forward_levels:
-            _push_tangents(cls, ctx, inputs, out)
         if record:
             out.requires_grad = True
             out.grad_fn = ctx
             if memory._Tracking.reports:
                 memory.on_record(ctx)
-        else:
+        if state.forward_levels:
+            _push_tangents(cls, ctx, inputs, out)  # after recording: tangents may be differentiated too
+        if not record:
             ctx.release()
         return out
 
 
-class Primitive(Function):
+def _any_requires_grad(inputs: tuple) -> bool:
+    for x in inputs:
+        if isinstance(x, Tensor) and x.requires_grad:
+            return True
+    return False
+
+
+def _observe(cls: type[Function], inputs: tuple) -> None:
+    """Report the call to gradcheck's kink watch and to memory profiling."""
+    if grad_mode.state.kink_watch is not None and cls.kink_distance is not None:
+        grad_mode.state.kink_watch.append((cls.__name__, float(cls.kink_distance(*inputs))))
+    if memory._Tracking.reports and not cls.is_wrapper:
+        memory.count_forward()
+
+
+class ArrayFunction(Function):
     """A built-in primitive whose ``backward`` also runs on plain arrays.
 
     Its rules use only operators and minitorch functions that accept both

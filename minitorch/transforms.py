@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 from . import backend, grad_mode
 from .backprop import grad as _autograd_grad
 from .creation import tensor
-from .function import Context, Function, Primitive
+from .function import ArrayFunction, Context, Function
 from .ops import reshape, stack
 from .tensor import Tensor
 
@@ -132,6 +132,9 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[[Any]
         cotangent = _as_tensor(cotangent, "vjp")
         if cotangent.shape != out.shape:
             raise ValueError(f"vjp: the cotangent has shape {cotangent.shape} but f's output has shape {out.shape}")
+        if cotangent.dtype != out.dtype:
+            # As jvp does for tangents: a float64 cotangent must not turn float32 gradients into float64.
+            cotangent = cotangent.astype(out.dtype)
         if not out.requires_grad:
             return tuple(Tensor._wrap(backend.namespace_of(p.data).zeros_like(p.data)) for p in inputs)
         grads = _autograd_grad(out, inputs, cotangent, retain_graph=True, create_graph=nested or cotangent.requires_grad,

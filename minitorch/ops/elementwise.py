@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend, grad_mode, subgradients
-from ..function import Context, Function, Primitive
+from ..function import ArrayFunction, Context, Function
 from ..tensor import Tensor
 from .common import add_tangents, array_of, broadcast_error, constant, operands, sum_to, tangent_or_zero
 
@@ -31,7 +31,7 @@ def _binary(function: type[Function], a: Any, b: Any) -> Tensor:
         raise
 
 
-class Add(Primitive):
+class Add(ArrayFunction):
     """:math:`a + b`; both partials are 1."""
 
     @staticmethod
@@ -48,7 +48,7 @@ class Add(Primitive):
         return tangent_or_zero(add_tangents(ta, tb), ctx.output.shape)
 
 
-class Sub(Primitive):
+class Sub(ArrayFunction):
     """:math:`a - b`; partials 1 and -1."""
 
     @staticmethod
@@ -65,7 +65,7 @@ class Sub(Primitive):
         return tangent_or_zero(add_tangents(ta, None if tb is None else -tb), ctx.output.shape)
 
 
-class Mul(Primitive):
+class Mul(ArrayFunction):
     """:math:`a b`; partials :math:`b` and :math:`a`."""
 
     @staticmethod
@@ -87,7 +87,7 @@ class Mul(Primitive):
                                ctx.output.shape)
 
 
-class Div(Primitive):
+class Div(ArrayFunction):
     r""":math:`a / b`; partials :math:`1/b` and :math:`-a/b^2 = -\text{out}/b`."""
 
     @staticmethod
@@ -111,7 +111,7 @@ class Div(Primitive):
         return tangent_or_zero(numerator / b, ctx.output.shape)
 
 
-class Pow(Primitive):
+class Pow(ArrayFunction):
     r""":math:`a^b`; partials :math:`b a^{b-1}` and :math:`a^b \ln a` (taken as 0 where :math:`a \le 0`)."""
 
     @staticmethod
@@ -147,7 +147,7 @@ class Pow(Primitive):
                                ctx.output.shape)
 
 
-class Unary(Primitive):
+class Unary(ArrayFunction):
     r"""An elementwise :math:`y = \phi(x)`: subclasses give ``compute`` and ``derivative``.
 
     ``derivative(x, out)`` returns :math:`\phi'(x)` as a tensor, written with
@@ -180,7 +180,7 @@ class Unary(Primitive):
         return cls.derivative(ctx.inputs[0], ctx.output) * t
 
 
-class Neg(Primitive):
+class Neg(ArrayFunction):
     """:math:`-x`."""
 
     @staticmethod
@@ -255,7 +255,7 @@ class Sigmoid(Unary):
     derivative = staticmethod(lambda x, out: out * (1.0 - out))
 
 
-class Relu(Primitive):
+class Relu(ArrayFunction):
     r""":math:`\max(x, 0)`, with derivative :math:`[x > 0]` plus the policy's value of
     ReLU'(0) at exact zeros (see :mod:`minitorch.subgradients`).
 
@@ -305,7 +305,7 @@ class Relu(Primitive):
         return t * Relu.slope(ctx, ctx.output if ctx.from_output else ctx.inputs[0])
 
 
-class Abs(Primitive):
+class Abs(ArrayFunction):
     r""":math:`|x|`, derivative :math:`\operatorname{sign} x`, and the policy's value at 0."""
 
     kink_distance = Relu.kink_distance
@@ -329,7 +329,7 @@ class Abs(Primitive):
         return t * ctx.sign
 
 
-class Maximum(Primitive):
+class Maximum(ArrayFunction):
     r""":math:`\max(a, b)` elementwise; where they tie the gradient is shared
     as the subgradient policy says (evenly by default)."""
 
@@ -357,7 +357,7 @@ class Maximum(Primitive):
                                             None if tb is None else tb * (1.0 - ctx.a_wins)), ctx.output.shape)
 
 
-class Where(Primitive):
+class Where(ArrayFunction):
     r"""``where(condition, a, b)``: the gradient goes to ``a`` where the condition holds, else to ``b``."""
 
     @staticmethod
@@ -379,7 +379,7 @@ class Where(Primitive):
         return tangent_or_zero(selected, ctx.output.shape)
 
 
-class AsType(Primitive):
+class AsType(ArrayFunction):
     """A dtype conversion; the gradient is converted back."""
 
     @staticmethod
@@ -396,7 +396,7 @@ class AsType(Primitive):
         return astype(t, ctx.output.dtype)
 
 
-class ToDevice(Primitive):
+class ToDevice(ArrayFunction):
     """A copy to another device; the gradient is copied back."""
 
     @staticmethod
@@ -447,7 +447,15 @@ def maximum(a: Any, b: Any) -> Tensor:
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise :math:`\\min(a, b) = -\\max(-a, -b)`."""
     a, b = operands("minimum", a, b)
-    return -maximum(-a, -b)
+    try:
+        return -maximum(-a, -b)
+    except ValueError:
+        # Name the function the user called, not the maximum it is built from.
+        try:
+            backend.namespace_of(a.data).broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise broadcast_error("minimum", a.shape, b.shape) from None
+        raise
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..function import Context, Function, Primitive
+from ..function import ArrayFunction, Context, Function
 from ..tensor import Tensor
 from .common import operands, sum_to
 from .shape import reshape, transpose
@@ -25,7 +25,7 @@ def _swap_last(x: Tensor) -> Tensor:
     return transpose(x, axes)
 
 
-class MatMul(Primitive):
+class MatMul(ArrayFunction):
     @staticmethod
     def forward(ctx: Context, a: Tensor, b: Tensor) -> Any:
         if a.ndim == 0 or b.ndim == 0:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .. import backend, subgradients
-from ..function import Context, Function, Primitive
+from ..function import ArrayFunction, Context, Function
 from ..tensor import Tensor
 from .elementwise import exp
 from .shape import broadcast_to, reshape
@@ -45,7 +45,7 @@ def expand_back(g: Tensor, ctx: Context) -> Tensor:
     return broadcast_to(reshape(g, ctx.kept_shape), ctx.input_shapes[0])
 
 
-class Sum(Primitive):
+class Sum(ArrayFunction):
     @staticmethod
     def forward(ctx: Context, x: Tensor, axes: tuple[int, ...], keepdims: bool) -> Any:
         ctx.kept_shape = kept_shape(x.shape, axes)
@@ -61,7 +61,7 @@ class Sum(Primitive):
         return Sum.apply(t, *ctx.reduction)
 
 
-class Max(Primitive):
+class Max(ArrayFunction):
     """Maximum over axes; tied maxima share the gradient as the subgradient policy says."""
 
     @staticmethod
@@ -105,7 +105,7 @@ class Max(Primitive):
         return Sum.apply(t * ctx.share, *ctx.reduction)
 
 
-class LogSumExp(Primitive):
+class LogSumExp(ArrayFunction):
     r""":math:`\log \sum_i e^{x_i}`, computed as :math:`m + \log\sum e^{x_i - m}` with
     :math:`m = \max x` so nothing overflows. Its gradient is
     :math:`\operatorname{softmax}(x) = e^{x - \text{out}}`, written with tensor operations so
@@ -138,7 +138,7 @@ class LogSumExp(Primitive):
         return Sum.apply(t * LogSumExp.probabilities(ctx, ctx.inputs[0], ctx.output), *ctx.reduction)
 
 
-class Softmax(Primitive):
+class Softmax(ArrayFunction):
     r""":math:`s_i = e^{x_i} / \sum_j e^{x_j}` along one axis."""
 
     @staticmethod
@@ -161,7 +161,7 @@ class Softmax(Primitive):
         return s * (t - (t * s).sum(axis=ctx.axis, keepdims=True))
 
 
-class LogSoftmax(Primitive):
+class LogSoftmax(ArrayFunction):
     r""":math:`x_i - \log\sum_j e^{x_j}` along one axis, without forming :math:`e^{x}` unshifted."""
 
     @staticmethod
@@ -211,7 +211,8 @@ def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
 
 def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     r"""The minimum over ``axis``: :math:`\min x = -\max(-x)`."""
-    return -max(-x, axis, keepdims)
+    axes = normalize_axis(axis, x.ndim, "min")  # so that a bad axis is reported by min, not max
+    return -max(-x, axes, keepdims)
 
 
 def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .. import backend
-from ..function import Context, Function, Primitive
+from ..function import ArrayFunction, Context, Function
 from ..tensor import Tensor
 from .common import check_same_device, constant
 
 
-class Reshape(Primitive):
+class Reshape(ArrayFunction):
     @staticmethod
     def forward(ctx: Context, x: Tensor, shape: tuple[int, ...]) -> Any:
         try:
@@ -33,7 +33,7 @@ class Reshape(Primitive):
         return reshape(t, ctx.output.shape)
 
 
-class Transpose(Primitive):
+class Transpose(ArrayFunction):
     @staticmethod
     def forward(ctx: Context, x: Tensor, axes: tuple[int, ...] | None) -> Any:
         if axes is None:
@@ -60,7 +60,7 @@ class Transpose(Primitive):
         return transpose(t, ctx.axes)
 
 
-class BroadcastTo(Primitive):
+class BroadcastTo(ArrayFunction):
     @staticmethod
     def forward(ctx: Context, x: Tensor, shape: tuple[int, ...]) -> Any:
         xp = backend.namespace_of(x.data)
@@ -85,7 +85,7 @@ def _sum_array_to_shape(x: Any, shape: tuple[int, ...]) -> Any:
     return out.reshape(shape)
 
 
-class SumToShape(Primitive):
+class SumToShape(ArrayFunction):
     """Sum over the axes that broadcasting added or stretched: the adjoint of ``broadcast_to``."""
 
     @staticmethod
@@ -118,7 +118,7 @@ def _is_basic(index: Any) -> bool:
     return all(isinstance(p, (int, slice, type(None), type(Ellipsis))) for p in parts)
 
 
-class GetItem(Primitive):
+class GetItem(ArrayFunction):
     @staticmethod
     def forward(ctx: Context, x: Tensor, index: Any) -> Any:
         ctx.index = index
@@ -146,7 +146,7 @@ def _index_add_array(g: Any, shape: tuple[int, ...], index: Any) -> Any:
     return out
 
 
-class IndexAdd(Primitive):
+class IndexAdd(ArrayFunction):
     """Zeros of ``shape`` with ``g`` added at ``index``: the adjoint of indexing.
 
     With integer-array indices an element can be picked several times, so the
@@ -168,7 +168,7 @@ class IndexAdd(Primitive):
         return index_add(t, ctx.output.shape, ctx.index)
 
 
-class Concatenate(Primitive):
+class Concatenate(ArrayFunction):
     @staticmethod
     def forward(ctx: Context, axis: int, *tensors: Tensor) -> Any:
         xp = backend.namespace_of(tensors[0].data)
