@@ -38,11 +38,6 @@ def _as_result(g: Any) -> Tensor:
 
 def _run_rule(node: Context, g: Any, on_arrays: bool) -> tuple:
     """Call a node's VJP; on the array path, give it arrays and take arrays back."""
-    with memory.pause_counting():
-        return _call_rule(node, g, on_arrays)
-
-
-def _call_rule(node: Context, g: Any, on_arrays: bool) -> tuple:
     if not on_arrays:
         grads = node.function.backward(node, g)
     elif node.function.backward_on_arrays:
@@ -105,7 +100,8 @@ def backpropagate(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_gr
         order = topological_sort(roots)[:-1]
     results: dict = {}
     keep = keep or set()
-    with grad_mode.set_grad_enabled(create_graph):
+    # The rules' own operations are backward work, not forward work.
+    with grad_mode.set_grad_enabled(create_graph), memory.pause_counting():
         for node in reversed(order):
             g = adjoints.pop(node, None)
             if g is None:
@@ -141,10 +137,22 @@ def backward(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_graph: 
 
 def accumulate_into_leaves(adjoints: dict, create_graph: bool) -> None:
     """Add each leaf tensor's adjoint to its ``.grad`` (PyTorch's accumulation)."""
+    handed_out: set = set()
     for leaf, g in adjoints.items():
         if isinstance(leaf, Tensor):
-            g = g if create_graph else _as_result(g)._without_graph()
+            if not create_graph:
+                g = _as_result(g)._without_graph()
+                # A rule may return a broadcast view or the same array for two
+                # inputs; .grad must be a writable array of its own.
+                if id(g.data) in handed_out or not _owns_writable(g.data):
+                    g = Tensor._wrap(g.data.copy())
+                handed_out.add(id(g.data))
             leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def _owns_writable(array: Any) -> bool:
+    flags = array.flags
+    return bool(flags.owndata) and bool(getattr(flags, "writeable", True))
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,

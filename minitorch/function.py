@@ -161,7 +161,7 @@ class Function:
         if not record and not state.forward_levels and cls.backward_on_arrays:
             # Nothing will be differentiated: skip the bookkeeping (this is the
             # path every rule takes during a backward pass without create_graph).
-            result = cls.forward(_Scratch(), *inputs)
+            result = cls.forward(_Scratch(len(inputs)), *inputs)
             return result if isinstance(result, Tensor) else Tensor._wrap(result)
         ctx = Context(cls, inputs, record)
         enabled, state.grad_enabled = state.grad_enabled, False  # by hand, not no_grad(): this path is hot
@@ -213,7 +213,10 @@ class ArrayFunction(Function):
 class _Scratch:
     """A stand-in context for calls that record nothing: it remembers nothing."""
 
-    needs_input_grad = (False,) * 64
+    _none_needed = [(False,) * n for n in range(16)]
+
+    def __init__(self, count: int):
+        self.needs_input_grad = self._none_needed[count] if count < 16 else (False,) * count
 
     def save_for_backward(self, *tensors: Any) -> None:
         pass

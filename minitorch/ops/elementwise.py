@@ -41,7 +41,8 @@ class Add(ArrayFunction):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
         shape_a, shape_b = ctx.input_shapes
-        return sum_to(g, shape_a), sum_to(g, shape_b)
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(g, shape_a) if need_a else None), (sum_to(g, shape_b) if need_b else None)
 
     @staticmethod
     def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:
@@ -58,7 +59,8 @@ class Sub(ArrayFunction):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
         shape_a, shape_b = ctx.input_shapes
-        return sum_to(g, shape_a), (sum_to(-g, shape_b) if ctx.needs_input_grad[1] else None)
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(g, shape_a) if need_a else None), (sum_to(-g, shape_b) if need_b else None)
 
     @staticmethod
     def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:

@@ -1,0 +1,231 @@
+"""Shared oracles for the tensor-engine tests.
+
+The correctness oracle for every derivative rule is the central difference in
+float64, never the implementation itself. :class:`DerivativeOracle` (the
+``oracle`` fixture) checks a function of several tensors in every way at once:
+
+* **values** against a NumPy reference;
+* **reverse mode**: the VJP ``ū ↦ ūᵀJ`` from :func:`minitorch.vjp`, and the
+  same product from ``.backward(gradient=ū)``, against central differences of
+  the scalar :math:`\\phi(x) = \\sum ū \\odot f(x)`, element by element;
+* **forward mode**: the JVP :math:`J v` from :func:`minitorch.jvp` against
+  :math:`(f(x + hv) - f(x - hv)) / 2h` along a random tangent;
+* **consistency**: :math:`ū \\cdot (J v) = (ūᵀ J) \\cdot v`, which ties the two
+  modes together far more tightly than finite differences can;
+* **second order**: the backward rules recorded with ``create_graph=True``
+  give the same VJP and are themselves differentiable (reverse-over-reverse
+  and forward-over-reverse against central differences).
+
+:meth:`DerivativeOracle.check_reverse_over_forward` differentiates the
+tangent rules in reverse mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pytest
+
+import minitorch
+
+# A central difference with step h has truncation error O(h²·f''') and
+# round-off error O(u·|f|/h) with u ≈ 1e-16: h = 1e-6 keeps both near 1e-10,
+# far below the tolerances, while a wrong rule is off by O(1).
+STEP = 1e-6
+RTOL = 1e-5
+ATOL = 1e-6
+
+
+def numeric_jvp(f: Callable[..., minitorch.Tensor], arrays: Sequence[np.ndarray],
+                tangents: Sequence[np.ndarray], step: float = STEP) -> np.ndarray:
+    """:math:`(f(x + hv) - f(x - hv)) / 2h`, evaluated without recording anything."""
+    with minitorch.no_grad():
+        up = f(*[minitorch.tensor(a + step * v) for a, v in zip(arrays, tangents)]).numpy()
+        down = f(*[minitorch.tensor(a - step * v) for a, v in zip(arrays, tangents)]).numpy()
+    return (up - down) / (2 * step)
+
+
+def numeric_vjp(f: Callable[..., minitorch.Tensor], arrays: Sequence[np.ndarray], cotangent: np.ndarray,
+                step: float = STEP) -> list[np.ndarray]:
+    r"""The gradient of :math:`\phi(x) = \sum ū \odot f(x)` by central differences, one element at a time."""
+    grads = []
+    for i, a in enumerate(arrays):
+        g = np.zeros_like(a)
+        for j in range(a.size):
+            basis = np.zeros_like(a)
+            basis.reshape(-1)[j] = 1.0
+            tangents = [basis if k == i else np.zeros_like(b) for k, b in enumerate(arrays)]
+            g.reshape(-1)[j] = np.sum(cotangent * numeric_jvp(f, arrays, tangents, step))
+        grads.append(g)
+    return grads
+
+
+def numeric_jacobian(f: Callable[[minitorch.Tensor], minitorch.Tensor], x: np.ndarray) -> np.ndarray:
+    """The Jacobian of ``f`` at ``x`` by central differences, shaped ``out.shape + x.shape``."""
+    columns = []
+    for j in range(x.size):
+        basis = np.zeros_like(x)
+        basis.reshape(-1)[j] = 1.0
+        columns.append(numeric_jvp(f, [x], [basis]).reshape(-1))
+    out_shape = numeric_jvp(f, [x], [np.zeros_like(x)]).shape
+    return np.stack(columns, axis=-1).reshape(out_shape + x.shape)
+
+
+class DerivativeOracle:
+    """Checks values, VJPs, JVPs and their consistency for any function of several tensors."""
+
+    numeric_jvp = staticmethod(numeric_jvp)
+    numeric_vjp = staticmethod(numeric_vjp)
+    numeric_jacobian = staticmethod(numeric_jacobian)
+
+    def check(self, f: Callable[..., minitorch.Tensor], arrays: Sequence[Any], expected: Any = None,
+              seed: int = 0, rtol: float = RTOL, atol: float = ATOL, second_order: bool = True) -> None:
+        """Run every check on ``f`` at the float64 point ``arrays``.
+
+        ``expected`` is a NumPy reference for the values (a function of the
+        arrays). The cotangent and tangents are random with ``seed``.
+        ``second_order`` adds :meth:`check_second_order`.
+        """
+        arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
+        rng = np.random.default_rng(seed)
+
+        # Values.
+        with minitorch.no_grad():
+            value = f(*[minitorch.tensor(a) for a in arrays])
+        assert isinstance(value, minitorch.Tensor)
+        assert value.dtype == np.float64
+        if expected is not None:
+            reference = np.asarray(expected(*arrays))
+            assert value.shape == reference.shape, f"shape {value.shape}, NumPy gives {reference.shape}"
+            np.testing.assert_allclose(value.numpy(), reference, rtol=1e-12, atol=1e-12)
+
+        # Reverse mode, through the functional API ...
+        cotangent = rng.standard_normal(value.shape)
+        out, pullback = minitorch.vjp(f, *[minitorch.tensor(a) for a in arrays])
+        np.testing.assert_allclose(out.numpy(), value.numpy(), rtol=1e-12, atol=1e-12)
+        grads = pullback(minitorch.tensor(cotangent))
+        assert len(grads) == len(arrays)
+        grads = [g.detach().numpy() for g in grads]
+        expected_grads = numeric_vjp(f, arrays, cotangent)
+        for i, (g, a, n) in enumerate(zip(grads, arrays, expected_grads)):
+            assert g.shape == a.shape, f"VJP {i}: shape {g.shape} for an input of shape {a.shape}"
+            assert g.dtype == np.float64
+            np.testing.assert_allclose(g, n, rtol=rtol, atol=atol, err_msg=f"VJP with respect to input {i}")
+
+        # ... and through the object API: .backward(gradient=ū) must agree.
+        leaves = [minitorch.tensor(a, requires_grad=True) for a in arrays]
+        result = f(*leaves)
+        if result.requires_grad:
+            result.backward(gradient=minitorch.tensor(cotangent))
+        for i, (leaf, g) in enumerate(zip(leaves, grads)):
+            if leaf.grad is None:  # an input the output does not depend on
+                np.testing.assert_array_equal(g, 0.0, err_msg=f"input {i} got no .grad but a non-zero VJP")
+            else:
+                assert leaf.grad.shape == leaf.shape
+                assert leaf.grad.grad_fn is None and not leaf.grad.requires_grad
+                np.testing.assert_allclose(leaf.grad.numpy(), g, rtol=1e-12, atol=1e-12,
+                                           err_msg=f".backward() and vjp disagree on input {i}")
+
+        # Forward mode along random tangents.
+        tangents = [rng.standard_normal(a.shape) for a in arrays]
+        primal_out, tangent_out = minitorch.jvp(f, [minitorch.tensor(a) for a in arrays],
+                                                [minitorch.tensor(v) for v in tangents])
+        np.testing.assert_allclose(primal_out.detach().numpy(), value.numpy(), rtol=1e-12, atol=1e-12)
+        assert tangent_out.shape == value.shape, f"JVP has shape {tangent_out.shape}, the output {value.shape}"
+        assert tangent_out.dtype == np.float64
+        np.testing.assert_allclose(tangent_out.detach().numpy(), numeric_jvp(f, arrays, tangents),
+                                   rtol=rtol, atol=atol, err_msg="JVP against central differences")
+
+        # The two modes are the same linear map seen from either side.
+        forward = float(np.sum(cotangent * tangent_out.detach().numpy()))
+        reverse = float(sum(np.sum(g * v) for g, v in zip(grads, tangents)))
+        scale = 1.0 + sum(np.abs(g).sum() * np.abs(v).max(initial=0.0) for g, v in zip(grads, tangents))
+        assert abs(forward - reverse) <= 1e-10 * scale, f"u·(Jv) = {forward} but (uᵀJ)·v = {reverse}"
+
+        if second_order:
+            self.check_second_order(f, arrays, cotangent, grads, rng, rtol, atol)
+
+    def check_second_order(self, f: Callable[..., minitorch.Tensor], arrays: list[np.ndarray],
+                           cotangent: np.ndarray, grads: list[np.ndarray], rng: np.random.Generator,
+                           rtol: float, atol: float) -> None:
+        r"""The backward rules as recorded graphs (``create_graph=True``), which higher derivatives use.
+
+        Without ``create_graph`` the engine may run the rules on plain arrays;
+        recorded, they run on tensors. Both must give the same VJP, and the
+        recorded one must itself be differentiable: for
+        :math:`g(x) = \sum_i \langle \mathrm{VJP}_i(x), w_i\rangle` the directional
+        derivative along :math:`v` by reverse-over-reverse (``grad``) and by
+        forward-over-reverse (``jvp``) must match central differences of g.
+        """
+        leaves = [minitorch.tensor(a, requires_grad=True) for a in arrays]
+        result = f(*leaves)
+        if result.requires_grad:
+            recorded = minitorch.autograd_grad(result, leaves, minitorch.tensor(cotangent), create_graph=True,
+                                               allow_unused=True)
+            for i, (r, g) in enumerate(zip(recorded, grads)):
+                r = np.zeros_like(g) if r is None else r.detach().numpy()
+                np.testing.assert_allclose(r, g, rtol=1e-10, atol=1e-12,
+                                           err_msg=f"recorded (create_graph) VJP differs for input {i}")
+
+        weights = [rng.standard_normal(a.shape) for a in arrays]
+        direction = [rng.standard_normal(a.shape) for a in arrays]
+        u = minitorch.tensor(cotangent)
+
+        def g(*xs: minitorch.Tensor) -> minitorch.Tensor:
+            pulled = minitorch.vjp(f, *xs)[1](u)
+            return sum(((p * w).sum() for p, w in zip(pulled, weights)), start=minitorch.tensor(0.0))
+
+        numeric = float(numeric_jvp(g, arrays, direction, step=1e-5))
+        gradient = minitorch.grad(g, argnums=tuple(range(len(arrays))))(*arrays)
+        over_reverse = float(sum(np.sum(h.detach().numpy() * v) for h, v in zip(gradient, direction)))
+        _, over_forward = minitorch.jvp(g, arrays, direction)
+        bound = 1e-4 * (1.0 + abs(numeric))
+        assert abs(over_reverse - numeric) <= bound, \
+            f"reverse-over-reverse {over_reverse} vs central difference {numeric}"
+        assert abs(over_forward.item() - numeric) <= bound, \
+            f"forward-over-reverse {over_forward.item()} vs central difference {numeric}"
+
+    def check_reverse_over_forward(self, f: Callable[..., minitorch.Tensor], arrays: Sequence[Any],
+                                   seed: int = 0) -> None:
+        r"""Reverse mode through the tangent rules: for :math:`h(x) = \langle ū, J(x) v\rangle`,
+        ``grad(h)`` must match central differences of h along a random direction."""
+        arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
+        rng = np.random.default_rng(seed)
+        with minitorch.no_grad():
+            shape = f(*[minitorch.tensor(a) for a in arrays]).shape
+        u = minitorch.tensor(rng.standard_normal(shape))
+        tangents = [minitorch.tensor(rng.standard_normal(a.shape)) for a in arrays]
+        direction = [rng.standard_normal(a.shape) for a in arrays]
+
+        def h(*xs: minitorch.Tensor) -> minitorch.Tensor:
+            return (minitorch.jvp(f, xs, tangents)[1] * u).sum()
+
+        numeric = float(numeric_jvp(h, arrays, direction, step=1e-5))
+        gradient = minitorch.grad(h, argnums=tuple(range(len(arrays))))(*arrays)
+        over_forward = float(sum(np.sum(g.detach().numpy() * v) for g, v in zip(gradient, direction)))
+        assert abs(over_forward - numeric) <= 1e-4 * (1.0 + abs(numeric)), \
+            f"reverse-over-forward {over_forward} vs central difference {numeric}"
+
+
+@pytest.fixture(scope="session")
+def oracle() -> DerivativeOracle:
+    """The finite-difference oracle (session-scoped, so hypothesis tests may use it)."""
+    return DerivativeOracle()
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_tensor_state(request: pytest.FixtureRequest):
+    """After each tensor test: grad mode is back on, no forward level is open, default subgradients.
+
+    A transform or context manager that forgets to restore global state on
+    the way out (even through an exception) fails the test that used it.
+    """
+    from minitorch import grad_mode, subgradients
+
+    yield
+    if not request.module.__name__.rpartition(".")[2].startswith("test_tensor_"):
+        return
+    assert grad_mode.state.grad_enabled, "a test left grad mode off"
+    assert grad_mode.state.forward_levels == (), "a test left a forward-mode level open"
+    assert subgradients.current() == subgradients.SubgradientPolicy(), "a test left a subgradient policy set"
