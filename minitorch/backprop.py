@@ -67,6 +67,10 @@ def _seed(output: Tensor, gradient: Any) -> Tensor:
         raise RuntimeError(f"backward: gradient has shape {gradient.shape} but the output has shape {output.shape}")
     if gradient.dtype != output.dtype:
         gradient = gradient.astype(output.dtype)  # like PyTorch: gradients take the dtype of what they belong to
+    elif not gradient.requires_grad:
+        # The seed may reach a leaf's .grad unchanged (through an addition, say):
+        # it must not share memory with the caller's array.
+        gradient = Tensor._wrap(gradient.data.copy())
     return gradient
 
 

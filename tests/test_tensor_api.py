@@ -343,3 +343,16 @@ def test_a_float64_cotangent_does_not_promote_float32_gradients():
     (x * x).backward(gradient=minitorch.ones(2))  # a float64 Tensor
     assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
+
+
+def test_leaf_gradients_are_writable_arrays_of_their_own():
+    """``.grad`` shares memory with nothing: not another leaf's ``.grad``, not a broadcast, not the seed."""
+    a, b = minitorch.tensor([1.0, 2.0], requires_grad=True), minitorch.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()  # Add hands the same gradient to both, and sum's VJP is a broadcast
+    a.grad.data[0] = 100.0
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+    x = minitorch.tensor([1.0, 2.0], requires_grad=True)
+    u = minitorch.tensor([5.0, 6.0])
+    (x + 1.0).backward(gradient=u)  # the VJP of add is the seed itself
+    u.data[0] = -1.0  # the caller reuses its buffer
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 6.0])
