@@ -16,14 +16,14 @@ from typing import Any, Callable, Sequence
 from . import backend, grad_mode
 from .backprop import grad as _autograd_grad
 from .creation import tensor
-from .function import ArrayFunction, Context, Function
+from .function import ArrayFunction, Context
 from .ops import reshape, stack
 from .tensor import Tensor
 
 Argnums = int | Sequence[int]
 
 
-class _Alias(Function):
+class _Alias(ArrayFunction):
     """The identity, as a node of its own: it gives each argument a fresh place in the graph."""
 
     @staticmethod

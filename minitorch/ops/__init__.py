@@ -1,7 +1,7 @@
 """Every differentiable primitive of the tensor engine, and the functions that call them."""
 
-from .elementwise import (abs, add, astype, compare, cos, div, exp, log, maximum, minimum, mul, neg, pow, relu,
-                          sigmoid, sin, sqrt, sub, tanh, to_device, where)
+from .arithmetic import add, compare, div, maximum, minimum, mul, pow, sub, where
+from .elementwise import abs, astype, cos, exp, log, neg, relu, sigmoid, sin, sqrt, tanh, to_device
 from .linalg import matmul
 from .reduce import log_softmax, logsumexp, max, mean, min, softmax, sum
 from .shape import broadcast_to, concatenate, getitem, permute, reshape, stack, sum_to_shape, transpose

@@ -1,10 +1,8 @@
-r"""Elementwise primitives, each with its VJP (``backward``) and JVP written once.
+r"""Elementwise functions of one tensor, each with its VJP (``backward``) and JVP written once.
 
 For an elementwise :math:`y = \phi(x)` the Jacobian is diagonal, so both
 products are a multiplication by :math:`\phi'(x)`: the VJP is
 :math:`\bar x = \bar y \odot \phi'(x)` and the JVP is :math:`\dot y = \phi'(x) \odot \dot x`.
-Binary operations broadcast like NumPy; their VJPs sum the gradient back
-down to each input's shape (:func:`~minitorch.ops.common.sum_to`).
 """
 
 from __future__ import annotations
@@ -12,142 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend, grad_mode, subgradients
-from ..function import ArrayFunction, Context, Function
+from ..function import ArrayFunction, Context
 from ..tensor import Tensor
-from .common import add_tangents, array_of, broadcast_error, constant, operands, sum_to, tangent_or_zero
-
-
-def _binary(function: type[Function], a: Any, b: Any) -> Tensor:
-    name = function.__name__.lower()
-    a, b = operands(name, a, b)
-    try:
-        return function.apply(a, b)
-    except ValueError:
-        xp = backend.namespace_of(a.data)
-        try:
-            xp.broadcast_shapes(a.shape, b.shape)
-        except ValueError:
-            raise broadcast_error(name, a.shape, b.shape) from None
-        raise
-
-
-class Add(ArrayFunction):
-    """:math:`a + b`; both partials are 1."""
-
-    @staticmethod
-    def forward(ctx: Context, a: Tensor, b: Tensor) -> Any:
-        return a.data + b.data
-
-    @staticmethod
-    def backward(ctx: Context, g: Tensor) -> tuple:
-        shape_a, shape_b = ctx.input_shapes
-        need_a, need_b = ctx.needs_input_grad
-        return (sum_to(g, shape_a) if need_a else None), (sum_to(g, shape_b) if need_b else None)
-
-    @staticmethod
-    def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:
-        return tangent_or_zero(add_tangents(ta, tb), ctx.output.shape)
-
-
-class Sub(ArrayFunction):
-    """:math:`a - b`; partials 1 and -1."""
-
-    @staticmethod
-    def forward(ctx: Context, a: Tensor, b: Tensor) -> Any:
-        return a.data - b.data
-
-    @staticmethod
-    def backward(ctx: Context, g: Tensor) -> tuple:
-        shape_a, shape_b = ctx.input_shapes
-        need_a, need_b = ctx.needs_input_grad
-        return (sum_to(g, shape_a) if need_a else None), (sum_to(-g, shape_b) if need_b else None)
-
-    @staticmethod
-    def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:
-        return tangent_or_zero(add_tangents(ta, None if tb is None else -tb), ctx.output.shape)
-
-
-class Mul(ArrayFunction):
-    """:math:`a b`; partials :math:`b` and :math:`a`."""
-
-    @staticmethod
-    def forward(ctx: Context, a: Tensor, b: Tensor) -> Any:
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
-        return a.data * b.data
-
-    @staticmethod
-    def backward(ctx: Context, g: Tensor) -> tuple:
-        a, b = ctx.saved_tensors
-        shape_a, shape_b = ctx.input_shapes
-        return (sum_to(g * b, shape_a) if ctx.needs_input_grad[0] else None,
-                sum_to(g * a, shape_b) if ctx.needs_input_grad[1] else None)
-
-    @staticmethod
-    def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:
-        a, b = ctx.inputs
-        return tangent_or_zero(add_tangents(None if ta is None else ta * b, None if tb is None else a * tb),
-                               ctx.output.shape)
-
-
-class Div(ArrayFunction):
-    r""":math:`a / b`; partials :math:`1/b` and :math:`-a/b^2 = -\text{out}/b`."""
-
-    @staticmethod
-    def forward(ctx: Context, a: Tensor, b: Tensor) -> Any:
-        out = Tensor._wrap(a.data / b.data)
-        ctx.save_for_backward(b, out if ctx.needs_input_grad[1] else None)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, g: Tensor) -> tuple:
-        b, out = ctx.saved_tensors
-        shape_a, shape_b = ctx.input_shapes
-        g_over_b = g / b
-        return (sum_to(g_over_b, shape_a) if ctx.needs_input_grad[0] else None,
-                sum_to(-g_over_b * out, shape_b) if ctx.needs_input_grad[1] else None)
-
-    @staticmethod
-    def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:
-        _, b = ctx.inputs
-        numerator = add_tangents(ta, None if tb is None else -ctx.output * tb)
-        return tangent_or_zero(numerator / b, ctx.output.shape)
-
-
-class Pow(ArrayFunction):
-    r""":math:`a^b`; partials :math:`b a^{b-1}` and :math:`a^b \ln a` (taken as 0 where :math:`a \le 0`)."""
-
-    @staticmethod
-    def forward(ctx: Context, a: Tensor, b: Tensor) -> Any:
-        out = Tensor._wrap(a.data**b.data)
-        ctx.save_for_backward(a, b, out if ctx.needs_input_grad[1] else None)
-        return out
-
-    @staticmethod
-    def _partials(ctx: Context, a: Tensor, b: Tensor, out: Tensor, need_a: bool, need_b: bool) -> tuple:
-        d_a = b * a ** (b - 1) if need_a else None
-        if need_b:
-            positive = array_of(a) > 0
-            safe_a = where(positive, a, 1.0)  # ln a only where it is defined
-            d_b = where(positive, out * log(safe_a), 0.0)
-        else:
-            d_b = None
-        return d_a, d_b
-
-    @staticmethod
-    def backward(ctx: Context, g: Tensor) -> tuple:
-        a, b, out = ctx.saved_tensors
-        d_a, d_b = Pow._partials(ctx, a, b, out, *ctx.needs_input_grad)
-        shape_a, shape_b = ctx.input_shapes
-        return (None if d_a is None else sum_to(g * d_a, shape_a),
-                None if d_b is None else sum_to(g * d_b, shape_b))
-
-    @staticmethod
-    def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:
-        a, b = ctx.inputs
-        d_a, d_b = Pow._partials(ctx, a, b, ctx.output, ta is not None, tb is not None)
-        return tangent_or_zero(add_tangents(None if ta is None else d_a * ta, None if tb is None else d_b * tb),
-                               ctx.output.shape)
-
+from .common import array_of
 
 class Unary(ArrayFunction):
     r"""An elementwise :math:`y = \phi(x)`: subclasses give ``compute`` and ``derivative``.
@@ -331,56 +196,6 @@ class Abs(ArrayFunction):
         return t * ctx.sign
 
 
-class Maximum(ArrayFunction):
-    r""":math:`\max(a, b)` elementwise; where they tie the gradient is shared
-    as the subgradient policy says (evenly by default)."""
-
-    @staticmethod
-    def kink_distance(a: Tensor, b: Tensor) -> float:
-        return backend.namespace_of(a.data).abs(a.data - b.data).min(initial=float("inf"))
-
-    @staticmethod
-    def forward(ctx: Context, a: Tensor, b: Tensor) -> Any:
-        xp = backend.namespace_of(a.data)
-        tie_share = 0.5 if subgradients.current().max == "split" else 1.0
-        dtype = xp.result_type(a.data, b.data)
-        ctx.a_wins = ((a.data > b.data) + tie_share * (a.data == b.data)).astype(dtype)
-        return xp.maximum(a.data, b.data)
-
-    @staticmethod
-    def backward(ctx: Context, g: Tensor) -> tuple:
-        shape_a, shape_b = ctx.input_shapes
-        return (sum_to(g * ctx.a_wins, shape_a) if ctx.needs_input_grad[0] else None,
-                sum_to(g * (1.0 - ctx.a_wins), shape_b) if ctx.needs_input_grad[1] else None)
-
-    @staticmethod
-    def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:
-        return tangent_or_zero(add_tangents(None if ta is None else ta * ctx.a_wins,
-                                            None if tb is None else tb * (1.0 - ctx.a_wins)), ctx.output.shape)
-
-
-class Where(ArrayFunction):
-    r"""``where(condition, a, b)``: the gradient goes to ``a`` where the condition holds, else to ``b``."""
-
-    @staticmethod
-    def forward(ctx: Context, condition: Tensor, a: Tensor, b: Tensor) -> Any:
-        xp = backend.namespace_of(a.data)
-        ctx.condition = condition.data
-        return xp.where(condition.data, a.data, b.data)
-
-    @staticmethod
-    def backward(ctx: Context, g: Tensor) -> tuple:
-        _, shape_a, shape_b = ctx.input_shapes
-        return (None,
-                sum_to(where(ctx.condition, g, 0.0), shape_a) if ctx.needs_input_grad[1] else None,
-                sum_to(where(ctx.condition, 0.0, g), shape_b) if ctx.needs_input_grad[2] else None)
-
-    @staticmethod
-    def jvp(ctx: Context, tc: Tensor | None, ta: Tensor | None, tb: Tensor | None) -> Tensor:
-        selected = where(ctx.condition, 0.0 if ta is None else ta, 0.0 if tb is None else tb)
-        return tangent_or_zero(selected, ctx.output.shape)
-
-
 class AsType(ArrayFunction):
     """A dtype conversion; the gradient is converted back."""
 
@@ -413,64 +228,6 @@ class ToDevice(ArrayFunction):
     @staticmethod
     def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
         return to_device(t, ctx.output.device)
-
-
-# --- the functions users call -----------------------------------------------
-def add(a: Any, b: Any) -> Tensor:
-    """Elementwise :math:`a + b` with broadcasting."""
-    return _binary(Add, a, b)
-
-
-def sub(a: Any, b: Any) -> Tensor:
-    """Elementwise :math:`a - b` with broadcasting."""
-    return _binary(Sub, a, b)
-
-
-def mul(a: Any, b: Any) -> Tensor:
-    """Elementwise :math:`a b` with broadcasting."""
-    return _binary(Mul, a, b)
-
-
-def div(a: Any, b: Any) -> Tensor:
-    """Elementwise :math:`a / b` with broadcasting."""
-    return _binary(Div, a, b)
-
-
-def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 (mirrors NumPy's name)
-    """Elementwise :math:`a^b`; the exponent may be a number or a tensor."""
-    return _binary(Pow, a, b)
-
-
-def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise :math:`\\max(a, b)` with broadcasting."""
-    return _binary(Maximum, a, b)
-
-
-def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise :math:`\\min(a, b) = -\\max(-a, -b)`."""
-    a, b = operands("minimum", a, b)
-    try:
-        return -maximum(-a, -b)
-    except ValueError:
-        # Name the function the user called, not the maximum it is built from.
-        try:
-            backend.namespace_of(a.data).broadcast_shapes(a.shape, b.shape)
-        except ValueError:
-            raise broadcast_error("minimum", a.shape, b.shape) from None
-        raise
-
-
-def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """``a`` where ``condition`` is true, else ``b`` (broadcast together)."""
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        xp = backend.namespace_of(array_of(condition))
-        return xp.where(array_of(condition), a, b)  # arrays: a derivative rule running on arrays
-    a, b = operands("where", a, b)
-    condition = condition if isinstance(condition, Tensor) else constant(backend.namespace_of(a.data).asarray(condition))
-    try:
-        return Where.apply(condition, a, b)
-    except ValueError:
-        raise broadcast_error("where", condition.shape, a.shape, b.shape) from None
 
 
 def _unary(function: type[Unary], x: Any) -> Any:
@@ -534,13 +291,3 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
 
 def to_device(x: Tensor, device: str) -> Tensor:
     return ToDevice.apply(x, device) if isinstance(x, Tensor) else backend.to_device(x, device)
-
-
-def compare(name: str, a: Any, b: Any) -> Tensor:
-    """A comparison (``less``, ``equal``, ...): a constant boolean tensor."""
-    a, b = operands(name, a, b)
-    xp = backend.namespace_of(a.data)
-    try:
-        return constant(getattr(xp, name)(a.data, b.data))
-    except ValueError:
-        raise broadcast_error(name, a.shape, b.shape) from None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..function import ArrayFunction, Context, Function
+from ..function import ArrayFunction, Context
 from ..tensor import Tensor
 from .common import operands, sum_to
 from .shape import reshape, transpose

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .. import backend
-from ..function import ArrayFunction, Context, Function
+from ..function import ArrayFunction, Context
 from ..tensor import Tensor
 from .common import check_same_device, constant
 
