@@ -7,12 +7,15 @@ BIN    := $(VENV)/bin
 EXTRAS ?= book,dev,grading
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: help venv book test bench clean
+.PHONY: help venv book test bench clean release check grade
 
 help:
 	@echo "make book   build the Jupyter Book (executes every notebook) into book/_build/html"
 	@echo "make test   run the whole test suite"
 	@echo "make bench  run the benchmarks in bench/ and print their ratios"
+	@echo "make release            regenerate exercises/ from solutions/ with nbgrader (commit the result)"
+	@echo "make check NB=notebook  self-check: the notebook's visible checks, a table per part"
+	@echo "make grade NB=notebook  grade a notebook with every check (visible and hidden)"
 
 $(STAMP): pyproject.toml minitorch/__init__.py
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is required")'
@@ -31,6 +34,17 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+release: $(STAMP)
+	$(BIN)/python -m grading release
+
+check: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make check NB=exercises/ex01_forward_mode/ex01_forward_mode.ipynb"; exit 2; }
+	$(BIN)/python -m grading check $(NB)
+
+grade: $(STAMP)
+	@test -n "$(NB)" || { echo "usage: make grade NB=path/to/exNN_....ipynb"; exit 2; }
+	$(BIN)/python -m grading grade $(NB)
 
 clean:
 	rm -rf book/_build .pytest_cache

@@ -1,0 +1,64 @@
+"""Grading for the course's nbgrader notebooks: one set of checks for every path.
+
+* In a notebook's test cell (visible checks; ``nbgrader autograde`` adds the hidden ones)::
+
+      from grading import Part
+      part = Part("ex01", "mul", globals())
+      part.run_visible()
+      part.points()          # nbgrader reads this number as the cell's partial credit
+
+* From a terminal: ``python -m grading check NOTEBOOK`` (the visible checks, a table per part)
+  and ``python -m grading grade NOTEBOOK`` (every check).
+* From pytest: ``tests/test_grading_exNN.py`` grade one notebook, a test per part.
+
+The checks live in :mod:`grading.checks` (``exNN.py`` per exercise). They compare
+the student's code with the reference solution, executed from
+``solutions/<notebook>/<notebook>.ipynb``, and with finite differences.
+"""
+
+from __future__ import annotations
+
+from .checks import EXERCISES, exercise
+from .checks import part as part_spec
+from .core import PartResult, run_part
+from .notebooks import load_reference
+from .report import NotebookReport, render_part_run
+
+__all__ = ["EXERCISES", "NotebookReport", "Part", "grade_notebook"]
+
+
+class Part:
+    """One graded part of an exercise, checked against a notebook's namespace."""
+
+    def __init__(self, exercise_id: str, part: str, namespace: dict):
+        self.spec = part_spec(exercise_id, part)
+        self.namespace = namespace
+        self.result = PartResult(exercise_id, part, self.spec.title, self.spec.points)
+        self._ran_hidden = False
+
+    def run_visible(self) -> None:
+        """Run and print the visible checks (the ones the released notebook shows)."""
+        self._run(hidden=False)
+
+    def run_hidden(self) -> None:
+        """Run and print the hidden checks (only in the instructors' version of a test cell)."""
+        self._ran_hidden = True
+        self._run(hidden=True)
+
+    def points(self) -> float:
+        """Points earned by the checks run so far (a plain float, for nbgrader's partial credit)."""
+        return float(self.result.points)
+
+    def _run(self, hidden: bool) -> None:
+        spec = exercise(self.spec.exercise)
+        reference = load_reference(spec.id, spec.notebook)
+        new = run_part(self.spec, self.namespace, reference, hidden=hidden, previous=self.result.checks)
+        self.result.checks += new
+        print(render_part_run(self.result, new, hidden=hidden, final=self._ran_hidden))
+
+
+def grade_notebook(path, **kwargs) -> NotebookReport:  # noqa: ANN001
+    """Grade a notebook in a subprocess; see :func:`grading.runner.grade_notebook`."""
+    from .runner import grade_notebook as grade
+
+    return grade(path, **kwargs)

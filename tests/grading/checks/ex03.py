@@ -1,0 +1,283 @@
+"""Exercise 3: reverse mode, back-propagation of adjoints over a scalar graph.
+
+Graphs are built with the notebook's given ``Var`` class from small programs
+(``v1 = x1 * x2; y = v1.exp()``). The student's ``backward`` must return the
+adjoint of *every* node; each is compared with the reference's, with a tolerance
+relative to the sum of the absolute values of the terms that make it up (so any
+summation order passes), and the inputs' adjoints with central differences.
+
+Parts are checked on their own: ``backward`` runs with the reference
+``topological_sort``, and ``grad`` with the reference ``backward``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .. import graphs as G
+from ..core import Case, ExerciseSpec, Tester, Verdict
+from ..numeric import central, close, fd_agrees, is_real, show
+from ..programs import Program, deep_chain, diamond_ladder, random_program
+from ..tripwire import AUTODIFF
+
+EXERCISE = ExerciseSpec("ex03", "ex03_reverse_mode", "Reverse mode: back-propagation of adjoints")
+
+SORT_FORBIDDEN = ("minitorch.graph", "graphlib")
+# Everything that differentiates for you (scalar_primitives' partials are allowed here: local_gradients uses them).
+BACKWARD_FORBIDDEN = tuple(g for g in AUTODIFF if g != "minitorch.scalar_primitives.partials")
+
+
+def _abs_adjoints(t: Tester, output: Any, order: list) -> dict:
+    """The adjoints computed with |local gradient|: the size of the terms each adjoint sums."""
+    local_gradients = t.reference("local_gradients")
+    acc = {node: 0.0 for node in order}
+    acc[output] = 1.0
+    for node in reversed(order):
+        for parent, d in zip(node.parents, local_gradients(node)):
+            acc[parent] += acc[node] * abs(d)
+    return acc
+
+
+def _labeller(names: dict[int, str]) -> Callable[[object], str]:
+    return lambda node: names.get(id(node), repr(node))
+
+
+def _show_adjoints(values: list[tuple[str, object]], output: str) -> str:
+    return ", ".join(f"d{output}/d{name} = {show(v)}" for name, v in values)
+
+
+# --------------------------------------------------------------------------- topological_sort
+
+def topo_case(t: Tester, what: str, make: Callable[[type], tuple[Any, dict]], *, heavy: bool = False,
+              text: str | None = None) -> Case:
+    def run() -> Verdict:
+        output, names = make(t.reference("Var"))
+        label = _labeller(names)
+        result = t.student("topological_sort")(output)
+        problem = G.order_problem(output, result, label=label)
+        return Verdict(problem is None, "every node the output depends on, once, each after its parents",
+                       G.show_order(result, label=label), detail=problem)
+
+    return Case(f"topological_sort({what})", run, heavy=heavy, input=text)
+
+
+def _program_graph(program: Program) -> Callable[[type], tuple[Any, dict]]:
+    def make(Var: type) -> tuple[Any, dict]:
+        output, names, _ = program.run(Var)
+        return output, names
+
+    return make
+
+
+def _chain_graph(depth: int) -> Callable[[type], tuple[Any, dict]]:
+    def make(Var: type) -> tuple[Any, dict]:
+        leaf, output = deep_chain(Var, depth)
+        return output, {id(leaf): "x", id(output): "y"}
+
+    return make
+
+
+@EXERCISE.part("toposort", points=1, title="topological_sort (yours, from exercise 2)",
+               needs=("topological_sort",), forbidden=SORT_FORBIDDEN,
+               hint="Paste your kahn_sort or dfs_sort from exercise 2 (renamed topological_sort): every node the "
+                    "output depends on, once, after its parents; no recursion.")
+def toposort(t: Tester):
+    if not t.hidden:
+        for program in (Program({"x": 3.0}, [("y", "x * x")]),
+                        Program({"x": 0.7}, [("a", "x.sin()"), ("b", "x.cos()"), ("y", "a * b")])):
+            yield topo_case(t, program.output_name, _program_graph(program), text=program.text())
+        yield topo_case(t, "a chain of 1,000 operations", _chain_graph(1000))
+        yield topo_case(t, "a chain of 100,000 operations", _chain_graph(100_000), heavy=True)
+        return
+    for i in range(4):
+        program = random_program(t.rng, t.reference("Var"), inputs=t.rng.randint(1, 3), ops=t.rng.randint(5, 20),
+                                 reuse=True)
+        yield topo_case(t, f"random program #{i + 1}", _program_graph(program), text=program.text())
+
+
+# --------------------------------------------------------------------------- backward
+
+def backward_case(t: Tester, what: str, *, program: Program | None = None, depth: int | None = None,
+                  heavy: bool = False) -> Case:
+    def run() -> Verdict:
+        Var = t.reference("Var")
+        if program is not None:
+            output, names, leaves = program.run(Var)
+            inputs = list(zip(program.inputs, leaves))
+        else:
+            leaf, output = deep_chain(Var, depth)  # type: ignore[arg-type]
+            names, inputs = {id(leaf): "x"}, [("x", leaf)]
+        out_name = names.get(id(output), "y") if program is None or program.lines else "y"
+        label = _labeller(names)
+        order = t.reference("topological_sort")(output)
+        expected = t.reference("backward")(output)
+        scales = _abs_adjoints(t, output, order) if not heavy else {}
+        with t.patched(topological_sort=t.reference("topological_sort")):
+            actual = t.student("backward")(output)
+        in_graph = [(name, leaf) for name, leaf in inputs if leaf in expected]
+        expected_text = _show_adjoints([(n, expected[leaf]) for n, leaf in in_graph], out_name)
+        if not (hasattr(actual, "get") and hasattr(actual, "__contains__")):
+            return Verdict(False, expected_text, f"{show(actual)}  (backward must return a dict: node -> adjoint)")
+        actual_text = ", ".join(f"d{out_name}/d{n} = {show(actual[leaf]) if leaf in actual else 'missing'}"
+                                for n, leaf in in_graph)
+        problem = None
+        for node in reversed(order):  # from the output back: the first wrong adjoint is where it goes wrong
+            if node not in actual:
+                problem = f"no adjoint for {label(node)} (backward must return every node, keyed by the node)"
+                break
+            if not close(actual[node], expected[node], scales.get(node, 0.0)):
+                problem = (f"first wrong adjoint, going back from the output: d{out_name}/d({label(node)}) should "
+                           f"be {show(expected[node])}, got {show(actual[node])}")
+                break
+        note = warning = None
+        if program is not None and not heavy:
+            estimates = []
+            for i, (name, leaf) in enumerate(inputs):
+                if leaf not in expected:
+                    continue
+                values = list(program.inputs.values())
+                h = 1e-6 * max(1.0, abs(values[i]))
+
+                def g(s: float, i: int = i, values: list = values) -> float:
+                    shifted = list(values)
+                    shifted[i] += s
+                    return program.value(Var, shifted)
+
+                estimate = central(g, 0.0, h)
+                estimates.append((name, estimate))
+                if not fd_agrees(estimate, expected[leaf], scales.get(leaf, 0.0), rtol=1e-4):
+                    warning = f"reference d/d{name} = {expected[leaf]!r} but central difference {estimate!r}"
+            note = "central differences: " + _show_adjoints(estimates, out_name)
+        return Verdict(problem is None, expected_text, actual_text, detail=problem, note=note,
+                       grader_warning=warning)
+
+    text = program.text() if program is not None else None
+    return Case(f"backward({what})", run, heavy=heavy, input=text)
+
+
+BACKWARD_HINT = ("Start with adjoint 1.0 for the output and 0.0 for every other node; visit the nodes in reverse "
+                 "topological order; for each parent p of node v add adjoint[v] * (local gradient) to adjoint[p].")
+
+
+@EXERCISE.part("backward_chain", points=2, title="backward on graphs without shared nodes", needs=("backward",),
+               forbidden=BACKWARD_FORBIDDEN, hint=BACKWARD_HINT)
+def backward_chain(t: Tester):
+    if not t.hidden:
+        for what, program in (
+            ("y = x: the output is an input", Program({"x": 2.0}, [])),
+            ("y = x.sin()", Program({"x": 0.5}, [("y", "x.sin()")])),
+            ("y = (x1 * x2).exp()", Program({"x1": 0.5, "x2": -1.5}, [("v1", "x1 * x2"), ("y", "v1.exp()")])),
+            ("y = (x.sin() * 2.0).log()", Program({"x": 1.0}, [("v1", "x.sin()"), ("v2", "v1 * 2.0"),
+                                                                 ("y", "v2.log()")])),
+        ):
+            yield backward_case(t, what, program=program)
+        return
+    Var = t.reference("Var")
+    for i in range(8):
+        program = random_program(t.rng, Var, inputs=t.rng.randint(1, 4), ops=t.rng.randint(3, 15), reuse=False)
+        yield backward_case(t, f"random expression tree #{i + 1}", program=program)
+    yield backward_case(t, "large values", program=Program(
+        {"x": 1e8}, [("v1", "x * 1e8"), ("v2", "v1 / 3e7"), ("y", "v2 - 1e6")]))
+    yield backward_case(t, "large values", program=Program({"x": 40.0}, [("v1", "x.exp()"), ("y", "v1 * 1e-10")]))
+
+
+@EXERCISE.part("backward_fanout", points=3, title="backward with shared nodes (fan-out accumulates)",
+               needs=("backward",), forbidden=BACKWARD_FORBIDDEN,
+               hint=BACKWARD_HINT + " A node used several times receives one contribution per use: add them up "
+                                    "(+=, not =), and visit each node once (do not enumerate paths).")
+def backward_fanout(t: Tester):
+    if not t.hidden:
+        for what, program in (
+            ("y = x * x", Program({"x": 3.0}, [("y", "x * x")])),
+            ("a diamond: y = x.sin() * x.cos()",
+             Program({"x": 0.7}, [("a", "x.sin()"), ("b", "x.cos()"), ("y", "a * b")])),
+            ("shared h = x * w", Program({"x": 1.5, "w": -0.5}, [("h", "x * w"), ("s", "h.sin()"), ("u", "h * x"),
+                                                                  ("y", "s + u")])),
+        ):
+            yield backward_case(t, what, program=program)
+        return
+    Var = t.reference("Var")
+    for i in range(6):
+        program = random_program(t.rng, Var, inputs=t.rng.randint(1, 3), ops=t.rng.randint(5, 25), reuse=True)
+        yield backward_case(t, f"random program with shared nodes #{i + 1}", program=program)
+    yield backward_case(t, "60 diamonds in a row (2^60 paths)", program=diamond_ladder(60))
+    lines = [("v1", "x + x")] + [(f"v{i}", f"v{i - 1} + x") for i in range(2, 1000)]
+    yield backward_case(t, "x used 1,000 times", program=Program({"x": 0.001}, lines))
+    yield backward_case(t, "large values", program=Program(
+        {"x": 1e4}, [("v1", "x * x"), ("v2", "v1 * x"), ("v3", "v2 / x"), ("y", "v3 + v1")]))
+
+
+@EXERCISE.part("backward_deep", points=1, title="backward on a 100,000-operation chain", needs=("backward",),
+               forbidden=BACKWARD_FORBIDDEN,
+               hint=BACKWARD_HINT + " Use a loop over the topological order, no recursion.")
+def backward_deep(t: Tester):
+    if not t.hidden:
+        yield backward_case(t, "a chain of 1,000 operations", depth=1000)
+        yield backward_case(t, "a chain of 100,000 operations", depth=100_000, heavy=True)
+        return
+    yield backward_case(t, "a chain of 5,000 operations", depth=5000)
+
+
+# --------------------------------------------------------------------------- grad
+
+def grad_case(t: Tester, text: str, f: Callable[..., Any], xs: tuple[float, ...]) -> Case:
+    def run() -> Verdict:
+        Var = t.reference("Var")
+        expected = list(t.reference("grad")(f, *xs))
+        leaves = [Var(x) for x in xs]
+        output = f(*leaves)
+        scales = [0.0] * len(xs)
+        if isinstance(output, Var):
+            acc = _abs_adjoints(t, output, t.reference("topological_sort")(output))
+            scales = [acc.get(leaf, 0.0) for leaf in leaves]
+        with t.patched(backward=t.reference("backward"), topological_sort=t.reference("topological_sort")):
+            result = t.student("grad")(f, *xs)
+        expected_text = "[" + ", ".join(show(e) for e in expected) + "]"
+        try:
+            actual = list(result)
+        except TypeError:
+            return Verdict(False, expected_text, f"{show(result)}  (grad must return a list of floats)")
+        actual_text = "[" + ", ".join(show(a) for a in actual) + "]"
+        passed = len(actual) == len(expected) and all(
+            is_real(a) and close(a, e, s) for a, e, s in zip(actual, expected, scales))
+        estimates, warning = [], None
+        for i, x in enumerate(xs):
+            def g(s: float, i: int = i) -> float:
+                shifted = [Var(v + (s if j == i else 0.0)) for j, v in enumerate(xs)]
+                out = f(*shifted)
+                return float(out.value) if isinstance(out, Var) else float(out)
+
+            estimate = central(g, 0.0, 1e-6 * max(1.0, abs(x)))
+            estimates.append(estimate)
+            if not fd_agrees(estimate, expected[i], scales[i], rtol=1e-4):
+                warning = f"reference gradient {expected[i]!r} but central difference {estimate!r}"
+        note = "central differences: [" + ", ".join(show(e) for e in estimates) + "]"
+        return Verdict(passed, expected_text, actual_text, note=note, grader_warning=warning)
+
+    args = ", ".join(show(x) for x in xs)
+    return Case(f"grad({text}, {args})", run)
+
+
+def _program_case(t: Tester, what: str, program: Program) -> Case:
+    case = grad_case(t, what, program.function(), tuple(program.inputs.values()))
+    case.input = program.text()
+    return case
+
+
+@EXERCISE.part("grad", points=2, title="grad(f, *xs): gradient by one backward pass", needs=("grad",),
+               forbidden=BACKWARD_FORBIDDEN,
+               hint="Make one leaf Var per input, call f on them, run backward on the result and read each leaf's "
+                    "adjoint (0.0 for an input the output does not depend on, or when f returns a plain number).")
+def grad(t: Tester):
+    if not t.hidden:
+        yield grad_case(t, "lambda x1, x2: x1 * x2 + x1.sin()", lambda x1, x2: x1 * x2 + x1.sin(), (0.5, -1.5))
+        yield grad_case(t, "lambda x: x", lambda x: x, (2.0,))
+        yield grad_case(t, "lambda x, y: x * 3.0  (y is not used)", lambda x, y: x * 3.0, (1.0, 2.0))
+        return
+    Var = t.reference("Var")
+    for i in range(5):
+        program = random_program(t.rng, Var, inputs=t.rng.randint(1, 4), ops=t.rng.randint(3, 15), reuse=True)
+        yield _program_case(t, f"random program #{i + 1}", program)
+    yield grad_case(t, "lambda x: 2.0  (a plain number)", lambda x: 2.0, (1.0,))
+    yield grad_case(t, "lambda a, b: a * b  (two inputs with the same value)", lambda a, b: a * b, (3.0, 3.0))
+    yield grad_case(t, "lambda x: x * x * 1e-6", lambda x: x * x * 1e-6, (1e8,))

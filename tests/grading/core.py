@@ -1,0 +1,370 @@
+"""The machinery every exercise's checks share: cases, checks, parts, scores.
+
+A *part* of an exercise (say ``ex01/mul``) is worth some points. Its checks
+are produced by a *case generator* ``cases(t)`` that yields :class:`Case`
+objects: one input, run against the student's namespace and the reference
+solution's. The generator is called once for the *visible* checks (the ones
+the released notebook runs) and once for the *hidden* ones (added when a
+notebook is graded); ``t.hidden`` says which.
+
+Running a case never raises: every outcome becomes a :class:`Check` with a
+status (``passed``, ``failed``, ``error``, ``not_implemented``, ``timeout``,
+``forbidden``, ``missing``, ``skipped``). A part scores
+``points * (weight of passed checks) / (weight of all checks)``, and zero if
+any check saw the student call minitorch's own implementation of the part.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+import signal
+import threading
+import time
+import traceback
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from . import tripwire
+
+#: Seconds a single check may take: small inputs, and the deep/large ones.
+LIGHT_TIMEOUT = 5.0
+HEAVY_TIMEOUT = 15.0
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+class CheckTimeout(BaseException):
+    """Raised by the alarm in a check that runs too long (a BaseException, so
+    that a student's ``except Exception`` cannot swallow it)."""
+
+
+class Missing(Exception):
+    """A name the part needs is not defined in the student's namespace."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+@dataclass
+class Verdict:
+    """What a case's ``run`` returns: pass/fail and what to show."""
+
+    passed: bool
+    expected: str | None = None
+    actual: str | None = None
+    detail: str | None = None
+    note: str | None = None
+    #: Set when the reference itself disagrees with finite differences (a grader bug).
+    grader_warning: str | None = None
+
+
+@dataclass
+class Case:
+    """One input of one part, ready to run."""
+
+    what: str
+    run: Callable[[], Verdict]
+    heavy: bool = False
+    timeout: float | None = None
+    weight: float = 1.0
+    input: str | None = None
+    hint: str | None = None
+
+
+@dataclass
+class Check:
+    """The outcome of one case."""
+
+    what: str
+    hidden: bool
+    status: str
+    weight: float = 1.0
+    input: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+    detail: str | None = None
+    note: str | None = None
+    hint: str | None = None
+    error: str | None = None
+    forbidden: list[str] = field(default_factory=list)
+    grader_warning: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Check:
+        return cls(**data)
+
+
+@dataclass
+class PartSpec:
+    """A graded part: its points, its checks and what it must not call."""
+
+    exercise: str
+    name: str
+    title: str
+    points: float
+    cases: Callable[[Tester], Iterable[Case]]
+    hint: str
+    needs: tuple[str, ...] = ()
+    forbidden: tuple[str, ...] = ()
+    budget: float = 60.0
+
+    @property
+    def key(self) -> str:
+        return f"{self.exercise}/{self.name}"
+
+
+@dataclass
+class ExerciseSpec:
+    """An exercise: its notebook and its parts, in notebook order."""
+
+    id: str
+    notebook: str
+    title: str
+    parts: dict[str, PartSpec] = field(default_factory=dict)
+
+    @property
+    def max_points(self) -> float:
+        return sum(p.points for p in self.parts.values())
+
+    def part(self, name: str, *, points: float, title: str, hint: str, needs: Iterable[str] = (),
+             forbidden: Iterable[str] = (), budget: float = 60.0) -> Callable:
+        """Decorator registering ``cases(t)`` as the case generator of a part."""
+
+        def register(cases: Callable[[Tester], Iterable[Case]]) -> Callable[[Tester], Iterable[Case]]:
+            if name in self.parts:
+                raise ValueError(f"{self.id}: part {name!r} is defined twice")
+            self.parts[name] = PartSpec(self.id, name, title, float(points), cases, hint, tuple(needs),
+                                        tuple(forbidden), budget)
+            return cases
+
+        return register
+
+
+@dataclass
+class PartResult:
+    """Every check of one part, and the score they earn."""
+
+    exercise: str
+    part: str
+    title: str
+    max_points: float
+    checks: list[Check] = field(default_factory=list)
+    crashed: str | None = None
+
+    @property
+    def forbidden(self) -> list[str]:
+        names: list[str] = []
+        for check in self.checks:
+            names += [n for n in check.forbidden if n not in names]
+        return names
+
+    @property
+    def points(self) -> float:
+        if self.crashed or self.forbidden:
+            return 0.0
+        total = sum(c.weight for c in self.checks)
+        if total == 0:
+            return 0.0
+        passed = sum(c.weight for c in self.checks if c.passed)
+        return min(self.max_points, round(self.max_points * passed / total, 6))
+
+    @property
+    def n_passed(self) -> int:
+        return sum(c.passed for c in self.checks)
+
+    @property
+    def status(self) -> str:
+        """One line for tables: why the part has the points it has."""
+        if self.crashed:
+            return f"crashed: {self.crashed}"
+        if self.forbidden:
+            return f"no points: calls {', '.join(self.forbidden)}"
+        if not self.checks:
+            return "no checks ran"
+        failed = [c for c in self.checks if not c.passed]
+        if not failed:
+            return "ok"
+        missing = sorted({c.error or "?" for c in failed if c.status == "missing"})
+        if missing:
+            return "not defined: " + ", ".join(missing)
+        if len(failed) == len(self.checks) and all(c.status == "not_implemented" for c in failed):
+            return "not implemented yet"
+        timed_out = " (a check timed out)" if any(c.status == "timeout" for c in failed) else ""
+        return f"{len(failed)} of {len(self.checks)} checks failed{timed_out}"
+
+    def to_dict(self) -> dict:
+        return {"exercise": self.exercise, "part": self.part, "title": self.title,
+                "max_points": self.max_points, "crashed": self.crashed,
+                "checks": [c.to_dict() for c in self.checks]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PartResult:
+        return cls(data["exercise"], data["part"], data["title"], data["max_points"],
+                   [Check.from_dict(c) for c in data["checks"]], data.get("crashed"))
+
+
+class Tester:
+    """What a case generator sees: the two namespaces, the mode and a seeded RNG."""
+
+    def __init__(self, spec: PartSpec, namespace: dict, reference: dict, hidden: bool):
+        self.spec = spec
+        self.ns = namespace
+        self.ref = reference
+        self.hidden = hidden
+        # A str seed is hashed with SHA-512: the same inputs on every run and machine.
+        self.rng = random.Random(f"{spec.key}/{'hidden' if hidden else 'visible'}")
+
+    def student(self, name: str) -> Any:
+        """The student's object called ``name``; raises :class:`Missing` if undefined."""
+        try:
+            return self.ns[name]
+        except KeyError:
+            raise Missing(name) from None
+
+    def reference(self, name: str) -> Any:
+        return self.ref[name]
+
+    @contextlib.contextmanager
+    def patched(self, **names: Any) -> Iterator[None]:
+        """Temporarily replace names in the student's namespace (with reference objects,
+        so that a part is checked on its own and a bug elsewhere does not cost points here)."""
+        sentinel = object()
+        saved = {name: self.ns.get(name, sentinel) for name in names}
+        self.ns.update(names)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is sentinel:
+                    self.ns.pop(name, None)
+                else:
+                    self.ns[name] = value
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`CheckTimeout` in the block after ``seconds`` (main thread, POSIX only)."""
+    usable = (seconds is not None and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def alarm(signum: int, frame: Any) -> None:
+        raise CheckTimeout()
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message``, and where in the student's code it was raised."""
+    text = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    if isinstance(exc, RecursionError):
+        text = "RecursionError: maximum recursion depth exceeded"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_PACKAGE_DIR)]
+    if frames:
+        frame = frames[-1]
+        where = f"in {frame.name}" if frame.name != "<module>" else "at the top level of a cell"
+        line = f": {frame.line.strip()}" if frame.line else ""
+        text += f"  ({where}, line {frame.lineno}{line})"
+    return text
+
+
+def run_case(spec: PartSpec, case: Case, hidden: bool) -> Check:
+    """Run one case with a time limit, captured output and the tripwire; never raises
+    (except KeyboardInterrupt)."""
+    check = Check(what=case.what, hidden=hidden, status="error", weight=case.weight, input=case.input,
+                  hint=case.hint or spec.hint)
+    codes = None if case.heavy else tripwire.codes(spec.forbidden)
+    sink = io.StringIO()
+    started = time.perf_counter()
+    with tripwire.watch(codes) as seen:
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with time_limit(case.timeout or (HEAVY_TIMEOUT if case.heavy else LIGHT_TIMEOUT)):
+                    verdict = case.run()
+        except CheckTimeout:
+            limit = case.timeout or (HEAVY_TIMEOUT if case.heavy else LIGHT_TIMEOUT)
+            check.status = "timeout"
+            check.error = f"took longer than {limit:g} s (an infinite loop, or an algorithm slower than O(V + E)?)"
+        except NotImplementedError as exc:
+            check.status = "not_implemented"
+            check.error = "not implemented yet: " + describe_exception(exc)
+        except Missing as exc:
+            check.status = "missing"
+            check.error = exc.name
+        except KeyboardInterrupt:
+            raise
+        except (Exception, SystemExit) as exc:  # student code may raise anything
+            check.status = "error"
+            check.error = describe_exception(exc)
+        else:
+            check.status = "passed" if verdict.passed else "failed"
+            check.expected, check.actual = verdict.expected, verdict.actual
+            check.detail, check.note = verdict.detail, verdict.note
+            check.grader_warning = verdict.grader_warning
+    check.seconds = round(time.perf_counter() - started, 4)
+    if seen:
+        check.status = "forbidden"
+        check.forbidden = list(seen)
+    return check
+
+
+def run_part(spec: PartSpec, namespace: dict, reference: dict, *, hidden: bool,
+             previous: list[Check] = ()) -> list[Check]:
+    """All checks of one part in one mode (visible or hidden). If a ``previous`` check
+    of the part timed out, the new ones are not run (each would likely time out too)."""
+    t = Tester(spec, namespace, reference, hidden)
+    try:
+        cases = list(spec.cases(t))
+    except Missing as exc:
+        return [Check(what=f"{spec.title}: needs `{exc.name}`", hidden=hidden, status="missing", error=exc.name,
+                      hint=spec.hint)]
+    except Exception as exc:  # a bug in the grader: make it loud
+        return [Check(what="preparing the checks", hidden=hidden, status="error",
+                      error="grader error: " + "".join(traceback.format_exception(exc)),
+                      grader_warning="the grader failed to prepare its checks")]
+    checks: list[Check] = []
+    started = time.monotonic()
+    stop: str | None = None
+    if any(c.status == "timeout" for c in previous):
+        stop = "not run: an earlier check of this part timed out"
+    for name in spec.needs:
+        if name not in namespace:
+            stop = f"not run: `{name}` is not defined"
+            checks.append(Check(what=f"`{name}` is defined", hidden=hidden, status="missing", error=name,
+                                hint=f"Run the cell that defines `{name}` first (and keep that name)."))
+    for case in cases:
+        if stop:
+            checks.append(Check(what=case.what, hidden=hidden, status="skipped", weight=case.weight,
+                                error=stop))
+            continue
+        check = run_case(spec, case, hidden)
+        checks.append(check)
+        if check.status == "timeout":
+            stop = "not run: an earlier check of this part timed out"
+        elif check.status == "forbidden":
+            stop = "not run: this part calls minitorch's own implementation"
+        elif time.monotonic() - started > spec.budget:
+            stop = f"not run: this part's checks took more than {spec.budget:g} s in all"
+    return checks

@@ -1,0 +1,158 @@
+"""Reading nbgrader notebooks and executing their code cells (never their test cells).
+
+Notebooks are read with :mod:`json` (importing nbformat costs more than grading a
+notebook). A *test cell* is an nbgrader autograder cell (``grade`` and not
+``solution``), or any cell that imports this package: executing a submission
+runs every other code cell, in order, in a fresh module namespace.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import io
+import json
+import linecache
+import os
+import re
+import sys
+import types
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from .core import CheckTimeout, describe_exception, time_limit
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent.parent
+#: Where the reference notebooks live (``solutions/<notebook>/<notebook>.ipynb``).
+SOLUTIONS = Path(os.environ.get("MINITORCH_SOLUTIONS", REPO_ROOT / "solutions"))
+RELEASED = REPO_ROOT / "exercises"
+
+CELL_TIMEOUT = 60.0
+_IMPORTS_GRADING = re.compile(r"^\s*(from\s+grading[\s.]|import\s+grading\b)", re.M)
+
+
+def read(path: str | os.PathLike) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def source(cell: dict) -> str:
+    text = cell.get("source", "")
+    return "".join(text) if isinstance(text, list) else text
+
+
+def nbgrader(cell: dict) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def is_test_cell(cell: dict) -> bool:
+    meta = nbgrader(cell)
+    if cell.get("cell_type") != "code":
+        return False
+    return bool(meta.get("grade") and not meta.get("solution")) or bool(_IMPORTS_GRADING.search(source(cell)))
+
+
+def is_locked_given_code(cell: dict) -> bool:
+    meta = nbgrader(cell)
+    return (cell.get("cell_type") == "code" and bool(meta.get("locked")) and not meta.get("solution")
+            and not meta.get("grade"))
+
+
+def solution_path(notebook: str) -> Path:
+    return SOLUTIONS / notebook / f"{notebook}.ipynb"
+
+
+def released_path(notebook: str) -> Path:
+    return RELEASED / notebook / f"{notebook}.ipynb"
+
+
+@dataclass
+class CellError:
+    index: int
+    error: str
+
+    def __str__(self) -> str:
+        return f"code cell {self.index}: {self.error}"
+
+
+def _compile(text: str, filename: str) -> types.CodeType:
+    try:
+        return compile(text, filename, "exec")
+    except SyntaxError:
+        # IPython syntax (%magics, !shell): translate it if IPython is around; the
+        # translated cell then fails at run time (there is no IPython shell here).
+        try:
+            from IPython.core.inputtransformer2 import TransformerManager
+        except ImportError:
+            raise
+        translated = TransformerManager().transform_cell(text)
+        if translated == text:
+            raise
+        return compile(translated, filename, "exec")
+
+
+def new_namespace(name: str) -> dict:
+    """A fresh module's namespace, registered in sys.modules (dataclasses look there)."""
+    module = types.ModuleType(name)
+    module.__dict__["__builtins__"] = builtins
+    module.__dict__["display"] = lambda *args, **kwargs: None  # IPython's display(), as a no-op
+    sys.modules[name] = module
+    return module.__dict__
+
+
+def execute(nb: dict, namespace: dict, *, label: str, restore_from: dict | None = None,
+            timeout: float | None = CELL_TIMEOUT) -> list[CellError]:
+    """Run every code cell except test cells; return the errors (execution goes on after one).
+
+    With ``restore_from`` (the source notebook), read-only given code cells are
+    replaced by the source's version first, as ``nbgrader autograde`` does.
+    """
+    given = {nbgrader(c).get("grade_id"): source(c) for c in (restore_from or {}).get("cells", [])
+             if is_locked_given_code(c)}
+    errors: list[CellError] = []
+    index = 0
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        index += 1
+        if is_test_cell(cell):
+            continue
+        text = source(cell)
+        if is_locked_given_code(cell) and nbgrader(cell).get("grade_id") in given:
+            text = given[nbgrader(cell)["grade_id"]]
+        filename = f"<{label} cell {index}>"
+        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        sink = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                code = _compile(text, filename)
+                with time_limit(timeout):
+                    exec(code, namespace)
+        except CheckTimeout:
+            errors.append(CellError(index, f"took longer than {timeout:g} s; stopped"))
+        except KeyboardInterrupt:
+            raise
+        except (Exception, SystemExit) as exc:
+            errors.append(CellError(index, describe_exception(exc)))
+    return errors
+
+
+_references: dict[str, dict] = {}
+
+
+def load_reference(exercise: str, notebook: str) -> dict:
+    """The namespace of the reference solution (cached): its code cells, test cells excluded."""
+    if exercise not in _references:
+        path = solution_path(notebook)
+        if not path.exists():
+            raise RuntimeError(f"the reference solution {path} is missing: the checks compare with it, so they "
+                               "need the course repository (set MINITORCH_SOLUTIONS to its solutions/ folder)")
+        namespace = new_namespace(f"_reference_{exercise}")
+        errors = execute(read(path), namespace, label=f"reference {exercise}")
+        if errors:
+            raise RuntimeError(f"the reference solution {path} fails: " + "; ".join(map(str, errors)))
+        _references[exercise] = namespace
+    return _references[exercise]

@@ -1,0 +1,171 @@
+"""How results are shown: to a student in a test cell or a terminal, and as tables."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+
+from .core import Check, PartResult
+
+PASS, FAIL = "\u2714", "\u2718"
+MAX_DETAILED_FAILURES = 3
+
+
+def points(x: float) -> str:
+    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _indent(label: str, text: str, width: int = 10) -> str:
+    lines = str(text).splitlines() or [""]
+    head = f"      {label + ':':<{width}}{lines[0]}"
+    rest = [" " * (6 + width) + line for line in lines[1:]]
+    return "\n".join([head] + rest)
+
+
+def render_check(check: Check, *, detailed: bool, hint: bool = True) -> str:
+    mark = PASS if check.passed else FAIL
+    line = f"  {mark} {check.what}"
+    if check.passed or not detailed:
+        if not check.passed and check.status != "failed":
+            line += f"  [{_short_status(check)}]"
+        return line
+    out = [line]
+    if check.input:
+        out.append(_indent("input", check.input))
+    if check.status == "forbidden":
+        out.append(_indent("problem", f"calls {', '.join(check.forbidden)}: minitorch's own implementation of "
+                                      "what this part asks you to write. That earns no points for this part."))
+    elif check.status in ("failed",):
+        out.append(_indent("expected", check.expected or ""))
+        out.append(_indent("actual", check.actual or ""))
+        if check.detail:
+            out.append(_indent("problem", check.detail))
+    elif check.status == "missing":
+        out.append(_indent("problem", f"`{check.error}` is not defined: run the cell that defines it (and keep "
+                                      "the name the instructions give)"))
+    else:
+        out.append(_indent("problem", check.error or check.status))
+        if check.expected:
+            out.append(_indent("expected", check.expected))
+    if check.note and check.status == "failed":
+        out.append(_indent("note", check.note))
+    if hint and check.hint and check.status not in ("skipped", "forbidden"):
+        out.append(_indent("hint", "\n".join(textwrap.wrap(check.hint, 90))))
+    return "\n".join(out)
+
+
+def _short_status(check: Check) -> str:
+    return {"not_implemented": "not implemented yet", "timeout": "timed out", "skipped": "not run",
+            "missing": f"`{check.error}` not defined", "forbidden": "uses minitorch's implementation",
+            "error": (check.error or "error").split("  (")[0]}.get(check.status, check.status)
+
+
+def render_checks(checks: list[Check], *, collapse: bool = False) -> str:
+    """Every check on one line; the first few failures with input, expected, actual and hint. With
+    ``collapse``, checks that were not run or not implemented (after the first) are only counted."""
+    lines, detailed, hints = [], 0, set()
+    collapsed: dict[str, int] = {}
+    for check in checks:
+        detail = not check.passed and check.status not in ("skipped",) and detailed < MAX_DETAILED_FAILURES
+        if detail and check.status == "not_implemented" and detailed:
+            detail = False  # one "not implemented yet" explanation is enough
+        if collapse and not detail and check.status in ("skipped", "not_implemented"):
+            reason = check.error if check.status == "skipped" else "not implemented yet"
+            collapsed[reason or "not run"] = collapsed.get(reason or "not run", 0) + 1
+            continue
+        lines.append(render_check(check, detailed=detail, hint=check.hint not in hints))
+        if detail:
+            hints.add(check.hint)
+        detailed += detail
+    for reason, count in collapsed.items():
+        lines.append(f"  {FAIL} {count} more check{'s' if count > 1 else ''}: {reason}")
+    return "\n".join(lines)
+
+
+def render_part_run(result: PartResult, new: list[Check], *, hidden: bool, final: bool) -> str:
+    """What a notebook test cell prints after running the visible or the hidden checks."""
+    kind = "hidden" if hidden else "visible"
+    head = f"{result.exercise} / {result.part}: {result.title}  [{points(result.max_points)} points]"
+    passed = sum(c.passed for c in new)
+    body = render_checks(new) if not hidden else render_checks([c for c in new if not c.passed], collapse=True)
+    summary = f"{passed} of {len(new)} {kind} checks passed."
+    if result.forbidden:
+        summary += (f" This part calls {', '.join(result.forbidden)}, minitorch's own implementation of what it "
+                    "asks you to write: that earns no points.")
+    elif result.status == "not implemented yet":
+        summary += " Not implemented yet: replace `raise NotImplementedError()` with your code."
+    score = f"Score so far: {points(result.points)} of {points(result.max_points)} points."
+    if not final:
+        score += " More checks run when your notebook is graded."
+    parts = [head if not hidden else f"{result.exercise} / {result.part}: hidden checks", body, summary, score]
+    return "\n".join(p for p in parts if p)
+
+
+@dataclass
+class NotebookReport:
+    """The grade of one notebook: a PartResult per part."""
+
+    path: str
+    exercise: str
+    title: str
+    hidden: bool
+    parts: list[PartResult] = field(default_factory=list)
+    cell_errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def points(self) -> float:
+        return round(sum(p.points for p in self.parts), 6)
+
+    @property
+    def max_points(self) -> float:
+        return sum(p.max_points for p in self.parts)
+
+    def part(self, name: str) -> PartResult:
+        for p in self.parts:
+            if p.part == name:
+                return p
+        raise KeyError(name)
+
+    def lost(self) -> dict[str, float]:
+        """part -> points lost, for the parts that lost points."""
+        return {p.part: round(p.max_points - p.points, 6) for p in self.parts if p.points < p.max_points}
+
+    def grader_warnings(self) -> list[str]:
+        return [f"{p.part}: {c.what}: {c.grader_warning}" for p in self.parts for c in p.checks if c.grader_warning]
+
+    def table(self) -> str:
+        mode = "all checks" if self.hidden else "visible checks only; more run when your notebook is graded"
+        rows = [(p.part, f"{p.n_passed}/{len(p.checks)}", f"{points(p.points)}/{points(p.max_points)}", p.status)
+                for p in self.parts]
+        rows.append(("total", "", f"{points(self.points)}/{points(self.max_points)}", ""))
+        widths = [max(len(r[i]) for r in rows + [("part", "checks", "points", "status")]) for i in range(4)]
+        fmt = "  {:<%d}  {:>%d}  {:>%d}  {}" % tuple(widths[:3])
+        lines = [f"{self.exercise}: {self.title} - {self.path} ({mode})", fmt.format("part", "checks", "points",
+                                                                                     "status").rstrip()]
+        lines += [fmt.format(*r).rstrip() for r in rows]
+        return "\n".join(lines)
+
+    def details(self) -> str:
+        out = []
+        if self.cell_errors:
+            out.append("Errors while running your notebook's cells (the checks below may fail because of them):")
+            out += [f"  {e}" for e in self.cell_errors]
+        for p in self.parts:
+            if p.points < p.max_points:
+                head = f"\n{p.exercise} / {p.part}: {p.title}  ({points(p.points)}/{points(p.max_points)})"
+                if p.status == "not implemented yet":
+                    out.append(f"{head}: not implemented yet")
+                    continue
+                out.append(head)
+                if p.crashed:
+                    out.append(f"  {FAIL} {p.crashed}")
+                out.append(render_checks([c for c in p.checks if not c.passed], collapse=True))
+        return "\n".join(out).strip("\n")
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "exercise": self.exercise, "title": self.title, "hidden": self.hidden,
+                "points": self.points, "max_points": self.max_points, "cell_errors": self.cell_errors,
+                "seconds": self.seconds, "parts": [p.to_dict() | {"points": p.points, "status": p.status}
+                                                   for p in self.parts]}

@@ -1,0 +1,126 @@
+"""Notice when a submission calls minitorch's own implementation of what it is graded on.
+
+A part lists *forbidden* groups (keys of :data:`GROUPS`). While a light check
+runs, a profile hook (``sys.setprofile``) looks at the code object of every
+Python function that starts; if it belongs to a forbidden group, the check is
+marked ``forbidden`` and the part earns no points. Looking at code objects
+rather than names catches every way of reaching the function (``import ... as``,
+a subclass, a bound method, ``functools.partial``). Heavy checks (100,000-node
+graphs) run without the hook: it would slow them down, and each part has light
+checks that run first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib
+import sys
+import types
+from typing import Iterator
+
+
+def _collect(obj: object, prefix: str, into: dict, module: str) -> None:
+    """Every code object of the functions (and their nested functions) in ``obj``."""
+    if isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
+    if isinstance(obj, property):
+        for f in (obj.fget, obj.fset, obj.fdel):
+            if f is not None:
+                _collect(f, prefix, into, module)
+        return
+    if isinstance(obj, types.FunctionType):
+        if obj.__module__ != module:
+            return
+        stack = [obj.__code__]
+        while stack:
+            code = stack.pop()
+            into.setdefault(code, prefix)
+            stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        return
+    if isinstance(obj, type) and obj.__module__ == module:
+        for name, member in vars(obj).items():
+            _collect(member, f"{prefix}.{name}", into, module)
+
+
+def _module_codes(module_name: str, public: str) -> dict:
+    module = importlib.import_module(module_name)
+    into: dict = {}
+    for name, obj in vars(module).items():
+        _collect(obj, f"{public}.{name}", into, module_name)
+    return into
+
+
+def _primitive_partials() -> dict:
+    from minitorch import scalar_primitives as P
+
+    into: dict = {}
+    for name, prim in vars(P).items():
+        if isinstance(prim, P.Primitive) and isinstance(prim.partials, types.FunctionType):
+            _collect(prim.partials, f"minitorch.scalar_primitives.{name}.partials", into, P.__name__)
+    return into
+
+
+def _graphlib() -> dict:
+    return _module_codes("graphlib", "graphlib")
+
+
+#: Forbidden groups: a name used in the parts' ``forbidden`` lists -> its code objects.
+GROUPS = {
+    "minitorch.dual": lambda: _module_codes("minitorch.dual", "minitorch.dual"),
+    "minitorch.numerical": lambda: _module_codes("minitorch.numerical", "minitorch.numerical"),
+    "minitorch.scalar_primitives.partials": _primitive_partials,
+    "minitorch.scalar": lambda: _module_codes("minitorch.scalar", "minitorch.scalar"),
+    "minitorch.graph": lambda: _module_codes("minitorch.graph", "minitorch.graph"),
+    "minitorch.backprop": lambda: _module_codes("minitorch.backprop", "minitorch.backprop"),
+    "minitorch.transforms": lambda: _module_codes("minitorch.transforms", "minitorch.transforms"),
+    "minitorch.gradcheck": lambda: _module_codes("minitorch.gradcheck", "minitorch.gradcheck"),
+    "graphlib": _graphlib,
+}
+
+#: The engines that compute derivatives for you, forbidden wherever derivatives are graded.
+AUTODIFF = ("minitorch.dual", "minitorch.scalar", "minitorch.backprop", "minitorch.transforms",
+            "minitorch.gradcheck", "minitorch.numerical", "minitorch.scalar_primitives.partials")
+
+
+@functools.lru_cache(maxsize=None)
+def _group(name: str) -> dict:
+    try:
+        return GROUPS[name]()
+    except ImportError:  # a module that cannot be imported cannot be called either
+        return {}
+
+
+def codes(groups: tuple[str, ...]) -> dict | None:
+    """The code objects of the given groups (None when there are none)."""
+    if not groups:
+        return None
+    merged: dict = {}
+    for group in groups:
+        merged.update(_group(group))
+    return merged
+
+
+@contextlib.contextmanager
+def watch(forbidden: dict | None) -> Iterator[list[str]]:
+    """Yield a list that fills with the names of forbidden functions called in the block."""
+    seen: list[str] = []
+    if not forbidden:
+        yield seen
+        return
+
+    def profile(frame: types.FrameType, event: str, arg: object) -> None:
+        if event == "call":
+            name = forbidden.get(frame.f_code)
+            if name is not None and name not in seen:
+                seen.append(name)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield seen
+    finally:
+        sys.setprofile(previous)
+
+
+__all__ = ["AUTODIFF", "GROUPS", "codes", "watch"]

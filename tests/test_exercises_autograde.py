@@ -1,0 +1,88 @@
+"""End to end with nbgrader itself: `nbgrader autograde` gives the same points as the grading suites.
+
+A throw-away course (this repository's nbgrader_config.py and solutions/) gets three submissions per
+exercise: the reference solution, the untouched released notebook and one catalogued bug. nbgrader
+executes their test cells (with the hidden tests restored from its gradebook) in a Jupyter kernel; each
+cell's points must equal the points the subprocess grader gives the same part.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grading.checks import EXERCISES
+from grading.mutants import CATALOGUE, write
+from grading.notebooks import REPO_ROOT, solution_path
+from grading.runner import report_for
+
+# Bugs whose points do not depend on timing (no check near a time limit).
+BUGS = {"ex01": "product_rule_one_term", "ex02": "dfs_reversed_preorder", "ex03": "fanout_assigns"}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", root)
+    shutil.copytree(REPO_ROOT / "solutions", root / "solutions", ignore=shutil.ignore_patterns(
+        "__pycache__", ".ipynb_checkpoints"))
+    (root / "jupyter-config").mkdir()
+    # nbgrader runs `alembic` (from the virtual environment's bin/) when it opens its gradebook.
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(root / "jupyter-config"),
+               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+               PYTHONPATH=os.pathsep.join([str(REPO_ROOT / "tests"), os.environ.get("PYTHONPATH", "")]))
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    run = lambda *args: subprocess.run(nbgrader + list(args), cwd=root, env=env, capture_output=True,  # noqa
+                                       text=True, timeout=600)
+    generated = run("generate_assignment", "*", "--force")
+    assert generated.returncode == 0, generated.stderr
+    mutants = {m.name: m for m in CATALOGUE}
+    for spec in EXERCISES.values():
+        name = spec.notebook
+        for student, source in (("reference", solution_path(name)),
+                                ("untouched", root / "exercises" / name / f"{name}.ipynb"),
+                                ("buggy", write(mutants[BUGS[spec.id]], root / "mutants") if spec.id in BUGS
+                                 else None)):
+            if source is None:
+                continue
+            target = root / "submitted" / student / name / f"{name}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+    graded = run("autograde", "*", "--force")
+    assert graded.returncode == 0, graded.stderr[-3000:]
+    return root
+
+
+def _nbgrader_points(course: Path, student: str, notebook: str) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        submission = gb.find_submission_notebook(notebook, notebook, student)
+        return {grade.name: grade.score for grade in submission.grades if grade.cell_type == "code"}
+
+
+@pytest.mark.parametrize("student", ["reference", "untouched", "buggy"])
+@pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
+def test_autograde_matches_the_grading_suite(course, exercise_id, student):
+    spec = EXERCISES[exercise_id]
+    if student == "buggy" and exercise_id not in BUGS:
+        pytest.fail(f"add a bug for {exercise_id} to BUGS")
+    nbgrader_points = _nbgrader_points(course, student, spec.notebook)
+    submitted = course / "submitted" / student / spec.notebook / f"{spec.notebook}.ipynb"
+    report = report_for(submitted)
+    ours = {f"{exercise_id}_test_{p.part}": p.points for p in report.parts}
+    assert set(nbgrader_points) == set(ours)
+    for grade_id, value in ours.items():
+        assert nbgrader_points[grade_id] == pytest.approx(value, abs=1e-6), grade_id
+    total = sum(nbgrader_points.values())
+    if student == "reference":
+        assert total == spec.max_points
+    elif student == "untouched":
+        assert total == 0
+    else:
+        assert 0 < total < spec.max_points
