@@ -110,10 +110,11 @@ def backpropagate(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_gr
             g = adjoints.pop(node, None)
             if g is None:
                 continue
-            if node in keep or not isinstance(node, Context):
+            if type(node) is not Context:  # a leaf tensor: its adjoint is a result
                 results[node] = g
-            if not isinstance(node, Context):
                 continue
+            if node in keep:
+                results[node] = g
             if node.released:
                 node.saved_tensors  # raises the retain_graph error
             grads = _run_rule(node, g, on_arrays)
@@ -126,7 +127,8 @@ def backpropagate(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_gr
                 if grad.shape != shape:
                     raise RuntimeError(f"{node.name()}: backward returned a gradient of shape {grad.shape} "
                                        f"for an input of shape {shape}")
-                _accumulate(adjoints, edge, grad)
+                previous = adjoints.get(edge)
+                adjoints[edge] = grad if previous is None else previous + grad
             if not retain_graph:
                 node.release()
     return results

@@ -33,22 +33,17 @@ class Context:
     only what ``save_for_backward`` keeps stays alive for backward.
     """
 
-    __slots__ = ("function", "edges", "needs_input_grad", "input_shapes", "_saved", "_saved_versions",
+    __slots__ = ("function", "edges", "parents", "needs_input_grad", "input_shapes", "_saved", "_saved_versions",
                  "released", "as_arrays", "__dict__", "__weakref__")
 
     def __init__(self, function: type[Function], inputs: tuple, record: bool = True):
         self.function = function
-        edges, shapes = [], []
-        for x in inputs:
-            if isinstance(x, Tensor):
-                shapes.append(x.data.shape)
-                edges.append((x.grad_fn or x) if record and x.requires_grad else None)
-            else:
-                shapes.append(None)
-                edges.append(None)
+        edges = [(x.grad_fn or x) if record and isinstance(x, Tensor) and x.requires_grad else None for x in inputs]
         self.edges = tuple(edges)
+        # The nodes the inputs came from: what topological_sort follows.
+        self.parents = tuple(edge for edge in edges if edge is not None)
         self.needs_input_grad = tuple(edge is not None for edge in edges)
-        self.input_shapes = tuple(shapes)
+        self.input_shapes = tuple([x.data.shape if isinstance(x, Tensor) else None for x in inputs])
         self._saved: tuple = ()
         self._saved_versions: tuple = ()
         self.released = False
@@ -61,11 +56,6 @@ class Context:
         """The name of the operation, as PyTorch prints it (``MulBackward``)."""
         return f"{self.function.__name__}Backward"
 
-    @property
-    def parents(self) -> tuple:
-        """The nodes this one's inputs came from (what ``topological_sort`` follows)."""
-        return tuple(edge for edge in self.edges if edge is not None)
-
     def save_for_backward(self, *tensors: Any) -> None:
         """Keep tensors (or ``None``) for the derivative rules.
 
@@ -73,7 +63,7 @@ class Context:
         before backward, ``saved_tensors`` raises instead of using wrong values.
         """
         self._saved = tensors
-        self._saved_versions = tuple(t._version if isinstance(t, Tensor) else None for t in tensors)
+        self._saved_versions = tuple([t._version if isinstance(t, Tensor) else None for t in tensors])
 
     @property
     def saved_tensors(self) -> tuple:

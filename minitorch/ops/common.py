@@ -26,10 +26,36 @@ def as_tensor(x: Any, like: Tensor, operation: str) -> Tensor:
     raise TypeError(f"{operation}: expected a Tensor, an array or a number, got {type(x).__name__}")
 
 
+_constants: dict = {}  # (type, value, dtype, array type) -> constant tensor; small, and never modified
+
+
+def _number(x: float, like: Tensor) -> Tensor:
+    """A Python number as a 0-d constant of ``like``'s floating dtype, reused across calls.
+
+    Programs multiply by the same few numbers again and again (``x * 0.5``);
+    making a fresh 0-d array each time would cost more than the multiplication.
+    """
+    array = like.data
+    key = (type(x), x, array.dtype, type(array))
+    constant = _constants.get(key)
+    if constant is None:
+        dtype = array.dtype if array.dtype.kind in "fc" else None
+        constant = Tensor._wrap(backend.namespace_of(array).asarray(x, dtype=dtype))
+        if len(_constants) < 1024:
+            _constants[key] = constant
+    return constant
+
+
 def operands(operation: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Two operands as tensors on one device, or a clear error."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and type(a.data) is type(b.data):
-        return a, b  # the common case, checked cheaply
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if type(a.data) is type(b.data):
+                return a, b  # the common case, checked cheaply
+        elif type(b) is float or type(b) is int:
+            return a, _number(b, a)
+    elif isinstance(b, Tensor) and (type(a) is float or type(a) is int):
+        return _number(a, b), b
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             raise TypeError(f"{operation}: expected at least one Tensor, got {type(a).__name__} and {type(b).__name__}")
