@@ -98,6 +98,7 @@ def backpropagate(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_gr
         seed = _seed(out, gradient)
         _accumulate(adjoints, _node_of(out), seed.data if on_arrays else seed)
     roots = _Roots([_node_of(out) for out in outputs])
+    stop_at = stop_at or set()
     if stop_at:
         order = topological_sort(roots, parents=lambda node: () if node in stop_at else node.parents)[:-1]
     else:
@@ -115,6 +116,8 @@ def backpropagate(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_gr
                 continue
             if node in keep:
                 results[node] = g
+                if node in stop_at:
+                    continue  # the pass ends here: nothing behind this node is wanted
             if node.released:
                 node.saved_tensors  # raises the retain_graph error
             grads = _run_rule(node, g, on_arrays)
@@ -180,8 +183,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
     nodes = [_node_of(t) for t in inputs]
     retain = create_graph if retain_graph is None else retain_graph
     # Inputs known to be independent of each other bound the pass: nothing
-    # behind them is needed (the functional transforms guarantee this).
-    stop_at = set(nodes) if _independent_inputs else None
+    # behind them is needed. (The functional transforms guarantee this; a
+    # single input is trivially independent.)
+    stop_at = set(nodes) if _independent_inputs or len(nodes) == 1 else None
     adjoints = backpropagate(outputs, grad_outputs, retain, create_graph, keep=set(nodes), stop_at=stop_at)
     result = []
     for t, node in zip(inputs, nodes):

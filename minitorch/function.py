@@ -16,6 +16,7 @@ derivative of a derivative is just another graph.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from . import grad_mode, memory
@@ -75,18 +76,19 @@ class Context:
                 "backward() if you need to go through the graph again."
             )
         for t, version in zip(self._saved, self._saved_versions):
-            if isinstance(t, Tensor) and t._version != version:
+            current = t.ref() if isinstance(t, _SavedOutput) else t
+            if isinstance(current, Tensor) and current._version != version:
                 raise RuntimeError(
-                    f"{self.name()}: a tensor of shape {t.shape} saved for backward was modified "
-                    f"by an in-place operation (version {t._version}, expected {version})."
+                    f"{self.name()}: a tensor of shape {current.shape} saved for backward was modified "
+                    f"by an in-place operation (version {current._version}, expected {version})."
                 )
         if self.as_arrays:
-            return tuple(t.data if isinstance(t, Tensor) else t for t in self._saved)
-        return self._saved
+            return tuple(t.data if isinstance(t, (Tensor, _SavedOutput)) else t for t in self._saved)
+        return tuple(t.tensor(self) if isinstance(t, _SavedOutput) else t for t in self._saved)
 
     def _held_arrays(self) -> list:
         # Rules may also keep constants (masks, signs) as attributes of ctx.
-        held = [t.data for t in self._saved if isinstance(t, Tensor)]
+        held = [t.data for t in self._saved if isinstance(t, (Tensor, _SavedOutput))]
         held += [v.data if isinstance(v, Tensor) else v for v in self.__dict__.values() if _holds_array(v)]
         return held
 
@@ -104,6 +106,30 @@ class Context:
     def saved_bytes(self) -> int:
         """Bytes of the arrays this node holds for backward."""
         return sum(a.nbytes for a in self._held_arrays())
+
+
+class _SavedOutput:
+    """A node's own output, kept for its backward pass without a reference cycle.
+
+    Holding the output tensor itself would make ``out -> grad_fn -> out`` a
+    cycle that only the garbage collector can free. Instead the node keeps the
+    array and a weak reference (to notice in-place changes while the tensor
+    lives), and rebuilds an equivalent tensor, with itself as ``grad_fn``.
+    """
+
+    __slots__ = ("data", "ref", "tangents")
+
+    def __init__(self, out: Tensor):
+        self.data = out.data
+        self.ref = weakref.ref(out)
+        self.tangents = out._tangents  # forward mode may run through this backward pass
+
+    def tensor(self, node: Context) -> Tensor:
+        t = Tensor._wrap(self.data)
+        t.requires_grad = True
+        t.grad_fn = node
+        t._tangents = self.tangents
+        return t
 
 
 def _holds_array(value: Any) -> bool:
@@ -169,6 +195,8 @@ class Function:
             _push_tangents(cls, ctx, inputs, out)  # after recording: tangents may be differentiated too
         if not record:
             ctx.release()
+        elif ctx._saved:
+            ctx._saved = tuple([_SavedOutput(t) if t is out else t for t in ctx._saved])
         return out
 
 

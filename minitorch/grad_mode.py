@@ -19,6 +19,7 @@ class _State:
     forward_levels: tuple[int, ...] = ()
     next_level = 0
     kink_watch: list | None = None  # gradcheck collects (primitive, distance to its kink) here
+    reverse_depth = 0  # how many grad/vjp transformations are evaluating their function right now
 
 
 state = _State()
@@ -58,6 +59,22 @@ def set_grad_enabled(enabled: bool) -> _GradMode:
 def is_grad_enabled() -> bool:
     """Whether operations currently record a graph."""
     return state.grad_enabled
+
+
+@contextlib.contextmanager
+def inside_reverse_transform() -> Iterator[bool]:
+    """Mark the evaluation of a grad/vjp's function; yields whether another one encloses it.
+
+    A gradient taken inside another transformation's function may be
+    differentiated again by it (even through a variable the inner function
+    merely closes over), so its backward pass must be recorded.
+    """
+    enclosed = state.reverse_depth > 0
+    state.reverse_depth += 1
+    try:
+        yield enclosed
+    finally:
+        state.reverse_depth -= 1
 
 
 @contextlib.contextmanager

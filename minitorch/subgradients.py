@@ -5,7 +5,8 @@ At a point where a function is not differentiable (ReLU and ``abs`` at 0,
 choice, and frameworks simply pick one. minitorch makes the pick explicit:
 
 * ``relu``: the value of ReLU'(0), any number in [0, 1]; default 0 (PyTorch and JAX use 0).
-* ``abs``: the value of \|x\|'(0), any number in [-1, 1]; default 0 (PyTorch and JAX: sign(0) = 0).
+* ``abs``: the value of \|x\|'(0), any number in [-1, 1]; default 0, as PyTorch's sign(0) = 0
+  (JAX's rule for ``abs`` passes the gradient through for x >= 0, so it uses +1).
 * ``max``: how tied maxima (and minima) share the gradient: ``"split"`` (evenly,
   the default, as JAX and PyTorch's ``amax`` do) or ``"first"`` (all to the
   first maximal element, as an argmax would).

@@ -48,6 +48,10 @@ def _as_tensor(x: Any, name: str) -> Tensor:
         raise TypeError(f"{name}: arguments must be Tensors, arrays or numbers, got {type(x).__name__}") from None
 
 
+def _is_array_like(x: Any) -> bool:
+    return isinstance(x, float) or hasattr(x, "__array_interface__") or hasattr(x, "__cuda_array_interface__")
+
+
 def _differentiable_copy(x: Tensor, name: str) -> Tensor:
     """A version of ``x`` to differentiate with respect to, without touching ``x`` itself."""
     if x.dtype.kind not in "fc":
@@ -76,14 +80,17 @@ def value_and_grad(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[.
 
     def wrapped(*args: Any) -> tuple[Tensor, Any]:
         chosen = _argnums(argnums, len(args), "grad")
-        args = [_as_tensor(a, "grad") for a in args]
-        # If an outer transformation is watching an argument, this gradient
-        # must itself be differentiable: record the backward pass.
-        nested = any(args[i].requires_grad for i in chosen)
+        # Differentiated arguments and other arrays become tensors; anything
+        # else (an int step count, a list, a callable) passes through as it is.
+        args = [_as_tensor(a, "grad") if i in chosen or _is_array_like(a) else a for i, a in enumerate(args)]
+        # If an outer transformation may differentiate this gradient again
+        # (it watches an argument, or encloses this call), record the backward pass.
+        nested = any(isinstance(a, Tensor) and a.requires_grad for a in args)
         for i in chosen:
             args[i] = _differentiable_copy(args[i], "grad")
-        with grad_mode.enable_grad():
+        with grad_mode.enable_grad(), grad_mode.inside_reverse_transform() as enclosed:
             out = f(*args)
+        nested = nested or enclosed
         if not isinstance(out, Tensor) or out.data.size != 1:
             shape = out.shape if isinstance(out, Tensor) else type(out).__name__
             raise TypeError(f"grad: f must return a single-element Tensor, got {shape}")
@@ -123,8 +130,9 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[[Any]
     primals = [_as_tensor(p, "vjp") for p in primals]
     nested = any(p.requires_grad for p in primals)
     inputs = [_differentiable_copy(p, "vjp") for p in primals]
-    with grad_mode.enable_grad():
+    with grad_mode.enable_grad(), grad_mode.inside_reverse_transform() as enclosed:
         out = f(*inputs)
+    nested = nested or enclosed
     if not isinstance(out, Tensor):
         raise TypeError(f"vjp: f must return a Tensor, got {type(out).__name__}")
 

@@ -104,7 +104,7 @@ UNARY = {
     "x * -1.5": (lambda x: x * -1.5, lambda x: x * -1.5, anywhere),
     "3.0 / x": (lambda x: 3.0 / x, lambda x: 3.0 / x, nonzero),
     "x / 4.0": (lambda x: x / 4.0, lambda x: x / 4.0, anywhere),
-    "maximum(x, 0.25)": (lambda x: minitorch.maximum(x, 0.25), lambda x: np.maximum(x, 0.25), quarter_lattice),
+    "maximum(x, 0.25)": (lambda x: minitorch.maximum(x, 0.25), lambda x: np.maximum(x, 0.25), three_quarter_lattice),
     "minimum(0.75, x)": (lambda x: minitorch.minimum(0.75, x), lambda x: np.minimum(0.75, x), quarter_lattice),
 }
 
