@@ -65,6 +65,14 @@ def _graphlib() -> dict:
     return _module_codes("graphlib", "graphlib")
 
 
+def _function_codes(module_name: str, name: str) -> dict:
+    """One public function of minitorch (and the functions nested in it), e.g. ``minitorch.hvp``."""
+    module = importlib.import_module(module_name)
+    into: dict = {}
+    _collect(getattr(module, name), f"minitorch.{name}", into, module_name)
+    return into
+
+
 #: Forbidden groups: a name used in the parts' ``forbidden`` lists -> its code objects.
 GROUPS = {
     "minitorch.dual": lambda: _module_codes("minitorch.dual", "minitorch.dual"),
@@ -76,7 +84,22 @@ GROUPS = {
     "minitorch.transforms": lambda: _module_codes("minitorch.transforms", "minitorch.transforms"),
     "minitorch.gradcheck": lambda: _module_codes("minitorch.gradcheck", "minitorch.gradcheck"),
     "graphlib": _graphlib,
+    "minitorch.checkpoint": lambda: _module_codes("minitorch.checkpoint", "minitorch.checkpoint"),
+    "minitorch.hvp": lambda: _function_codes("minitorch.transforms", "hvp"),
+    "minitorch.hessian": lambda: _function_codes("minitorch.transforms", "hessian"),
+    "minitorch.jacobian": lambda: _function_codes("minitorch.transforms", "jacobian"),
 }
+
+# The tensor engine's operations, one group per module (forbidden where VJPs are written in NumPy).
+for _module in ("arithmetic", "elementwise", "linalg", "reduce", "shape", "common"):
+    GROUPS[f"minitorch.ops.{_module}"] = functools.partial(_module_codes, f"minitorch.ops.{_module}",
+                                                           f"minitorch.ops.{_module}")
+GROUPS["minitorch.nn.functional"] = functools.partial(_module_codes, "minitorch.nn.functional",
+                                                      "minitorch.nn.functional")
+
+#: Every operation of the tensor engine.
+TENSOR_OPS = ("minitorch.ops.arithmetic", "minitorch.ops.elementwise", "minitorch.ops.linalg",
+              "minitorch.ops.reduce", "minitorch.ops.shape", "minitorch.ops.common", "minitorch.nn.functional")
 
 #: The engines that compute derivatives for you, forbidden wherever derivatives are graded.
 AUTODIFF = ("minitorch.dual", "minitorch.scalar", "minitorch.backprop", "minitorch.transforms",
@@ -123,4 +146,4 @@ def watch(forbidden: dict | None) -> Iterator[list[str]]:
         sys.setprofile(previous)
 
 
-__all__ = ["AUTODIFF", "GROUPS", "codes", "watch"]
+__all__ = ["AUTODIFF", "GROUPS", "TENSOR_OPS", "codes", "watch"]

@@ -1,0 +1,352 @@
+"""Exercise 5: custom primitives (a stable softplus with its VJP and JVP; straight-through rounding).
+
+Each check runs the student's ``minitorch.Function`` and the reference's on the same seeded input (float64 and
+float32, 0-dimensional to 2-D, arguments of +-1000 and beyond) and compares the forward values, the VJP
+(``x.grad`` after ``backward`` with a random cotangent) or the JVP (forward mode with a random tangent).
+Softplus's rules are also compared with central differences (grader warnings) and checked with
+``minitorch.gradcheck``; the straight-through rules are not derivatives, and are checked against their
+definition (the identity, or the mask of the unclipped entries).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..arrays import as_array, compare, fd_problem, numeric_vjp, show_array, show_input
+from ..core import Case, ExerciseSpec, Tester, Verdict
+
+EXERCISE = ExerciseSpec("ex05", "ex05_custom_primitives", "Custom primitives: softplus and straight-through rounding")
+
+#: A rule must state its derivative, not have minitorch's autodiff compute it (the checks themselves run
+#: ``backward``, ``gradcheck`` and forward mode, without the transforms).
+IN_RULES = ("minitorch.transforms",)
+
+
+def _rng(t: Tester) -> np.random.Generator:
+    return np.random.default_rng(t.rng.getrandbits(64))
+
+
+def _rtol(x: np.ndarray) -> float:
+    return 1e-9 if x.dtype == np.float64 else 1e-5
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, x)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def _mt() -> Any:
+    import minitorch
+
+    return minitorch
+
+
+def _dtype_text(x: np.ndarray) -> str:
+    return "" if x.dtype == np.float64 else f", {x.dtype}"
+
+
+def _apply(cls: Any, args: tuple) -> Callable[[Any], Any]:
+    return lambda x: cls.apply(x, *args)
+
+
+def _args_text(args: tuple) -> str:
+    return "".join(f", {a!r}" for a in args)
+
+
+def value_case(t: Tester, name: str, x: np.ndarray, args: tuple = (), *, what: str | None = None,
+               independent: Callable[[np.ndarray], np.ndarray] | None = None) -> Case:
+    """``name.apply(tensor(x), *args)``: the output's values."""
+
+    def run() -> Verdict:
+        mt = _mt()
+        expected = t.reference(name).apply(mt.tensor(x.copy()), *args).data
+        warning = None
+        if independent is not None:
+            problem = compare(expected, independent(x), rtol=_rtol(x))
+            if problem:
+                warning = f"the reference {name} disagrees with an independent computation: {problem}"
+        out = t.student(name).apply(mt.tensor(x.copy()), *args)
+        actual = as_array(out)
+        if actual is None:
+            return Verdict(False, show_array(expected), show_array(out), detail="forward must return a NumPy array",
+                           grader_warning=warning)
+        problem = compare(actual, expected, rtol=_rtol(x))
+        return Verdict(problem is None, show_array(expected), show_array(actual), detail=problem,
+                       grader_warning=warning)
+
+    return Case(what or f"{name}.apply(x{_args_text(args)})  (x of shape {x.shape}{_dtype_text(x)})", run,
+                input=show_input("x", x))
+
+
+def vjp_case(t: Tester, name: str, x: np.ndarray, args: tuple = (), *, what: str | None = None,
+             derivative: Callable[[np.ndarray], np.ndarray] | None = None, fd: bool = False,
+             v: np.ndarray | None = None) -> Case:
+    """``y = name.apply(x, *args)``, then ``y.backward(gradient=v)``: compare ``x.grad``. ``derivative`` is the
+    rule's definition (the reference must agree with ``v * derivative(x)``); ``fd`` adds central differences."""
+    rng = _rng(t)
+    v = rng.standard_normal(x.shape).astype(x.dtype) if v is None else v
+
+    def grad_of(cls: Any) -> Any:
+        mt = _mt()
+        leaf = mt.tensor(x.copy(), requires_grad=True)
+        out = cls.apply(leaf, *args)
+        out.backward(gradient=mt.tensor(v.copy()))
+        return leaf.grad
+
+    def run() -> Verdict:
+        expected = grad_of(t.reference(name)).data
+        warning = note = None
+        if derivative is not None:
+            problem = compare(expected, v * derivative(x), np.abs(v), rtol=_rtol(x))
+            if problem:
+                warning = f"the reference {name}.backward disagrees with its definition: {problem}"
+        if fd:
+            (estimate,), level = numeric_vjp(lambda a: t.reference(name).apply(_mt().tensor(a), *args).data, [x], v)
+            note = f"central differences: {show_array(estimate, digits=6)}"
+            problem = fd_problem(estimate, expected, np.abs(v), level)
+            if problem:
+                warning = f"the reference {name}.backward disagrees with central differences {problem}"
+        grad = grad_of(t.student(name))
+        if grad is None:
+            return Verdict(False, show_array(expected), "x.grad is None", detail="no gradient reached x",
+                           note=note, grader_warning=warning)
+        problem = compare(grad, expected, np.abs(v), rtol=_rtol(x))
+        return Verdict(problem is None, show_array(expected), show_array(grad), detail=problem, note=note,
+                       grader_warning=warning)
+
+    text = show_input("x", x) + "\n" + show_input("cotangent", v)
+    return Case(what or f"x.grad after {name}.apply(x{_args_text(args)}).backward(cotangent)  (x of shape {x.shape}"
+                        f"{_dtype_text(x)})", run, input=text)
+
+
+def chain_case(t: Tester, name: str, what: str, build: Callable[[Any, dict], Any], arrays: dict[str, np.ndarray],
+               expected_grads: Callable[[dict], dict] | None = None) -> Case:
+    """A small graph of minitorch operations around the primitive; compare every leaf's gradient (and, if
+    given, the reference's with a formula)."""
+
+    def grads_of(cls: Any) -> dict:
+        mt = _mt()
+        leaves = {n: mt.tensor(a.copy(), requires_grad=True) for n, a in arrays.items()}
+        build(cls, leaves).backward()
+        return {n: leaf.grad for n, leaf in leaves.items()}
+
+    def run() -> Verdict:
+        expected = {n: g.data for n, g in grads_of(t.reference(name)).items()}
+        warning = None
+        if expected_grads is not None:
+            for n, formula in expected_grads(arrays).items():
+                problem = compare(expected[n], formula, np.abs(formula).max(), rtol=1e-9)
+                if problem:
+                    warning = f"the reference's {n}.grad disagrees with its formula: {problem}"
+        actual = grads_of(t.student(name))
+        expected_text = "\n".join(f"{n}.grad = {show_array(e)}" for n, e in expected.items())
+        actual_text = "\n".join(f"{n}.grad = {'None' if g is None else show_array(g)}" for n, g in actual.items())
+        for n, e in expected.items():
+            if actual[n] is None:
+                return Verdict(False, expected_text, actual_text, detail=f"{n}.grad is None",
+                               grader_warning=warning)
+            problem = compare(actual[n], e, np.abs(e).max(initial=0.0))
+            if problem:
+                return Verdict(False, expected_text, actual_text, detail=f"{n}.grad: {problem}",
+                               grader_warning=warning)
+        return Verdict(True, expected_text, actual_text, grader_warning=warning)
+
+    return Case(what, run, input="\n".join(show_input(n, a) for n, a in arrays.items()))
+
+
+# --------------------------------------------------------------------------- Softplus
+
+@EXERCISE.part("softplus_value", points=2, title="Softplus.forward: stable and accurate", needs=("Softplus",),
+               hint="max(x, 0) + np.log1p(np.exp(-np.abs(x))) (or np.logaddexp(0.0, x)): it never exponentiates a "
+                    "positive number, and log1p keeps the digits of log(1 + u) for tiny u.")
+def softplus_value(t: Tester):
+    rng = _rng(t)
+    case = lambda x, **kw: value_case(t, "Softplus", x, independent=_softplus, **kw)  # noqa: E731
+    if not t.hidden:
+        yield case(np.array([-3.0, -0.5, 0.0, 0.5, 3.0]))
+        yield case(np.array([-1000.0, -100.0, 100.0, 1000.0]), what="Softplus.apply(x) at x = +-100 and +-1000")
+        yield case(np.array([-40.0, -36.0]), what="Softplus.apply(x) at x = -40 and -36 (about 4e-18 and 2e-16)")
+        yield case(np.array([-100.0, -10.0, 10.0, 100.0], dtype=np.float32),
+                   what="Softplus.apply(x) in float32 at x = +-10 and +-100 (exp(100) overflows in float32)")
+        return
+    yield case(10.0 * rng.standard_normal((3, 4)))
+    yield case(rng.uniform(-700.0, 700.0, size=6))
+    yield case(np.array(2.5))
+    yield case((30.0 * rng.standard_normal(6)).astype(np.float32))
+    yield case(np.array([-30.0, -50.0, -80.0, -200.0, -745.0]))
+    yield case(np.array([1e-12, -1e-12, 1e-300, 0.0]))
+    yield case(np.array([-1e300, -1e10, 1e10, 1e300]))
+
+
+SIGMOID_HINT = ("softplus'(x) = sigmoid(x): return g * x.sigmoid() (x from ctx.saved_tensors; minitorch's sigmoid "
+                "is stable), or a stable NumPy sigmoid such as np.exp(-np.logaddexp(0, -x)). exp(x) / (1 + exp(x)) "
+                "is nan at x = 1000.")
+
+
+def gradcheck_case(t: Tester, x: np.ndarray) -> Case:
+    def run() -> Verdict:
+        mt = _mt()
+        try:
+            ok = mt.gradcheck(t.student("Softplus").apply, [mt.tensor(x.copy(), requires_grad=True)])
+        except AssertionError as error:  # GradcheckError
+            return Verdict(False, "True", "GradcheckError", detail=str(error))
+        return Verdict(ok is True, "True", repr(ok))
+
+    return Case(f"minitorch.gradcheck(Softplus.apply, [x])  (x of shape {x.shape})", run, input=show_input("x", x))
+
+
+@EXERCISE.part("softplus_vjp", points=2, title="Softplus.backward (VJP): g * sigmoid(x)", needs=("Softplus",),
+               forbidden=IN_RULES, hint=SIGMOID_HINT)
+def softplus_vjp(t: Tester):
+    rng = _rng(t)
+    case = lambda x, **kw: vjp_case(t, "Softplus", x, derivative=_sigmoid, **kw)  # noqa: E731
+    extreme = np.array([-1000.0, -100.0, -40.0, 40.0, 100.0, 1000.0])
+    if not t.hidden:
+        yield case(2.0 * rng.standard_normal(5), fd=True)
+        yield case(extreme, v=np.ones(6), what="x.grad after Softplus.apply(x).backward(ones) at x = +-40, +-100, "
+                                                "+-1000")
+        yield gradcheck_case(t, rng.standard_normal(4))
+        return
+    yield case(3.0 * rng.standard_normal((3, 4)), fd=True)
+    yield case(np.array(-1.5), fd=True)
+    yield case(rng.uniform(-700.0, 700.0, size=5))
+    yield case(np.array([[-800.0, 5.0], [710.0, -710.0]]))
+    yield case(np.array([-100.0, -3.0, 3.0, 100.0], dtype=np.float32))
+    yield case(np.array([-89.0, 88.0, 89.0], dtype=np.float32))
+    yield gradcheck_case(t, rng.uniform(-20.0, 20.0, size=(2, 3)))
+    yield gradcheck_case(t, np.array([-35.0, 0.25, 35.0]))
+    x, w = rng.standard_normal(4), rng.standard_normal(4)
+    yield chain_case(t, "Softplus", "x.grad and w.grad after (Softplus.apply(x * w) * c).sum().backward()",
+                     lambda cls, v: (cls.apply(v["x"] * v["w"]) * _mt().tensor(np.arange(1.0, 5.0))).sum(),
+                     {"x": x, "w": w},
+                     lambda a: {"x": np.arange(1.0, 5.0) * _sigmoid(a["x"] * a["w"]) * a["w"],
+                                "w": np.arange(1.0, 5.0) * _sigmoid(a["x"] * a["w"]) * a["x"]})
+
+
+def jvp_case(t: Tester, x: np.ndarray, *, tangent: np.ndarray | None = None, what: str | None = None) -> Case:
+    rng = _rng(t)
+    v = rng.standard_normal(x.shape).astype(x.dtype) if tangent is None else tangent
+
+    def tangent_of(cls: Any) -> Any:
+        # What minitorch.jvp does, without calling it (a rule that calls it is noticed by the tripwire).
+        mt = _mt()
+        with mt.grad_mode.forward_level() as level:
+            leaf = mt.tensor(x.copy())
+            leaf._tangents = {level: mt.tensor(v.copy())}
+            out = cls.apply(leaf)
+            return (out._tangents or {}).pop(level, None)
+
+    def run() -> Verdict:
+        expected = tangent_of(t.reference("Softplus")).data
+        warning = None
+        problem = compare(expected, _sigmoid(x) * v, np.abs(v), rtol=_rtol(x))
+        if problem:
+            warning = f"the reference Softplus.jvp disagrees with sigmoid(x) * t: {problem}"
+        actual = tangent_of(t.student("Softplus"))
+        problem = compare(actual, expected, np.abs(v), rtol=_rtol(x))
+        return Verdict(problem is None, show_array(expected), show_array(actual), detail=problem,
+                       grader_warning=warning)
+
+    return Case(what or f"minitorch.jvp(Softplus.apply, [x], [t])  (x of shape {x.shape}{_dtype_text(x)})", run,
+                input=show_input("x", x) + "\n" + show_input("t", v))
+
+
+@EXERCISE.part("softplus_jvp", points=1, title="Softplus.jvp (forward mode): sigmoid(x) * t", needs=("Softplus",),
+               forbidden=IN_RULES,
+               hint="x = ctx.inputs[0]; return x.sigmoid() * t (a tensor), stable at x = +-1000.")
+def softplus_jvp(t: Tester):
+    rng = _rng(t)
+    if not t.hidden:
+        yield jvp_case(t, 2.0 * rng.standard_normal(5))
+        yield jvp_case(t, np.array([-1000.0, -40.0, 40.0, 1000.0]), tangent=np.ones(4),
+                       what="minitorch.jvp(Softplus.apply, [x], [ones]) at x = +-40 and +-1000")
+        return
+    yield jvp_case(t, 3.0 * rng.standard_normal((3, 4)))
+    yield jvp_case(t, np.array(0.75))
+    yield jvp_case(t, rng.uniform(-700.0, 700.0, size=5))
+    yield jvp_case(t, np.array([-100.0, -2.0, 2.0, 100.0], dtype=np.float32))
+
+
+# --------------------------------------------------------------------------- straight-through rounding
+
+def _no_halves(x: np.ndarray) -> np.ndarray:
+    """Move entries away from k + 0.5 (where rounding conventions differ)."""
+    frac = x - np.floor(x)
+    return np.where(np.abs(frac - 0.5) < 0.02, x + 0.1, x)
+
+
+def _quadratic_loss(cls: Any, v: dict) -> Any:
+    mt = _mt()
+    target = mt.tensor(np.array([2.0, -1.0, 0.0, 3.0, 1.0]))
+    return ((cls.apply(v["w"] * v["x"]) - target) ** 2).sum()
+
+
+def _quadratic_grads(a: dict) -> dict:
+    target = np.array([2.0, -1.0, 0.0, 3.0, 1.0])
+    r = 2.0 * (np.round(a["w"] * a["x"]) - target)
+    return {"w": np.array([np.sum(r * a["x"])]), "x": r * a["w"]}
+
+
+STE_HINT = "forward: return np.round(x.data). backward: return g, unchanged (not 0, the derivative of rounding)."
+
+
+@EXERCISE.part("ste_round", points=2, title="RoundSTE: round forward, identity backward", needs=("RoundSTE",),
+               forbidden=IN_RULES, hint=STE_HINT)
+def ste_round(t: Tester):
+    rng = _rng(t)
+    identity = lambda x: np.ones_like(x)  # noqa: E731
+    fit = {"w": np.array([0.8]), "x": np.array([2.3, -1.2, 0.4, 3.1, 1.7])}
+    if not t.hidden:
+        x = np.array([-1.7, -0.2, 0.4, 1.6, 2.2])
+        yield value_case(t, "RoundSTE", x, independent=np.round)
+        yield vjp_case(t, "RoundSTE", x, derivative=identity)
+        yield chain_case(t, "RoundSTE", "w.grad and x.grad after ((RoundSTE.apply(w * x) - target) ** 2).sum()"
+                         ".backward()", _quadratic_loss, fit, _quadratic_grads)
+        return
+    x = _no_halves(5.0 * rng.standard_normal((3, 4)))
+    yield value_case(t, "RoundSTE", x, independent=np.round)
+    yield vjp_case(t, "RoundSTE", x, derivative=identity)
+    for x in (np.array(-2.3), _no_halves(1e6 * rng.standard_normal(4)),
+              _no_halves(3.0 * rng.standard_normal(5)).astype(np.float32)):
+        yield value_case(t, "RoundSTE", x, independent=np.round)
+        yield vjp_case(t, "RoundSTE", x, derivative=identity)
+    yield chain_case(t, "RoundSTE", "w.grad and x.grad after ((RoundSTE.apply(w * x) - target) ** 2).sum()"
+                     ".backward()", _quadratic_loss, {"w": np.array([-1.3]), "x": _no_halves(rng.uniform(-3, 3, 5))},
+                     _quadratic_grads)
+
+
+def _clipped_inputs(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """No entry on low or high, nor on a half."""
+    x = _no_halves(x)
+    return np.where(np.isclose(x, low) | np.isclose(x, high), x + 0.3, x)
+
+
+def clipped_cases(t: Tester, x: np.ndarray, low: int, high: int) -> list[Case]:
+    x = _clipped_inputs(x, low, high)
+    inside = lambda a: ((a >= low) & (a <= high)).astype(a.dtype)  # noqa: E731
+    return [value_case(t, "ClippedRoundSTE", x, (low, high), independent=lambda a: np.round(np.clip(a, low, high))),
+            vjp_case(t, "ClippedRoundSTE", x, (low, high), derivative=inside)]
+
+
+@EXERCISE.part("ste_clipped", points=2, title="ClippedRoundSTE: round(clip(x)) forward, masked gradient backward",
+               needs=("ClippedRoundSTE",), forbidden=IN_RULES,
+               hint="forward: remember the mask (low <= x <= high) on ctx, return np.round(np.clip(x.data, low, high)). "
+                    "backward: return (g * mask, None, None), one entry per argument of forward.")
+def ste_clipped(t: Tester):
+    rng = _rng(t)
+    if not t.hidden:
+        yield from clipped_cases(t, np.array([-3.7, -1.2, 0.4, 1.6, 2.8]), -2, 2)
+        return
+    yield from clipped_cases(t, rng.uniform(-5.0, 20.0, size=8), 0, 15)
+    yield from clipped_cases(t, 2.0 * rng.standard_normal((3, 4)), -1, 1)
+    yield from clipped_cases(t, np.array(7.2), 0, 3)
+    yield from clipped_cases(t, (3.0 * rng.standard_normal(6)).astype(np.float32), -2, 2)
+    x = _clipped_inputs(rng.uniform(-4.0, 4.0, 5), -2, 2)
+    yield chain_case(t, "ClippedRoundSTE", "x.grad after (ClippedRoundSTE.apply(x, -2, 2) * c).sum().backward()",
+                     lambda cls, v: (cls.apply(v["x"], -2, 2) * _mt().tensor(np.arange(1.0, 6.0))).sum(), {"x": x},
+                     lambda a: {"x": np.arange(1.0, 6.0) * ((a["x"] >= -2) & (a["x"] <= 2))})
