@@ -1,0 +1,27 @@
+"""Grading suite for exercise 7 (higher-order derivatives): grades ONE notebook, one test per part.
+
+By default it grades the reference solution, which must score full marks. To grade a submission::
+
+    SUBMISSION=path/to/ex07_higher_order.ipynb .venv/bin/python -m pytest tests/test_grading_ex07.py
+
+Each test is one part: it passes with full marks, fails with the part's score and its failing checks
+otherwise, and records the part's `points` and `max_points` as JUnit properties (`--junitxml`).
+"""
+
+import pytest
+
+from grading.suite import Suite
+
+suite = Suite("ex07")
+
+
+@pytest.fixture(scope="module")
+def report():
+    if suite.skip_reason:
+        pytest.skip(suite.skip_reason)
+    return suite.report()
+
+
+@pytest.mark.parametrize("part", suite.parts)
+def test_part(report, part, record_property):
+    suite.check(report, part, record_property)
