@@ -155,12 +155,11 @@ class Relu(ArrayFunction):
     @staticmethod
     def slope(ctx: Context, saved: Any) -> Any:
         saved = array_of(saved)
-        slope = (saved > 0).astype(saved.dtype)
-        if ctx.kink_value != 0.0:
-            zeros = ctx.zeros if ctx.from_output else saved == 0
-            # Cast: a Python float times a boolean array is float64, which would promote float32 gradients.
-            slope += (ctx.kink_value * zeros).astype(saved.dtype)
-        return slope
+        if ctx.kink_value == 0.0:
+            return saved > 0  # a boolean mask: multiplying by it casts on the fly, with no float copy
+        zeros = ctx.zeros if ctx.from_output else saved == 0
+        # Cast: a Python float times a boolean array is float64, which would promote float32 gradients.
+        return (saved > 0).astype(saved.dtype) + (ctx.kink_value * zeros).astype(saved.dtype)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
