@@ -20,7 +20,7 @@ from .notebooks import solution_path
 from .report import NotebookReport, points, render_checks
 from .runner import report_for
 
-__all__ = ["Suite", "report_for"]
+__all__ = ["Suite", "grading_tests", "report_for"]
 
 
 class Suite:
@@ -48,3 +48,23 @@ class Suite:
             failing = [c for c in result.checks if not c.passed]
             pytest.fail(f"{report.path}: {part} scores {points(result.points)}/{points(result.max_points)} "
                         f"({result.status})\n" + (result.crashed or render_checks(failing, collapse=True)), pytrace=False)
+
+
+def grading_tests(exercise_id: str) -> tuple:
+    """The ``report`` fixture and the ``test_part`` test of one exercise's grading suite.
+
+    A suite module needs only ``report, test_part = grading_tests("exNN")``.
+    """
+    suite = Suite(exercise_id)
+
+    @pytest.fixture(scope="module")
+    def report() -> NotebookReport:
+        if suite.skip_reason:
+            pytest.skip(suite.skip_reason)
+        return suite.report()
+
+    @pytest.mark.parametrize("part", suite.parts)
+    def test_part(report: NotebookReport, part: str, record_property) -> None:  # noqa: ANN001
+        suite.check(report, part, record_property)
+
+    return report, test_part
