@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 EXTRAS ?= book,dev,grading
 STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: help venv book test bench clean release check grade
+.PHONY: help venv book test bench clean release check grade autograde
 
 help:
 	@echo "make book   build the Jupyter Book (executes every notebook) into book/_build/html"
@@ -16,6 +16,7 @@ help:
 	@echo "make release            regenerate exercises/ from solutions/ with nbgrader (commit the result)"
 	@echo "make check NB=notebook  self-check: the notebook's visible checks, a table per part"
 	@echo "make grade NB=notebook  grade a notebook with every check (visible and hidden)"
+	@echo "make autograde [SUBMISSIONS=submitted] [OUT=autograde] [JOBS=n]  grade a class, sandboxed, in parallel"
 
 $(STAMP): pyproject.toml minitorch/__init__.py
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is required")'
@@ -45,6 +46,9 @@ check: $(STAMP)
 grade: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make grade NB=path/to/exNN_....ipynb"; exit 2; }
 	$(BIN)/python -m grading grade $(NB)
+
+autograde: $(STAMP)
+	$(BIN)/minitorch-autograde $(or $(SUBMISSIONS),submitted) --out $(or $(OUT),autograde) $(if $(JOBS),--jobs $(JOBS)) $(AUTOGRADE_FLAGS)
 
 clean:
 	rm -rf book/_build .pytest_cache

@@ -4,6 +4,7 @@
     python -m grading grade NOTEBOOK      every check (visible and hidden), as the autograder runs them
     python -m grading release [--dest D]  regenerate exercises/ from solutions/ with nbgrader
     python -m grading catalogue           grade every catalogued buggy/alternative notebook
+    python -m grading autograde [PATH]    grade a whole class (sandboxed, in parallel): minitorch-autograde
 
 ``check`` and ``grade`` print a table (part, checks passed, points, status) and
 the failing checks with their input, expected and actual values and a hint.
@@ -48,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("release", help="regenerate exercises/ from solutions/ (nbgrader generate_assignment)")
     p.add_argument("--dest", help="write the released notebooks here instead of exercises/")
     sub.add_parser("catalogue", help="grade the catalogue of buggy and alternative notebooks, print a table")
+    p = sub.add_parser("autograde", help="grade a folder of submissions (nbgrader layout) or a notebook, sandboxed, "
+                                         "in parallel: minitorch-autograde --help", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["autograde"]:  # its own options (argparse would take --help for itself)
+        from .classroom import main as autograde
+
+        return autograde(argv[1:])
     args = parser.parse_args(argv)
     if args.command in ("check", "grade"):
         return _grade(args, hidden=args.command == "grade")

@@ -285,6 +285,14 @@ def _state(obj: Any, layout: _Layout) -> tuple:
     return tuple([n for n, _ in items]), tuple([v for _, v in items])
 
 
+#: Attributes that are dicts keyed by ``id(array)``: their keys are translated between the two sides.
+_ID_KEYED = {"minitorch.memory.MemoryReport": frozenset({"_arrays"})}
+
+
+def _qualified(tp: type) -> str:
+    return f"{tp.__module__}.{tp.__qualname__}"
+
+
 def _lookup(tp: type, name: str) -> Any:
     """``name`` as the type's instances see it (the class's MRO only, never the metaclass)."""
     for klass in tp.__mro__:
@@ -306,24 +314,30 @@ def _type_info(tp: type, registry: _Registry) -> dict:
         hashing = "id"
     else:
         hashing = "fwd"
-    methods, props = set(), set()
-    for klass in tp.__mro__[:-1]:
+    methods, props, data = set(), set(), {}
+    for klass in reversed(tp.__mro__[:-1]):
         if klass.__module__ == "builtins" and klass is not tp:
             continue
         for name, value in klass.__dict__.items():
             if not _public_name(name) or name in layout.slots:
                 continue
+            methods.discard(name)
+            props.discard(name)
+            data.pop(name, None)
             if isinstance(value, property):
                 props.add(name)
             elif isinstance(value, (types.FunctionType, staticmethod, classmethod)):
                 methods.add(name)
+            elif type(value) in _ATOMS and (type(value) not in (str, bytes) or len(value) <= 1000):
+                data[name] = value
     priority = getattr(tp, "__array_priority__", None)
     return {"name": str(tp.__name__), "qualname": str(tp.__qualname__), "module": str(tp.__module__),
             "local": registry.names.get(id(tp)), "snapshot": layout.snapshot, "slots": list(layout.slots),
             "dict": layout.has_dict, "dunders": dunders,
             "eq": "fwd" if _lookup(tp, "__eq__") is not object.__eq__ else "id",
             "hash": hashing, "methods": sorted(methods - props), "props": sorted(props),
-            "priority": float(priority) if type(priority) in (int, float) else None, "mro": []}
+            "priority": float(priority) if type(priority) in (int, float) else None, "mro": [],
+            "class_data": data}
 
 
 # =========================================================================== mirrors
@@ -448,6 +462,11 @@ def _make_instance_class(conn: Connection, tid: int, info: dict) -> type:
     ns["__hash__"] = {"none": None, "fwd": _forwarder("__hash__")}.get(info.get("hash"), object.__hash__)
     if type(info.get("priority")) is float:
         ns["__array_priority__"] = info["priority"]
+    class_data = info.get("class_data")
+    if type(class_data) is dict:
+        for name, value in class_data.items():
+            if _public_name(name) and name not in ns and name not in slots and type(value) in _ATOMS:
+                ns[name] = value
     name = _text(info.get("name"), "Remote")
     return type(name if name.isidentifier() else "Remote", (Mirror,), ns)
 
@@ -456,10 +475,21 @@ class _ClassMirror(Mirror):
     """A class of the other process: calling it makes an instance there; ``isinstance`` works with
     mirrors of its instances."""
 
-    __slots__ = ("_sbx_rid", "_sbx_tinfo", "__weakref__")
+    __slots__ = ("_sbx_rid", "_sbx_tinfo", "_sbx_stubs", "__weakref__")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return _request(self, ("call", self, args, kwargs))
+
+    def _sbx_method(self, name: str) -> Callable:
+        """``Class.method``: calling it is one request (``Class.apply(...)``, ``fn.backward(ctx, g)``)."""
+        stubs = self._sbx_stubs
+        stub = stubs.get(name)
+        if stub is None:
+            def stub(*args: Any, **kwargs: Any) -> Any:
+                return _request(self, ("callmethod", self, name, args, kwargs))
+            stub.__name__ = stub.__qualname__ = name
+            stubs[name] = stub
+        return stub
 
     def _sbx_mro_of(self, klass: Any) -> Any:
         if isinstance(klass, _ClassMirror):
@@ -477,6 +507,12 @@ class _ClassMirror(Mirror):
     def __getattr__(self, name: str) -> Any:
         if name in ("__name__", "__qualname__"):
             return _text(self._sbx_tinfo.get(name.strip("_")), "Remote")
+        info = self._sbx_tinfo
+        data = info.get("class_data")
+        if type(data) is dict and name in data and _public_name(name):
+            return data[name]
+        if name in info.get("methods", ()) and _public_name(name):
+            return self._sbx_method(name)
         return _mirror_getattr(self, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -494,20 +530,20 @@ class _Contents:
     """What a mutable container held at the last synchronisation (it keeps the items alive, so that
     their ids cannot be reused)."""
 
-    __slots__ = ("obj", "data")
+    __slots__ = ("obj", "data", "kind")
 
-    def __init__(self, obj: Any, data: Any):
-        self.obj, self.data = obj, data
+    def __init__(self, obj: Any, data: Any, kind: str):
+        self.obj, self.data, self.kind = obj, data, kind
 
     def same(self, other: Any) -> bool:
         if type(other) is not _Contents or other.obj is not self.obj:
             return False
         a, b = self.data, other.data
-        if type(a) is bytes:
+        if self.kind == "value":  # bytes, or an array's (dtype, shape, bytes)
             return a == b
         if len(a) != len(b):
             return False
-        if type(a) is frozenset:  # a set: the same members (by identity)
+        if self.kind == "set":  # the same members (by identity)
             return {id(x) for x in a} == {id(x) for x in b}
         for x, y in zip(a, b):
             if x is not y and not (type(x) is tuple and type(y) is tuple and len(x) == 2 and x[0] is y[0]
@@ -528,15 +564,16 @@ def _fingerprint(value: Any) -> Any:
     if t in _ATOMS or t is tuple or t is frozenset:
         return value
     if t is list:
-        return _Contents(value, tuple(value))
+        return _Contents(value, tuple(value), "seq")
     if t is dict:
-        return _Contents(value, tuple(value.items()))
+        return _Contents(value, tuple(value.items()), "seq")
     if t is set:
-        return _Contents(value, frozenset(value))
+        return _Contents(value, frozenset(value), "set")
     if t is bytearray:
-        return _Contents(value, bytes(value))
+        return _Contents(value, bytes(value), "value")
     if t.__name__ == "ndarray" and t.__module__ == "numpy":
-        return _Contents(value, value.dtype.str.encode() + repr(value.shape).encode() + value.tobytes())
+        # a copy of the bytes: comparing it is faster than any checksum (memcpy + memcmp)
+        return _Contents(value, (value.dtype.str, value.shape, value.tobytes()), "value")
     return value
 
 
@@ -544,9 +581,10 @@ def _fp(state: tuple) -> tuple:
     """A state as it is now, for noticing later changes: the values themselves (compared by
     identity, and kept alive), with the contents of any mutable container."""
     names, values = state
-    if _CONTAINERS.isdisjoint(map(type, values)):
+    containers = _CONTAINERS
+    if containers.isdisjoint(map(type, values)):
         return state
-    return names, tuple([_fingerprint(v) for v in values])
+    return names, tuple([_fingerprint(v) if type(v) in containers else v for v in values])
 
 
 _STALE = (("<stale>",), ())
@@ -590,6 +628,30 @@ def _replace_contents(current: Any, value: Any) -> bool:
     return False
 
 
+def _delete_missing(obj: Any, layout: _Layout, names: Any, mirror: bool) -> None:
+    """Attributes the other side deleted (``ctx.release()`` drops arrays) are deleted here too."""
+    if names is layout.slots:
+        return
+    keep = set(names)
+    for name, _ in _snapshot_items(obj, layout):
+        if name not in keep:
+            with contextlib.suppress(AttributeError, TypeError):
+                object.__delattr__(obj, name) if mirror else delattr(obj, name)
+
+
+def _context_released(ctx: Any, was_released: Any) -> None:
+    """The other side's backward pass released one of our graph's nodes: account for it here, where
+    minitorch's memory profiler recorded it."""
+    if ctx.released and not was_released:
+        memory = sys.modules.get("minitorch.memory")
+        if memory is not None and memory._Tracking.holdings:
+            memory.on_release(ctx)
+
+
+#: Per class: (read the state before a write-back, act on the change after it).
+_WRITE_BACK_HOOKS = {"minitorch.function.Context": (lambda ctx: getattr(ctx, "released", False), _context_released)}
+
+
 def _apply_attr(obj: Any, name: str, value: Any, mirror: bool) -> None:
     """``obj.name = value``, in place when both are the same kind of container (so that other
     references to the container see the change)."""
@@ -628,6 +690,7 @@ class _Encoder:
         self.keep: list = []
         self.payload_containers: list = []
         self.mirror_fps: list = []
+        self.returned: set[int] = set()   # mirrors sent back to their owner in this message
 
     # ---------------------------------------------------------------- values
     def value(self, x: Any, depth: int = 0) -> Any:
@@ -638,6 +701,7 @@ class _Encoder:
         key = id(x)
         rid = conn.mirror_ids.get(key)
         if rid is not None:
+            self.returned.add(rid)
             return ("O", rid)
         if _PLAIN.get(t):
             if key not in conn.registry.names:
@@ -690,11 +754,13 @@ class _Encoder:
             return ("D", self._memo(x), [(self.value(k, depth + 1), self.value(v, depth + 1)) for k, v in x.items()])
         elif t in _DICT_VIEWS:
             return ("L", self._memo(x), [self.value(v, depth + 1) for v in x])
-        elif isinstance(x, tuple) and hasattr(t, "_fields"):  # a namedtuple
-            return ("T", [self.value(v, depth + 1) for v in x])
         name = conn.registry.names.get(id(x))
         if name is not None:
             return ("G", name[0], name[1])
+        if isinstance(x, tuple) and hasattr(t, "_fields"):  # a namedtuple: the class if the receiver has it
+            klass = conn.registry.names.get(id(t))
+            items = [self.value(v, depth + 1) for v in x]
+            return ("NT", klass[0], klass[1], items) if klass is not None else ("T", items)
         if isinstance(x, _UNSENDABLE):
             raise ValueError(f"a {t.__name__} cannot be sent to the other process")
         if isinstance(x, type):
@@ -717,7 +783,15 @@ class _Encoder:
             index = self.memo.get(id(x))
             if index is not None:
                 return ("M", index)
-            return ("A", self._memo(x), x.dtype.str, list(x.shape), np.ascontiguousarray(x).tobytes())
+            conn = self.conn
+            key = id(x)
+            origin = conn.arr_in_rev.get(key)
+            if origin is not None:
+                tag: tuple = ("P", origin)        # the receiver's own array (we hold a copy of it)
+            else:
+                conn.arr_out[key] = x             # ours: the receiver keeps one copy of it per check
+                tag = ("S", key)
+            return ("A", self._memo(x), x.dtype.str, list(x.shape), np.ascontiguousarray(x).tobytes(), tag)
         if isinstance(x, np.generic) and x.dtype.kind in "biufc":
             return ("N", x.dtype.str, x.tobytes())
         return None
@@ -737,10 +811,29 @@ class _Encoder:
                 self.pending.append((rid, x, t))
         return rid
 
-    def state(self, state: tuple) -> list:
+    def state(self, state: tuple, tp: type | None = None) -> list:
         names, values = state
         value = self.value
+        keyed = _ID_KEYED.get(_qualified(tp)) if tp is not None else None
+        if keyed and names is not None:
+            return [list(names), [self.id_keyed(v) if n in keyed and type(v) is dict else value(v)
+                                  for n, v in zip(names, values)]]
         return [list(names) if names is not None else None, [value(v) for v in values]]
+
+    def id_keyed(self, d: dict) -> tuple:
+        """A dict keyed by ``id(array)`` (minitorch's memory report): keys name the array on either side."""
+        conn = self.conn
+        items = []
+        for key, v in d.items():
+            if type(key) is int:
+                origin = conn.arr_in_rev.get(key)
+                tag = ("P", origin) if origin is not None else ("S", key)
+            elif type(key) is tuple and len(key) == 2 and key[0] == "peer" and type(key[1]) is int:
+                tag = ("P", key[1])
+            else:
+                continue
+            items.append((tag, self.value(v)))
+        return ("IK", self._memo(d), items)
 
     def type_ref(self, tp: type) -> int:
         conn = self.conn
@@ -773,21 +866,65 @@ class _Encoder:
             state = _state(x, layout)
             names, values = state
             snap_fps.append((rid, state if _CONTAINERS.isdisjoint(map(type, values)) else _fp(state)))
-            defs.append(("o", rid, tid, [list(names) if names is not None else None, [value(v) for v in values]]))
+            if names is None:
+                defs.append(("o", rid, tid, [None, self.values(values)]))
+            else:
+                defs.append(("o", rid, tid, self.state(state, t)))
+
+    def values(self, values: tuple) -> list:
+        """``[self.value(v) for v in values]``, faster for graphs: atoms, and tuples of objects, inline."""
+        conn = self.conn
+        mirror_ids, export_ids, new_ids, names = conn.mirror_ids, conn.export_ids, self.new_ids, conn.registry.names
+        atoms, plain, value = _ATOMS, _PLAIN, self.value
+        out = []
+        for v in values:
+            tv = type(v)
+            if tv in atoms:
+                out.append(v)
+                continue
+            if tv is not tuple:
+                out.append(value(v))
+                continue
+            items = []
+            for p in v:
+                tp = type(p)
+                if tp in atoms:
+                    items.append(p)
+                    continue
+                key = id(p)
+                r = mirror_ids.get(key)
+                if r is not None:
+                    self.returned.add(r)
+                    items.append(("O", r))
+                    continue
+                if plain.get(tp) and key not in names:
+                    r = new_ids.get(key)
+                    if r is None:
+                        r = export_ids.get(key)
+                        if r is None:
+                            r = conn._rid
+                            conn._rid += 2
+                            new_ids[key] = r
+                            self.new_objs.append((r, p))
+                            self.pending.append((r, p, tp))
+                    items.append(("R", r))
+                    continue
+                items.append(value(p, 1))
+            out.append(("T", items))
+        return out
 
     def commit(self) -> None:
         """The message is about to be sent: the objects and types in it now exist on the other side."""
         conn = self.conn
-        for rid, x in self.new_objs:
-            conn.exports[rid] = x
-            conn.export_ids[id(x)] = rid
+        conn.exports.update(self.new_objs)
+        types_ = {tid for tid, _ in self.new_types}
+        conn.export_ids.update([(k, r) for k, r in self.new_ids.items() if r not in types_] if types_
+                               else self.new_ids)
         for tid, tp in self.new_types:
             conn.type_ids[id(tp)] = tid
             conn.type_exports[tid] = tp
-        for rid, fp in self.snap_fps:
-            conn.snapshots[rid] = fp
-        for rid, fp in self.mirror_fps:
-            conn.mirror_fps[rid] = fp
+        conn.snapshots.update(self.snap_fps)
+        conn.mirror_fps.update(self.mirror_fps)
 
     def exception(self, exc: BaseException) -> tuple:
         names = [k.__name__ for k in type(exc).__mro__ if k.__module__ == "builtins"]
@@ -848,6 +985,7 @@ class _Decoder:
         self.containers: list = []
         self.fills: list = []
         self.strict = not conn.trusted_peer
+        self.new_copies: list[int] = []
 
     def definitions(self, defs: Any) -> None:
         """Types, and empty mirrors of new objects (filled by :meth:`fill` once every value is decoded)."""
@@ -896,8 +1034,12 @@ class _Decoder:
         """Set the attributes of the mirrors defined in this message."""
         conn = self.conn
         setattr_ = object.__setattr__
+        layouts: dict = {}
         for mirror, rid, entry in self.fills:
-            layout = _mirror_layout(mirror)
+            klass = type(mirror)
+            layout = layouts.get(klass)
+            if layout is None:
+                layout = layouts[klass] = _mirror_layout(mirror)
             names, values = self.state(entry, layout)
             for name, value in zip(names, values):
                 try:
@@ -920,8 +1062,26 @@ class _Decoder:
             raise ProtocolError("malformed snapshot")
         if len(names) != len(values):
             raise ProtocolError("malformed snapshot")
-        value = self.value
-        return names, [value(v) for v in values]
+        value, atoms, mirrors = self.value, _ATOMS, self.conn.mirrors
+        out = []
+        for v in values:
+            tv = type(v)
+            if tv in atoms:
+                out.append(v)
+            elif tv is tuple and v and v[0] == "T":  # a tuple of objects (a node's parents), inline
+                items = []
+                for item in v[1]:
+                    if type(item) is tuple and item and item[0] == "R":
+                        mirror = mirrors.get(item[1])
+                        if mirror is None:
+                            raise StaleReference("an object of an earlier check was used in this one")
+                        items.append(mirror)
+                    else:
+                        items.append(value(item))
+                out.append(tuple(items))
+            else:
+                out.append(value(v))
+        return names, out
 
     def value(self, x: Any) -> Any:
         t = type(x)
@@ -983,6 +1143,14 @@ class _Decoder:
             return np.frombuffer(x[2], dtype=dtype)[0]
         if tag == "F":
             return frozenset([self.value(v) for v in x[1]])
+        if tag == "IK":
+            return self._id_keyed(x)
+        if tag == "NT":
+            klass = _resolve(x[1], x[2], strict=self.strict)
+            items = [self.value(v) for v in x[3]]
+            if not (isinstance(klass, type) and issubclass(klass, tuple) and hasattr(klass, "_make")):
+                raise ProtocolError("malformed named tuple")
+            return klass._make(items)
         if tag == "B":
             out_b = bytearray(x[2])
             self.memo[x[1]] = out_b
@@ -1002,6 +1170,22 @@ class _Decoder:
             return range(x[1], x[2], x[3])
         raise ProtocolError(f"unknown tag {tag!r}")
 
+    def _id_keyed(self, x: tuple) -> dict:
+        conn = self.conn
+        d: dict = {}
+        self.memo[x[1]] = d
+        for tag, v in x[2]:
+            if type(tag) is not tuple or len(tag) != 2 or type(tag[1]) is not int:
+                raise ProtocolError("malformed id-keyed dict")
+            if tag[0] == "P":
+                key: Any = tag[1]
+            else:
+                copy = conn.arr_in.get(tag[1])
+                key = id(copy) if copy is not None else ("peer", tag[1])
+            d[key] = self.value(v)
+        conn.id_keyed_dicts.append(d)
+        return d
+
     def _dtype(self, text: Any) -> Any:
         import numpy as np
 
@@ -1012,16 +1196,40 @@ class _Decoder:
     def _array(self, x: tuple) -> Any:
         import numpy as np
 
-        _, index, dtype_text, shape, data = x
+        _, index, dtype_text, shape, data, tag = x
         dtype = self._dtype(dtype_text)
-        if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape) or type(data) is not bytes:
+        if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape) or type(data) is not bytes \
+                or type(tag) is not tuple or len(tag) != 2 or type(tag[1]) is not int:
             raise ProtocolError("malformed array")
         count = 1
         for n in shape:
             count *= n
         if count * dtype.itemsize != len(data):
             raise ProtocolError("malformed array")
-        array = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+        conn = self.conn
+        fresh = np.frombuffer(data, dtype=dtype).reshape(shape)
+        # An array keeps its identity across the boundary: ours comes back as itself, and the copy of one of
+        # the sender's is reused (updated in place if the sender changed it).
+        known = conn.arr_out.get(tag[1]) if tag[0] == "P" else conn.arr_in.get(tag[1]) if tag[0] == "S" else None
+        if known is not None and known.shape == fresh.shape and known.dtype == fresh.dtype:
+            if known.tobytes() != data:
+                if known.flags.writeable:
+                    known[...] = fresh
+                else:
+                    known = None
+        else:
+            known = None
+        if known is None:
+            array = fresh.copy()
+            if tag[0] == "S":
+                old = conn.arr_in.get(tag[1])
+                if old is not None:
+                    conn.arr_in_rev.pop(id(old), None)
+                conn.arr_in[tag[1]] = array
+                conn.arr_in_rev[id(array)] = tag[1]
+                self.new_copies.append(tag[1])
+        else:
+            array = known
         self.memo[index] = array
         self.containers.append(array)
         return array
@@ -1043,6 +1251,7 @@ class _Decoder:
         mirror = object.__new__(conn.class_mirror_type)
         object.__setattr__(mirror, "_sbx_rid", tid)
         object.__setattr__(mirror, "_sbx_tinfo", info)
+        object.__setattr__(mirror, "_sbx_stubs", {})
         conn.class_mirrors[tid] = mirror
         conn.class_mirror_ids[id(mirror)] = tid
         conn.mirror_ids[id(mirror)] = tid
@@ -1093,6 +1302,65 @@ def _dumps(obj: Any) -> bytes:
     return buffer.getvalue()
 
 
+def _refcount_base() -> int:
+    table = {1: object()}
+    return [sys.getrefcount(m) for rid, m in table.items()][0]
+
+
+#: What sys.getrefcount says, in Connection._unreferenced, of a mirror held only by the table.
+_REFCOUNT_BASE = _refcount_base()
+
+
+#: minitorch's process-wide state: it follows the thread of control between the two processes, so that a
+#: check's ``with minitorch.no_grad():``, ``minitorch.jvp`` levels or ``profile_memory()`` report apply to the
+#: submission's code as they would in one process. (module, holder attribute or "", names, accepted types)
+_AMBIENT = (
+    ("minitorch.grad_mode", "state", (("grad_enabled", (bool,)), ("forward_levels", (tuple,)),
+                                      ("next_level", (int,)), ("kink_watch", (list, type(None))),
+                                      ("reverse_depth", (int,)))),
+    ("minitorch.memory", "_Tracking", (("reports", (list,)), ("paused", (int,)))),
+    ("minitorch.subgradients", "", (("_current", None),)),
+)
+
+
+def _ambient_holders() -> list:
+    holders = []
+    for module_name, holder, names in _AMBIENT:
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        target = getattr(module, holder, None) if holder else module
+        if target is not None:
+            holders.append((target, names))
+    return holders
+
+
+def ambient_read() -> list:
+    """The current values of minitorch's process-wide state (see ``_AMBIENT``)."""
+    return [[getattr(target, name, None) for name, _ in names] for target, names in _ambient_holders()]
+
+
+def ambient_write(values: Any, trusted: bool = True) -> None:
+    """Install values read by :func:`ambient_read` (on this side or the other); containers in place."""
+    holders = _ambient_holders()
+    if type(values) is not list or len(values) != len(holders):
+        return
+    for (target, names), row in zip(holders, values):
+        if type(row) is not list or len(row) != len(names):
+            continue
+        for (name, kinds), value in zip(names, row):
+            if not trusted:
+                if kinds is not None and not isinstance(value, kinds):
+                    continue
+                if kinds is None and type(value).__module__.split(".")[0] not in _BYNAME_PACKAGES:
+                    continue
+            current = getattr(target, name, _MISSING)
+            if current is value or (current is not _MISSING and _replace_contents(current, value)):
+                continue
+            with contextlib.suppress(AttributeError, TypeError):
+                setattr(target, name, value)
+
+
 class _SafeUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         raise ProtocolError(f"a message may not load {module}.{name}")
@@ -1133,6 +1401,10 @@ class Connection:
         self.class_mirrors: dict[int, Any] = {}
         self.class_mirror_ids: dict[int, int] = {}
         self.class_mirror_type = type("type", (_ClassMirror,), {"__slots__": (), "_sbx_conn": self})
+        self.arr_out: dict[int, Any] = {}      # our arrays the peer holds copies of
+        self.arr_in: dict[int, Any] = {}       # the peer's array id -> our copy
+        self.arr_in_rev: dict[int, int] = {}   # id(our copy) -> the peer's array id
+        self.id_keyed_dicts: list = []
         self.meta_out: dict = {}
         self.deadline: float | None = None
         self.timeout_reason = "took too long"
@@ -1187,16 +1459,37 @@ class Connection:
         with _no_gc():
             payload = payload_fn(enc)
             enc.payload_containers = list(enc.keep)
+            if "minitorch" in sys.modules:
+                self.meta_out["ambient"] = enc.value(ambient_read())
             updates = self._updates(enc)
             enc.flush()
+            released = self._unreferenced(enc.returned)
+            if released:
+                self.meta_out["release"] = released
             meta, self.meta_out = self.meta_out, {}
             data = _dumps((kind, enc.defs, updates, payload, meta))
+            # free the encoded tree before the collector is back on (it would scan all of it once)
+            enc.defs = []
+            del updates, payload, meta
         if len(data) > MAX_MESSAGE:
             raise ValueError("the value is too large to send")
         enc.commit()
         self.dirty.clear()
+        for rid in released:
+            mirror = self.mirrors.pop(rid)
+            self.mirror_ids.pop(id(mirror), None)
+            self.mirror_fps.pop(rid, None)
         self.write_frame(data)
         return enc
+
+    def _unreferenced(self, keep: set) -> list:
+        """Mirrors nothing refers to any more (only our table): the owner may forget them, so that
+        neither side keeps checking them for changes at every message."""
+        if not self.mirrors:
+            return []
+        base = _REFCOUNT_BASE
+        refcount = sys.getrefcount
+        return [rid for rid, mirror in self.mirrors.items() if refcount(mirror) <= base and rid not in keep]
 
     def _updates(self, enc: _Encoder) -> list:
         """What changed since the last message: our objects that the peer mirrors ("R"), and our
@@ -1208,7 +1501,7 @@ class Connection:
             fp = _fp(state)
             if not _same(old, fp):
                 enc.snap_fps.append((rid, fp))
-                updates.append(("R", rid, enc.state(state)))
+                updates.append(("R", rid, enc.state(state, type(obj))))
         if self.dirty or self.mirror_fps:
             for rid in set(self.dirty) | set(self.mirror_fps):
                 mirror = self.mirrors.get(rid)
@@ -1220,18 +1513,21 @@ class Connection:
                     if rid not in self.dirty and rid in self.mirror_fps and _same(self.mirror_fps[rid], fp):
                         continue
                     enc.mirror_fps.append((rid, fp))
-                updates.append(("O", rid, enc.state(state)))
+                updates.append(("O", rid, enc.state(state, type(mirror))))
         return updates
 
     # ------------------------------------------------------------------ receiving
     def _receive(self) -> tuple[str, Any]:
         """Read one message; apply its definitions and updates; return (kind, decoded payload).
         A payload that refers to a stale object decodes to a StaleReference exception."""
-        message = self.read_frame()
-        if type(message) is not tuple or len(message) != 5:
-            raise ProtocolError("malformed message")
         with _no_gc():
-            return self._apply(message)
+            message = self.read_frame()
+            if type(message) is not tuple or len(message) != 5:
+                raise ProtocolError("malformed message")
+            try:
+                return self._apply(message)
+            finally:
+                del message
 
     def _apply(self, message: tuple) -> tuple[str, Any]:
         kind, defs, updates, payload, meta = message
@@ -1245,6 +1541,10 @@ class Connection:
             value = self._decode_payload(kind, payload, dec)
         except StaleReference as exc:
             value = exc
+        ambient = _MISSING
+        if meta.get("ambient") is not None and "minitorch" in sys.modules:
+            with contextlib.suppress(StaleReference):
+                ambient = dec.value(meta["ambient"])
         applied = []
         for update in updates:
             if type(update) is not tuple or len(update) != 3 or update[0] not in ("R", "O"):
@@ -1262,14 +1562,31 @@ class Connection:
         dec.fill()
         for side, rid, target, names, values, layout in applied:
             if side == "R":
-                for name, value in zip(names, values):
+                generic = isinstance(target, Mirror)
+                _delete_missing(target, layout, names, generic)
+                for name, item in zip(names, values):
                     with contextlib.suppress(AttributeError, TypeError):
-                        _apply_attr(target, name, value, mirror=isinstance(target, Mirror))
+                        _apply_attr(target, name, item, mirror=generic)
                 if rid in self.mirror_fps or not _CONTAINERS.isdisjoint(map(type, values)):
                     self.mirror_fps[rid] = _fp(_state(target, layout))
                 self.dirty.discard(rid)
             else:
                 self._write_back(target, rid, names, values)
+        if ambient is not _MISSING:
+            ambient_write(ambient, trusted=self.trusted_peer)
+        if dec.new_copies and self.id_keyed_dicts:
+            for key in dec.new_copies:
+                synthetic = ("peer", key)
+                for d in self.id_keyed_dicts:
+                    if synthetic in d:
+                        d[id(self.arr_in[key])] = d.pop(synthetic)
+        released = meta.get("release")
+        if type(released) is list:
+            for rid in released:
+                obj = self.exports.pop(rid, None) if type(rid) is int else None
+                if obj is not None:
+                    self.export_ids.pop(id(obj), None)
+                    self.snapshots.pop(rid, None)
         if meta and self.on_meta is not None:
             self.on_meta(meta)
         return kind, value
@@ -1282,7 +1599,7 @@ class Connection:
             args = dec.value(payload[1])
             if type(args) is not tuple:
                 raise ProtocolError("malformed request")
-            return (payload[0], args, dec.containers)
+            return (payload[0], args, list(dec.containers))
         if kind == "r":
             if type(payload) is not tuple or len(payload) != 2 or type(payload[1]) is not list:
                 raise ProtocolError("malformed result")
@@ -1297,6 +1614,11 @@ class Connection:
         """The peer changed attributes of its mirror of our object ``obj``: change ``obj``."""
         if rid not in self.snapshots:
             return  # only objects sent with a snapshot are written through their mirrors
+        layout = _layout(type(obj))
+        hook = _WRITE_BACK_HOOKS.get(_qualified(type(obj)))
+        before = hook[0](obj) if hook else None
+        with contextlib.suppress(Exception):
+            _delete_missing(obj, layout, names, False)
         for name, value in zip(names, values):
             if not self.trusted_peer and not _public_name(name):
                 continue
@@ -1304,7 +1626,10 @@ class Connection:
                 _apply_attr(obj, name, value, mirror=False)
             except Exception:  # noqa: BLE001 - the object refused the value, as it would have in one process
                 pass
-        self.snapshots[rid] = _fp(_state(obj, _layout(type(obj))))
+        if hook:
+            with contextlib.suppress(Exception):
+                hook[1](obj, before)
+        self.snapshots[rid] = _fp(_state(obj, layout))
 
     # ------------------------------------------------------------------ requests
     def request(self, op: tuple) -> Any:
@@ -1313,6 +1638,8 @@ class Connection:
             raise SandboxError(self.dead.reason, self.dead.kind)
         try:
             enc = self._send("q", lambda enc: (op[0], enc.value(tuple(op[1:]))))
+        except StaleReference:
+            raise  # nothing was sent
         except (ValueError, RecursionError) as exc:
             raise ValueError(f"cannot send this value to the other process: {exc}") from None
         except OSError as exc:
@@ -1472,6 +1799,10 @@ class Connection:
         self.mirror_ids.update(self.class_mirror_ids)
         self.mirror_fps.clear()
         self.dirty.clear()
+        self.arr_out.clear()
+        self.arr_in.clear()
+        self.arr_in_rev.clear()
+        self.id_keyed_dicts.clear()
 
 
 # =========================================================================== the child
@@ -1642,6 +1973,8 @@ class _ChildConnection(Connection):
             self.meta_out["seen"] = watch.seen
             watch.seen = []
         profile = sys.getprofile()
+        if not callable(profile):
+            profile = None
         if profile is not None:
             sys.setprofile(None)
         try:
@@ -1652,6 +1985,8 @@ class _ChildConnection(Connection):
 
     def _wait(self) -> Any:
         profile = sys.getprofile()
+        if not callable(profile):
+            profile = None
         try:
             return super()._wait()
         finally:
@@ -1675,8 +2010,17 @@ def child_main() -> int:
     conn = _ChildConnection(rfd, wfd, trusted_peer=True)
     conn.child = Child(conn)
     conn.write_frame(pickle.dumps("ready"))
+    profile_path = os.environ.get("SANDBOX_PROFILE")  # a developer's switch (isolation none only)
+    if profile_path:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     with contextlib.suppress(EOFError, BrokenPipeError):
         conn.serve_forever()
+    if profile_path:
+        profiler.disable()
+        profiler.dump_stats(profile_path)
     return 0
 
 
@@ -1890,6 +2234,8 @@ class Sandbox:
         os.chmod(self.workdir, 0o777 if self.isolation.user is not None else 0o700)
         self.stderr_path = os.path.join(tempfile.mkdtemp(prefix="sandbox-log-"), "stderr")
         env = dict(_ENV, PATH="/usr/bin:/bin", HOME=self.workdir, SANDBOX_WORKDIR=self.workdir)
+        if os.environ.get("SANDBOX_PROFILE") and self.isolation.level == "none":
+            env["SANDBOX_PROFILE"] = os.environ["SANDBOX_PROFILE"]
         started = time.monotonic()
         r_parent, w_child = os.pipe()
         r_child, w_parent = os.pipe()
@@ -1978,8 +2324,15 @@ class Sandbox:
                 self.proc.wait(timeout=10)
 
     def close(self) -> None:
-        self.kill()
         conn = getattr(self, "conn", None)
+        if conn is not None and conn.dead is None and self.proc is not None and self.proc.poll() is None:
+            # a graceful end: the child sees the pipe close and exits
+            with contextlib.suppress(OSError):
+                os.close(conn.wfd)
+            conn.wfd = -1
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=2.0 if os.environ.get("SANDBOX_PROFILE") else 0.2)
+        self.kill()
         if conn is not None:
             if conn.dead is None:
                 conn.dead = SandboxError("the sandbox was closed", "killed")
@@ -1988,6 +2341,9 @@ class Sandbox:
                     os.close(fd)
             self.conn = None  # type: ignore[assignment]
         shutil.rmtree(self.workdir, ignore_errors=True)
+        if os.environ.get("SANDBOX_DEBUG"):
+            with contextlib.suppress(OSError), open(self.stderr_path, "rb") as f:
+                sys.stderr.write(f.read().decode("utf-8", "replace")[-20000:])
         shutil.rmtree(os.path.dirname(self.stderr_path), ignore_errors=True)
 
     def __enter__(self) -> Sandbox:
