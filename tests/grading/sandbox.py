@@ -1383,7 +1383,6 @@ class Connection:
         self.handler: Callable[[str, tuple], Any] | None = None
         self.on_meta: Callable[[dict], None] | None = None
         self.on_dead: Callable[[SandboxError], None] | None = None
-        self.before_send: Callable[[], None] | None = None
         self._rid = 1 if not trusted_peer else 2   # the parent's ids are odd, the child's even
         # our objects that the peer holds mirrors of (forgotten between checks), and our types (kept)
         self.exports: dict[int, Any] = {}
@@ -1409,7 +1408,6 @@ class Connection:
         self.deadline: float | None = None
         self.timeout_reason = "took too long"
         self.dead: SandboxError | None = None
-        self._sent_stack: list[list] = []
         self.messages = 0
         self.bytes = 0
 
@@ -1452,8 +1450,6 @@ class Connection:
 
     # ------------------------------------------------------------------ sending
     def _send(self, kind: str, payload_fn: Callable[[_Encoder], Any]) -> _Encoder:
-        if self.before_send is not None:
-            self.before_send()
         self.registry.refresh()
         enc = _Encoder(self)
         with _no_gc():
@@ -2146,10 +2142,6 @@ class Isolation:
         prefix = {"unshare": ["unshare", "--net"], "unshare-user": ["unshare", "--map-root-user", "--net"]}
         return prefix.get(self.level if not self.share_user else "unshare-user", []) + \
             [sys.executable, "-I", _THIS_FILE]
-
-    @property
-    def name(self) -> str:
-        return self.level
 
     def describe(self) -> str:
         return describe_isolation(self.level, self.user)
