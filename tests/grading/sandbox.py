@@ -89,6 +89,11 @@ class StaleReference(Exception):
 _BYNAME_MODULES = ("builtins", "math", "cmath", "operator", "functools", "itertools", "collections", "numpy",
                    "numpy.linalg", "numpy.random", "graphlib")
 _BYNAME_PACKAGES = ("minitorch",)
+#: Grader modules that run on both sides (their source is public; see grading/standins.py), cross by name too,
+#: and may exempt calls from the tripwire: module name -> file. The child learns them from SANDBOX_SHARED.
+SHARED_MODULES: dict[str, str] = {}
+if __package__:
+    SHARED_MODULES[f"{__package__}.standins"] = os.path.join(os.path.dirname(_THIS_FILE), "standins.py")
 #: The builtin classes the parent accepts by name from the child.
 _SAFE_BUILTIN_TYPES = frozenset({"object", "int", "float", "complex", "bool", "str", "bytes", "tuple", "list", "dict",
                                  "set", "frozenset", "range", "slice"})
@@ -111,7 +116,8 @@ def _public_name(name: Any) -> bool:
 
 
 def _byname_module(module_name: str) -> bool:
-    return module_name in _BYNAME_MODULES or module_name.split(".")[0] in _BYNAME_PACKAGES
+    return (module_name in _BYNAME_MODULES or module_name.split(".")[0] in _BYNAME_PACKAGES
+            or module_name in SHARED_MODULES)
 
 
 def _strict_ok(obj: Any) -> bool:
@@ -122,7 +128,7 @@ def _strict_ok(obj: Any) -> bool:
         module = getattr(obj, "__module__", "")
         if module == "builtins":
             return obj.__name__ in _SAFE_BUILTIN_TYPES or issubclass(obj, BaseException)
-        if module.split(".")[0] in _BYNAME_PACKAGES:
+        if module.split(".")[0] in _BYNAME_PACKAGES or module in SHARED_MODULES:
             return True
         np = sys.modules.get("numpy")
         return np is not None and (obj is np.ndarray or obj is np.dtype or issubclass(obj, np.generic))
@@ -147,6 +153,7 @@ class _Registry:
         self.loaded = len(sys.modules)
         modules = [m for m in _BYNAME_MODULES if m in sys.modules]
         modules += sorted(m for m in list(sys.modules) if m.split(".")[0] in _BYNAME_PACKAGES)
+        modules += [m for m in SHARED_MODULES if m in sys.modules]
         names: dict[int, tuple[str, str]] = {}
         keep = []
         for module_name in modules:
@@ -1826,6 +1833,9 @@ class _Watch:
         self.active: dict | None = None
         self.cache: dict = {}
         self.seen: list[str] = []
+        # calls that a shared module's ``tripwire_exempt(frame)`` says the grader made
+        self.exemptions = [m.tripwire_exempt for name in SHARED_MODULES
+                           if callable(getattr(m := sys.modules.get(name), "tripwire_exempt", None))]
 
     def profile(self, frame: Any, event: str, arg: Any) -> None:  # noqa: ARG002
         if event != "call":
@@ -1835,7 +1845,7 @@ class _Watch:
         if label is _MISSING:
             label = self.active.get((code.co_filename, code.co_firstlineno, code.co_name)) if self.active else None
             self.cache[code] = label
-        if label is not None and label not in self.seen:
+        if label is not None and label not in self.seen and not any(exempt(frame) for exempt in self.exemptions):
             self.seen.append(label)
 
 
@@ -1876,6 +1886,13 @@ class Child:
         if name == "ns_del":
             del namespace[args[0]]
             return None
+        if name == "ns_swap":
+            assign, remove = args
+            previous = {k: namespace[k] for k in [*assign, *remove] if k in namespace}
+            namespace.update(assign)
+            for k in remove:
+                namespace.pop(k, None)
+            return previous
         if name == "ns_has":
             return args[0] in namespace
         if name == "ns_keys":
@@ -1990,6 +2007,24 @@ class _ChildConnection(Connection):
                 sys.setprofile(profile)
 
 
+def _load_shared_modules(spec: str) -> None:
+    """Load the grader's shared modules (``name=path`` entries, separated by ``os.pathsep``) under the
+    names the parent gives them, so that their objects cross by name."""
+    import importlib.util
+
+    for entry in filter(None, spec.split(os.pathsep)):
+        name, _, path = entry.partition("=")
+        module_spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module
+        try:
+            module_spec.loader.exec_module(module)
+        except Exception:  # noqa: BLE001 - e.g. minitorch missing: the module's objects then become mirrors
+            del sys.modules[name]
+            continue
+        SHARED_MODULES[name] = path
+
+
 def child_main() -> int:
     """Entry point inside the sandbox. The protocol runs on the pipes given as stdin and stdout,
     which are moved to other descriptors first, so that what the submission prints (even with
@@ -2001,6 +2036,7 @@ def child_main() -> int:
     import numpy  # noqa: F401 - what notebooks import anyway, loaded before any submission code runs
     with contextlib.suppress(ImportError):
         import minitorch  # noqa: F401
+    _load_shared_modules(os.environ.get("SANDBOX_SHARED", ""))
     with contextlib.suppress(OSError):
         os.chdir(os.environ.get("SANDBOX_WORKDIR") or tempfile.gettempdir())
     conn = _ChildConnection(rfd, wfd, trusted_peer=True)
@@ -2119,15 +2155,29 @@ def bwrap_command(script: str, *, share_user: bool = False, tmp_mb: int = 256) -
         # a copy of the course inside the virtual environment is hidden too
         if os.path.isdir(secret) and any(secret == b or secret.startswith(b + os.sep) for b in binds):
             cmd += ["--tmpfs", secret]
+    for name, path in SHARED_MODULES.items():
+        cmd += ["--ro-bind", path, _shared_path_in_sandbox(name)]
     cmd += ["--ro-bind", script, "/sandbox/child.py", "--size", str(tmp_mb << 20), "--tmpfs", "/tmp",
             "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp", "--unshare-all", "--die-with-parent",
             "--new-session", "--hostname", "sandbox", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin",
             "--setenv", "HOME", "/tmp", "--setenv", "SANDBOX_WORKDIR", "/tmp"]
     for key, value in _ENV.items():
         cmd += ["--setenv", key, value]
+    cmd += ["--setenv", "SANDBOX_SHARED", _shared_spec(inside=True)]
     if not share_user:
         cmd += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
     return cmd + [sys.executable, "-I", "/sandbox/child.py"]
+
+
+def _shared_path_in_sandbox(name: str) -> str:
+    return f"/sandbox/shared/{name}.py"
+
+
+def _shared_spec(inside: bool) -> str:
+    """``SANDBOX_SHARED`` for the child: where it finds each shared module (inside bubblewrap: a copy bound
+    under /sandbox/shared)."""
+    return os.pathsep.join(f"{name}={_shared_path_in_sandbox(name) if inside else path}"
+                           for name, path in SHARED_MODULES.items())
 
 
 class Isolation:
@@ -2225,7 +2275,8 @@ class Sandbox:
         self.workdir = tempfile.mkdtemp(prefix="sandbox-")
         os.chmod(self.workdir, 0o777 if self.isolation.user is not None else 0o700)
         self.stderr_path = os.path.join(tempfile.mkdtemp(prefix="sandbox-log-"), "stderr")
-        env = dict(_ENV, PATH="/usr/bin:/bin", HOME=self.workdir, SANDBOX_WORKDIR=self.workdir)
+        env = dict(_ENV, PATH="/usr/bin:/bin", HOME=self.workdir, SANDBOX_WORKDIR=self.workdir,
+                   SANDBOX_SHARED=_shared_spec(inside=False))
         if os.environ.get("SANDBOX_PROFILE") and self.isolation.level == "none":
             env["SANDBOX_PROFILE"] = os.environ["SANDBOX_PROFILE"]
         started = time.monotonic()

@@ -3,7 +3,8 @@
 A part lists *forbidden* groups (keys of :data:`GROUPS`). While a light check
 runs, a profile hook (``sys.setprofile``) looks at the code object of every
 Python function that starts; if it belongs to a forbidden group, the check is
-marked ``forbidden`` and the part earns no points. Looking at code objects
+marked ``forbidden`` and the part earns no points, unless a grader's stand-in
+(:mod:`grading.standins`) made the call. Looking at code objects
 rather than names catches every way of reaching the function (``import ... as``,
 a subclass, a bound method, ``functools.partial``). Heavy checks (100,000-node
 graphs) run without the hook: it would slow them down, and each part has light
@@ -132,10 +133,12 @@ def watch(forbidden: dict | None) -> Iterator[list[str]]:
         yield seen
         return
 
+    from .standins import tripwire_exempt
+
     def profile(frame: types.FrameType, event: str, arg: object) -> None:
         if event == "call":
             name = forbidden.get(frame.f_code)
-            if name is not None and name not in seen:
+            if name is not None and name not in seen and not tripwire_exempt(frame):
                 seen.append(name)
 
     previous = sys.getprofile()

@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .. import standins
 from ..arrays import as_array, compare, fd_problem, numeric_vjp, show_array, show_input
 from ..core import Case, ExerciseSpec, Tester, Verdict
 from ..tripwire import AUTODIFF, TENSOR_OPS
@@ -592,6 +593,50 @@ def functions(t: Tester):
 
 # --------------------------------------------------------------------------- part 10: training
 
+def _parameters(result: Any) -> list | None:
+    params = [as_array(p) for p in result] if isinstance(result, (tuple, list)) else None
+    return params if params is not None and len(params) == 4 and all(p is not None for p in params) else None
+
+
+def _call_train_mlp(t: Tester, X: np.ndarray, y: np.ndarray, *kwargs: dict) -> list:
+    """``train_mlp(X, y, **kw)`` for each ``kw`` of ``kwargs``, with correct primitives swapped in."""
+    # The primitives are swapped for stand-ins, not the reference's: they run inside the classroom
+    # autograder's sandbox, where a reference object would cost a process crossing per call.
+    with t.patched(**{n: t.reference(n) for n in VJPS}, **standins.EX04_PRIMITIVES):
+        return [t.student("train_mlp")(X.copy(), y.copy(), **kw) for kw in kwargs]
+
+
+def _shapes_problem(params: list | None, shapes: list, result: Any) -> tuple[str, str] | None:
+    """(actual, detail) when ``params`` are not four arrays of the given shapes."""
+    if params is None:
+        return show_array(result), "train_mlp must return (W1, b1, W2, b2), four NumPy arrays"
+    got = [p.shape for p in params]
+    if got != shapes:
+        return f"shapes {', '.join(map(str, got))}", "the parameters have the wrong shapes"
+    return None
+
+
+def short_run_case(t: Tester, steps: int) -> Case:
+    """A few steps only: the loop runs, returns arrays of the right shapes and moves the parameters. This
+    light check runs with the tripwire (the full trainings below are heavy: it would double their time)."""
+    def run() -> Verdict:
+        X, y = t.reference("make_rings")(100, classes=2, seed=6)
+        shapes = [(2, 16), (16,), (16, 2), (2,)]
+        expected = f"W1, b1, W2, b2 of shapes {', '.join(map(str, shapes))}, changed by the {steps} steps"
+        start, result = _call_train_mlp(t, X, y, {"steps": 0}, {"steps": steps})
+        params = _parameters(result)
+        problem = _shapes_problem(params, shapes, result)
+        if problem:
+            return Verdict(False, expected, problem[0], detail=problem[1])
+        before = _parameters(start)
+        moved = before is None or any(b.shape != p.shape or not np.allclose(b, p) for b, p in zip(before, params))
+        actual = f"shapes {', '.join(str(p.shape) for p in params)}, " + ("changed" if moved else "unchanged")
+        return Verdict(moved, expected, actual, detail=None if moved else "the parameters after the steps equal "
+                       "those of steps=0: does every step call optimizer.step()?")
+
+    return Case(f"train_mlp(X, y, steps={steps}) and train_mlp(X, y, steps=0) on 2 rings (100 points)", run)
+
+
 def train_case(t: Tester, classes: int, seeds: tuple[int, int], kwargs: dict, *, threshold: float = 0.95,
                weight: float = 1.0) -> Case:
     def run() -> Verdict:
@@ -601,16 +646,11 @@ def train_case(t: Tester, classes: int, seeds: tuple[int, int], kwargs: dict, *,
         hidden = kwargs.get("hidden", 16)
         shapes = [(2, hidden), (hidden,), (hidden, classes), (classes,)]
         expected = f"W1, b1, W2, b2 of shapes {', '.join(map(str, shapes))}; test accuracy >= {threshold:.0%}"
-        with t.patched(**{n: t.reference(n) for n in VJPS + ("LinearFn", "ReluFn", "CrossEntropyFn")}):
-            result = t.student("train_mlp")(X.copy(), y.copy(), **kwargs)
-        params = [as_array(p) for p in result] if isinstance(result, (tuple, list)) else None
-        if params is None or len(params) != 4 or any(p is None for p in params):
-            return Verdict(False, expected, show_array(result),
-                           detail="train_mlp must return (W1, b1, W2, b2), four NumPy arrays")
-        got = [p.shape for p in params]
-        if got != shapes:
-            return Verdict(False, expected, f"shapes {', '.join(map(str, got))}",
-                           detail="the parameters have the wrong shapes")
+        (result,) = _call_train_mlp(t, X, y, kwargs)
+        params = _parameters(result)
+        problem = _shapes_problem(params, shapes, result)
+        if problem:
+            return Verdict(False, expected, problem[0], detail=problem[1])
         accuracy = float(np.mean(predict(params, X_test) == y_test))
         actual = f"test accuracy {accuracy:.1%} (training accuracy {np.mean(predict(params, X) == y):.1%})"
         return Verdict(accuracy >= threshold, expected, actual,
@@ -619,7 +659,7 @@ def train_case(t: Tester, classes: int, seeds: tuple[int, int], kwargs: dict, *,
 
     args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
     return Case(f"train_mlp(X, y{', ' + args if args else ''}) on {classes} rings (400 points), tested on 400 others",
-                run, weight=weight, timeout=15.0)
+                run, weight=weight, timeout=15.0, heavy=True)
 
 
 @EXERCISE.part("train", points=2, title="train_mlp: a network trained with your primitives", needs=("train_mlp",),
@@ -629,6 +669,7 @@ def train_case(t: Tester, classes: int, seeds: tuple[int, int], kwargs: dict, *,
                     "loss.backward(); optimizer.step(). Return the parameters' arrays.")
 def train(t: Tester):
     if not t.hidden:
+        yield short_run_case(t, 5)
         yield train_case(t, 2, (0, 1), {}, weight=2.0)
         return
     yield train_case(t, 3, (2, 3), {})

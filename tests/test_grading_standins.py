@@ -1,0 +1,89 @@
+"""The grader's stand-ins (``grading/standins.py``): correct, and invisible to the tripwire only when
+they are the caller.
+
+A later part of exercise 4 trains a network with stand-ins swapped in for the student's primitives, so
+they must compute what the reference solution's primitives compute, value and gradient, and a
+student's own call of minitorch must still be noticed while they run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minitorch
+from grading import standins, tripwire
+from grading.checks.ex04 import OWN_PRIMITIVES
+from grading.notebooks import load_reference
+
+
+def _inputs(name: str, rng: np.random.Generator) -> tuple[list, list]:
+    """(tensor arguments' arrays, other arguments) of a random call of the primitive ``name``."""
+    if name == "LinearFn":
+        return [rng.standard_normal((5, 3)), rng.standard_normal((3, 4)), rng.standard_normal(4)], []
+    if name == "ReluFn":
+        return [rng.choice([-1.0, 1.0], (4, 3)) * rng.uniform(0.1, 2.0, (4, 3))], []
+    return [3.0 * rng.standard_normal((6, 4))], [rng.integers(0, 4, 6)]
+
+
+@pytest.mark.parametrize("name", sorted(standins.EX04_PRIMITIVES))
+@pytest.mark.parametrize("seed", range(3))
+def test_standin_matches_the_reference_primitive(name, seed):
+    reference = load_reference("ex04", "ex04_vjp")[name]
+    arrays, others = _inputs(name, np.random.default_rng(seed))
+    results = []
+    for primitive in (reference, standins.EX04_PRIMITIVES[name]):
+        leaves = [minitorch.tensor(a, requires_grad=True) for a in arrays]
+        out = primitive.apply(*leaves, *others)
+        cotangent = np.random.default_rng(seed + 100).standard_normal(out.shape)
+        out.backward(minitorch.tensor(cotangent))
+        results.append([out.data] + [leaf.grad.data for leaf in leaves])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_standin_gradient_matches_central_differences():
+    rng = np.random.default_rng(7)
+    logits, targets = 2.0 * rng.standard_normal((4, 3)), rng.integers(0, 3, 4)
+    leaf = minitorch.tensor(logits, requires_grad=True)
+    standins.CrossEntropyFn.apply(leaf, targets).backward()
+    numeric = np.zeros_like(logits)
+    for index in np.ndindex(logits.shape):
+        step = np.zeros_like(logits)
+        step[index] = 1e-6
+        loss = [standins.CrossEntropyFn.apply(minitorch.tensor(logits + s), targets).item() for s in (step, -step)]
+        numeric[index] = (loss[0] - loss[1]) / 2e-6
+    np.testing.assert_allclose(leaf.grad.data, numeric, rtol=1e-6, atol=1e-8)
+
+
+def _step(linear: object) -> None:
+    x, W, b = (minitorch.tensor(np.ones(s), requires_grad=True) for s in ((2, 3), (3, 2), (2,)))
+    out = linear.apply(x, W, b) if hasattr(linear, "apply") else linear(x, W, b)
+    out.backward(minitorch.ones(out.shape))
+
+
+def test_tripwire_ignores_minitorch_called_by_a_standin():
+    with tripwire.watch(tripwire.codes(OWN_PRIMITIVES)) as seen:
+        _step(standins.LinearFn)
+    assert seen == []
+
+
+def test_tripwire_still_sees_the_students_own_call_of_minitorch():
+    with tripwire.watch(tripwire.codes(OWN_PRIMITIVES)) as seen:
+        _step(lambda x, W, b: minitorch.matmul(x, W) + b)
+    assert "minitorch.ops.linalg.matmul" in seen
+
+
+def test_tripwire_sees_a_student_call_of_minitorch_made_from_inside_a_standin_call():
+    """Code outside minitorch between a stand-in and the call (here a subclass's ``forward``) makes it
+    the student's call, even though a stand-in's frame is further out."""
+    student = minitorch.matmul
+
+    def forward_through_student_code(ctx, x, W, b):  # noqa: ANN001, ANN202
+        ctx.save_for_backward(x, W, b)
+        return student(x, W).data + b.data
+
+    sneaky = type("Sneaky", (standins.LinearFn,), {"forward": staticmethod(forward_through_student_code)})
+    with tripwire.watch(tripwire.codes(OWN_PRIMITIVES)) as seen:
+        _step(sneaky)
+    assert "minitorch.ops.linalg.matmul" in seen
