@@ -1,4 +1,4 @@
-"""The sandbox of the classroom autograder (grading/sandbox.py): the object protocol and its containment.
+"""The sandbox of the classroom autograder (the package grading/sandbox): the object protocol and its containment.
 
 A submission's code runs in a child process; the checks run in the parent, on mirrors of the child's objects
 (and the child on mirrors of the parent's). These tests drive one child directly: values and objects cross
@@ -16,6 +16,7 @@ import pytest
 
 from grading import graphs as G
 from grading import sandbox as sb
+from grading.sandbox import connection
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +211,7 @@ def test_the_parent_decodes_without_loading_classes():
 
     evil = pickle.dumps(("q", [], [], ("call", ("T", [])), {"x": os.system}))
     with pytest.raises(sb.ProtocolError):
-        sb._SafeUnpickler(__import__("io").BytesIO(evil)).load()
+        connection._SafeUnpickler(__import__("io").BytesIO(evil)).load()
 
 
 def test_the_file_system_is_hidden_when_bubblewrap_runs(box, isolation):

@@ -50,13 +50,15 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from . import sandbox as sb
-from . import tripwire
+from . import standins, tripwire
 from .checks import EXERCISES, exercise_of_notebook
 from .checks import exercise as exercise_spec
-from .core import Check, ExerciseSpec, PartResult, run_part
+from .core import ExerciseSpec, PartResult, run_part
 from .notebooks import PACKAGE_DIR, REPO_ROOT, is_locked_given_code, is_test_cell, load_reference, nbgrader, \
     solution_path, source
 from .report import NotebookReport, points
+
+sb.share(standins)  # the checks swap its public stand-ins into the submission's namespace
 
 SCHEMA = 1
 #: Wall-clock limits (seconds): a whole submission, one part, one code cell.

@@ -19,8 +19,6 @@ from __future__ import annotations
 import contextlib
 import io
 import random
-import signal
-import threading
 import time
 import traceback
 import warnings
@@ -29,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import tripwire
+from .sandbox.cells import alarm
 
 #: Seconds a single check may take: small inputs, and the deep/large ones.
 LIGHT_TIMEOUT = 5.0
@@ -264,25 +263,9 @@ def swap_names(namespace: Any, assign: dict, remove: Iterable[str] = ()) -> dict
     return previous
 
 
-@contextlib.contextmanager
-def time_limit(seconds: float | None) -> Iterator[None]:
+def time_limit(seconds: float | None) -> contextlib.AbstractContextManager:
     """Raise :class:`CheckTimeout` in the block after ``seconds`` (main thread, POSIX only)."""
-    usable = (seconds is not None and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
-        yield
-        return
-
-    def alarm(signum: int, frame: Any) -> None:
-        raise CheckTimeout()
-
-    previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return alarm(seconds, CheckTimeout)
 
 
 def describe_exception(exc: BaseException) -> str:

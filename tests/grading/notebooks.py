@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .core import CheckTimeout, describe_exception, time_limit
+from .sandbox.cells import compile_cell
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent.parent
@@ -77,22 +78,6 @@ class CellError:
         return f"code cell {self.index}: {self.error}"
 
 
-def _compile(text: str, filename: str) -> types.CodeType:
-    try:
-        return compile(text, filename, "exec")
-    except SyntaxError:
-        # IPython syntax (%magics, !shell): translate it if IPython is around; the
-        # translated cell then fails at run time (there is no IPython shell here).
-        try:
-            from IPython.core.inputtransformer2 import TransformerManager
-        except ImportError:
-            raise
-        translated = TransformerManager().transform_cell(text)
-        if translated == text:
-            raise
-        return compile(translated, filename, "exec")
-
-
 def new_namespace(name: str) -> dict:
     """A fresh module's namespace, registered in sys.modules (dataclasses look there)."""
     module = types.ModuleType(name)
@@ -128,7 +113,7 @@ def execute(nb: dict, namespace: dict, *, label: str, restore_from: dict | None 
         try:
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                code = _compile(text, filename)
+                code = compile_cell(text, filename)
                 with time_limit(timeout):
                     exec(code, namespace)
         except CheckTimeout:
