@@ -181,10 +181,9 @@ def test_each_submission_gets_exactly_its_points_and_reason(graded, student):
     root, _, _, _, _ = graded
     row = _rows(root / "out" / "grades.csv")[student]
     if student == "reads_solutions":
-        # With bubblewrap solutions/ does not exist for the submission: the released stubs score zero.
-        # Without it the file system is visible (the run says so): the stolen reference scores full marks.
-        level = sb.detect_isolation().level
-        expected = ("graded", None if level == "bwrap" else FULL, "")
+        # In a new root (bubblewrap, or namespaces as root) solutions/ does not exist for the submission: the
+        # released stubs score zero. Without one the file system is visible (the run says so): full marks.
+        expected = ("graded", None if sb.detect_isolation().new_root else FULL, "")
     else:
         expected = EXPECTED[student]
     status, points, reason = expected
@@ -215,7 +214,7 @@ def test_the_summary_counts_and_names_the_isolation(graded):
 def test_submissions_are_never_modified_and_nothing_is_written_outside(graded):
     _, paths, before, _, marker = graded
     assert _hashes(paths) == before
-    if sb.detect_isolation().level == "bwrap":  # without bubblewrap the file system is not isolated (documented)
+    if sb.detect_isolation().new_root:  # without a new root the file system is not isolated (documented)
         assert not any(p.exists() for p in marker)
 
 

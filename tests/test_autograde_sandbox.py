@@ -10,6 +10,9 @@ checks' classes), and a child that dies, hangs or allocates 50 GB is noticed and
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
 
 import numpy as np
 import pytest
@@ -19,9 +22,20 @@ from grading import sandbox as sb
 from grading.sandbox import connection
 
 
-@pytest.fixture(scope="module")
-def isolation():
-    return sb.detect_isolation()
+def _new_root_levels() -> list[str]:
+    """Every isolation with a new root that this machine offers (each is tested on its own)."""
+    levels = []
+    for level in ("bwrap", "namespaces"):
+        try:
+            levels.append(sb.detect_isolation(level).level)
+        except RuntimeError:
+            pass
+    return levels
+
+
+@pytest.fixture(scope="module", params=_new_root_levels() or ["auto"])
+def isolation(request):
+    return sb.detect_isolation(request.param)
 
 
 @pytest.fixture
@@ -214,16 +228,78 @@ def test_the_parent_decodes_without_loading_classes():
         connection._SafeUnpickler(__import__("io").BytesIO(evil)).load()
 
 
-def test_the_file_system_is_hidden_when_bubblewrap_runs(box, isolation):
-    solutions = sb.course_paths()["solutions"]
-    run(box, f"import os\nSEEN = os.path.exists({solutions!r})\ntry:\n    import grading\n    GRADING = True\n"
-             f"except ImportError:\n    GRADING = False\nimport socket\ntry:\n    socket.create_connection(('1.1.1.1', 80), "
-             f"timeout=1)\n    NET = True\nexcept OSError:\n    NET = False\n")
-    if isolation.level == "bwrap":
-        assert get(box, "SEEN") is False and get(box, "GRADING") is False and get(box, "NET") is False
+def test_root_or_user_namespaces_give_a_new_root():
+    """As root (CI runs as root), or with unprivileged user namespaces, the submission never sees the course."""
+    can_mount = os.geteuid() == 0 or subprocess.run(
+        ["unshare", "--map-root-user", "--mount", "true"], capture_output=True).returncode == 0
+    if can_mount:
+        assert "namespaces" in _new_root_levels()
+        assert sb.detect_isolation().new_root
     else:
-        assert get(box, "SEEN") is True  # documented: without bubblewrap the files are visible
-    assert isolation.describe()
+        assert sb.detect_isolation().level in ("unshare", "none") or sb.detect_isolation().new_root
+
+
+_LOOK_AROUND = """import os, socket
+SEEN = {{p: os.path.exists(p) for p in {paths!r}}}
+try:
+    import grading
+    GRADING = True
+except ImportError:
+    GRADING = False
+try:
+    socket.create_connection(('1.1.1.1', 80), timeout=1)
+    NET = True
+except OSError:
+    NET = False
+WROTE = []
+for p in {writes!r}:
+    try:
+        open(p, 'w').write('pwned')
+        WROTE.append(p)
+    except OSError:
+        pass
+TMP = sorted(os.listdir('/tmp'))
+UID = os.getuid()
+"""
+
+
+@pytest.mark.parametrize("level", _new_root_levels() or [None])
+def test_a_new_root_hides_the_course_other_files_and_the_network(level, tmp_path):
+    if level is None:  # no new root here: only allowed where neither root nor user namespaces can mount
+        assert not (os.geteuid() == 0 and shutil.which("unshare")), "root with unshare must offer a new root"
+        return
+    other = tmp_path / "submitted" / "bob" / "ex01.ipynb"  # another student's submission
+    other.parent.mkdir(parents=True)
+    other.write_text("{}")
+    os.chmod(tmp_path, 0o755)
+    host_tmp = tempfile.mkdtemp(prefix="host-tmp-", dir="/tmp")
+    repo = sb.course_paths()["repo"]
+    paths = [sb.course_paths()["solutions"], os.path.join(repo, "tests"), os.path.join(repo, "exercises"),
+             str(other), host_tmp]
+    writes = [os.path.join(sb.course_paths()["minitorch"], "pwned.py"), str(tmp_path / "pwned.txt")]
+    try:
+        with sb.Sandbox(sb.detect_isolation(level), sb.Limits(memory_mb=2048, cpu_seconds=60)) as box:
+            assert run(box, _LOOK_AROUND.format(paths=paths, writes=writes)) == []
+            seen, wrote = get(box, "SEEN"), get(box, "WROTE")
+            assert not any(seen.values()), seen
+            assert get(box, "GRADING") is False and get(box, "NET") is False
+            assert wrote == [] and not any(os.path.exists(p) for p in writes)
+            assert not any(name.startswith("host-tmp-") for name in get(box, "TMP"))  # a private /tmp
+            if os.geteuid() == 0:
+                assert get(box, "UID") == 65534
+            assert run(box, STUDENT) == []  # and the runtime works there
+            assert get(box, "derivative")(lambda d: d * d, 3.0) == 6.0
+    finally:
+        os.rmdir(host_tmp)
+
+
+def test_without_a_new_root_the_file_system_is_visible_and_the_report_says_so(box, isolation):
+    if isolation.new_root:
+        return  # covered by the test above
+    solutions = sb.course_paths()["solutions"]
+    run(box, f"import os\nSEEN = os.path.exists({solutions!r})\n")
+    assert get(box, "SEEN") is True
+    assert "NOT isolated" in isolation.describe() or "file system is visible" in isolation.describe()
 
 
 @pytest.mark.parametrize("code, expected", [

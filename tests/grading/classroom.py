@@ -19,7 +19,7 @@ PATH is one notebook, or a folder in nbgrader's layout, ``submitted/<student>/<a
 
 How a submission is graded: a pool of ``--jobs`` worker processes (default: the number of cores) each load
 the reference solutions once. For each submission a worker starts a **sandboxed process**
-(:mod:`grading.sandbox`; bubblewrap where available) that executes the notebook's code cells, never its
+(:mod:`grading.sandbox`; a root of its own where bubblewrap, root or user namespaces allow) that executes the notebook's code cells, never its
 test cells; then it runs every part's checks exactly as ``checks/exNN.py`` writes them, against a proxy of
 the student's namespace: the reference computations happen in the worker and only inputs and outputs cross.
 Every wait has a deadline (per check: the checks' own limits; per part; per submission), the sandbox has
@@ -947,7 +947,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cpu", type=int, default=None, help="CPU-time limit of a submission's process, s "
                                                               "(default: --timeout + 30)")
     parser.add_argument("--isolation", default="auto", choices=("auto",) + sb.ISOLATION_LEVELS,
-                        help="auto (default): bubblewrap if it works here, else unshare, else none")
+                        help="auto (default): the strongest that works here: bwrap (bubblewrap), namespaces "
+                             "(unshare and chroot, as root or in a user namespace), unshare (network only), none")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     return parser

@@ -6,8 +6,8 @@ holds the reference solutions and the hidden checks:
 * the **parent** (a grading worker) loads the reference solution and runs the checks of
   ``checks/exNN.py`` unchanged, but the student namespace it gives them is a proxy;
 * the **child** (:mod:`.child`, this package imported on its own inside the sandbox) executes the
-  notebook's code cells and nothing else. With bubblewrap it cannot even see ``solutions/`` or
-  ``tests/``: this package imports nothing from :mod:`grading`;
+  notebook's code cells and nothing else. In a new root (:mod:`.view`: bubblewrap, or unshare and
+  chroot) it cannot even see ``solutions/`` or ``tests/``: this package imports nothing from :mod:`grading`;
 * the two talk over a pair of pipes. A value crosses **by value** (numbers, strings, tuples, lists,
   dicts, sets, NumPy arrays) or **by reference**: the other side gets a *mirror*, a local object
   that carries a snapshot of the original's public data attributes (kept in sync at every message,
@@ -25,8 +25,8 @@ stable (one mirror per object), so mirrors work as dict keys and with ``is``.
 The modules, in the order they build on each other: :mod:`.base` (limits and errors), :mod:`.names`
 (what crosses by name), :mod:`.mirrors` (mirror classes, snapshots), :mod:`.encoder` and
 :mod:`.decoder` (messages), :mod:`.ambient` (minitorch's process-wide state), :mod:`.connection`
-(the protocol), :mod:`.cells` (running notebook code), :mod:`.child` (the sandboxed process) and
-:mod:`.launch` (starting it).
+(the protocol), :mod:`.cells` (running notebook code), :mod:`.child` (the sandboxed process), :mod:`.view`
+(the file system it sees) and :mod:`.launch` (starting it).
 """
 
 from .ambient import ambient_read, ambient_write

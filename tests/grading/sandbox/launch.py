@@ -1,4 +1,4 @@
-"""Starting a sandboxed process (the parent's side): limits, isolation levels, bubblewrap."""
+"""Starting a sandboxed process (the parent's side): limits, isolation levels, the process itself."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ from typing import Any, Callable
 from .base import PACKAGE_DIR, ProtocolError, SandboxError
 from .names import SHARED_MODULES
 from .connection import Connection
+from .view import NOBODY, View
 
-ISOLATION_LEVELS = ("bwrap", "unshare", "none")
+ISOLATION_LEVELS = ("bwrap", "namespaces", "unshare", "none")
+#: The interpreter, by a path without ``..`` (a new root has only some of the folders it could pass through).
+PYTHON = os.path.abspath(sys.executable)
 _ENV = {"PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "PYTHONIOENCODING": "utf-8", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
 
@@ -94,40 +97,18 @@ def _runtime_binds() -> list[str]:
     return binds
 
 
-def bwrap_command(program: list[str], binds: list[tuple[str, str]], *, share_user: bool = False,
-                  tmp_mb: int = 256) -> list[str]:
-    """The bubblewrap command line that runs ``program``: the system's /usr, the interpreter, the virtual
-    environment and minitorch, read-only; ``binds`` (outside path, inside path), read-only; a private
-    /tmp; no network; and nothing else of the course."""
-    cmd = ["bwrap", "--ro-bind", "/usr", "/usr"]
-    for name in ("bin", "lib", "lib64", "lib32", "sbin"):
-        target = "/" + name
-        if os.path.islink(target):
-            cmd += ["--symlink", os.readlink(target), target]
-        elif os.path.isdir(target):
-            cmd += ["--ro-bind", target, target]
-    if os.path.exists("/etc/ld.so.cache"):
-        cmd += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    runtime = _runtime_binds()
-    for path in runtime:
-        cmd += ["--ro-bind", path, path]
+def _view(binds: list[tuple[str, str]], tmp_mb: int = 256) -> View:
+    """The file system a sandboxed process sees (see :mod:`.view`), with ``binds`` (outside, inside) added."""
     paths = course_paths()
-    for secret in (paths["grading"], paths["solutions"], os.path.join(paths["repo"], "tests")):
-        # a copy of the course inside the virtual environment is hidden too
-        if os.path.isdir(secret) and any(secret == b or secret.startswith(b + os.sep) for b in runtime):
-            cmd += ["--tmpfs", secret]
-    for outside, inside in binds:
-        cmd += ["--ro-bind", outside, inside]
-    cmd += ["--size", str(tmp_mb << 20), "--tmpfs", "/tmp",
-            "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp", "--unshare-all", "--die-with-parent",
-            "--new-session", "--hostname", "sandbox", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin",
-            "--setenv", "HOME", "/tmp", "--setenv", "SANDBOX_WORKDIR", "/tmp"]
-    for key, value in _ENV.items():
-        cmd += ["--setenv", key, value]
-    cmd += ["--setenv", "SANDBOX_SHARED", _shared_spec(inside=True)]
-    if not share_user:
-        cmd += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
-    return cmd + program
+    # a copy of the course inside the virtual environment is hidden too
+    hidden = [paths["grading"], paths["solutions"], os.path.join(paths["repo"], "tests")]
+    return View.of_runtime(_runtime_binds(), hidden, binds, tmp_mb)
+
+
+def _sandbox_env() -> dict[str, str]:
+    """The environment inside a new root: its own /tmp is home and working directory."""
+    return dict(_ENV, PATH="/usr/bin:/bin", HOME="/tmp", SANDBOX_WORKDIR="/tmp",
+                SANDBOX_SHARED=_shared_spec(inside=True))
 
 
 def _shared_path_in_sandbox(name: str) -> str:
@@ -135,7 +116,7 @@ def _shared_path_in_sandbox(name: str) -> str:
 
 
 def _shared_spec(inside: bool) -> str:
-    """``SANDBOX_SHARED`` for the child: where it finds each shared module (inside bubblewrap: a copy bound
+    """``SANDBOX_SHARED`` for the child: where it finds each shared module (inside a new root: a copy bound
     under /sandbox/shared)."""
     return os.pathsep.join(f"{name}={_shared_path_in_sandbox(name) if inside else path}"
                            for name, path in SHARED_MODULES.items())
@@ -145,36 +126,62 @@ def _child_program(package_parent: str) -> list[str]:
     """The child's command line: this package imported as ``sandbox`` from ``package_parent``."""
     boot = (f"import sys; sys.path.insert(0, {package_parent!r}); from sandbox.child import child_main; "
             "sys.exit(child_main())")
-    return [sys.executable, "-I", "-c", boot]
+    return [PYTHON, "-I", "-c", boot]
+
+
+_CHROOT = shutil.which("chroot", path="/usr/sbin:/usr/bin:/sbin:/bin") or "chroot"
 
 
 class Isolation:
-    """How sandboxed processes are started on this machine."""
+    """How sandboxed processes are started on this machine.
+
+    ``level`` is one of :data:`ISOLATION_LEVELS`; ``share_user``: bubblewrap without a user namespace of its
+    own, or ``unshare`` that maps the caller to root; ``user``: the uid the submission runs as, where the
+    grader is root."""
 
     def __init__(self, level: str, share_user: bool = False, user: int | None = None):
         self.level, self.share_user, self.user = level, share_user, user
 
-    def command(self, limits: Limits) -> list[str]:
+    @property
+    def new_root(self) -> bool:
+        """Does the process see only :func:`_view` (and so not the course)?"""
+        return self.level in ("bwrap", "namespaces")
+
+    def program(self, view: View, program: list[str]) -> list[str]:
+        """The command line that runs ``program`` at this level, in ``view`` where there is a new root."""
         if self.level == "bwrap":
-            binds = [(PACKAGE_DIR.rstrip(os.sep), "/sandbox/sandbox")]
-            binds += [(path, _shared_path_in_sandbox(name)) for name, path in SHARED_MODULES.items()]
-            return bwrap_command(_child_program("/sandbox"), binds, share_user=self.share_user,
-                                 tmp_mb=limits.tmp_mb)
+            return view.bwrap(_sandbox_env(), program, new_user=not self.share_user)
+        if self.level == "namespaces":
+            return view.unshare(program, as_root=not self.share_user, chroot=_CHROOT)
         prefix = {"unshare": ["unshare", "--net"], "unshare-user": ["unshare", "--map-root-user", "--net"]}
-        return prefix.get(self.level if not self.share_user else "unshare-user", []) + \
-            _child_program(os.path.dirname(PACKAGE_DIR.rstrip(os.sep)))
+        return prefix.get(self.level if not self.share_user else "unshare-user", []) + program
+
+    def command(self, limits: Limits) -> list[str]:
+        if not self.new_root:
+            return self.program(View(), _child_program(os.path.dirname(PACKAGE_DIR.rstrip(os.sep))))
+        binds = [(PACKAGE_DIR.rstrip(os.sep), "/sandbox/sandbox")]
+        binds += [(path, _shared_path_in_sandbox(name)) for name, path in SHARED_MODULES.items()]
+        return self.program(_view(binds, limits.tmp_mb), _child_program("/sandbox"))
+
+    @property
+    def preexec_user(self) -> int | None:
+        """The uid to switch to before the command starts (a new root switches itself, after mounting)."""
+        return None if self.level == "namespaces" else self.user
 
     def describe(self) -> str:
         return describe_isolation(self.level, self.user)
 
 
+_NEW_ROOT = ("the submission sees only the system's /usr, the Python runtime, the virtual environment, "
+             "minitorch and a private /tmp (not solutions/, tests/ or other submissions); no network")
+
+
 def describe_isolation(level: str, user: int | None = None) -> str:
     text = {
-        "bwrap": "bubblewrap: own user, mount, network, PID and IPC namespaces; the submission sees only the "
-                 "system's /usr, the Python runtime, the virtual environment, minitorch and a private /tmp "
-                 "(not solutions/ or tests/); no network",
-        "unshare": "unshare: own network namespace (no network); the file system is visible (install bubblewrap "
-                   "to hide solutions/ and tests/)",
+        "bwrap": "bubblewrap: own user, mount, network, PID and IPC namespaces; " + _NEW_ROOT,
+        "namespaces": "unshare and chroot: own mount, network, PID and IPC namespaces and a new root; " + _NEW_ROOT,
+        "unshare": "unshare: own network namespace (no network); the file system is visible (install bubblewrap, "
+                   "or grade as root, to hide solutions/ and tests/)",
         "none": "no namespaces: network and file system are NOT isolated (install bubblewrap)",
     }[level]
     if user is not None:
@@ -209,29 +216,33 @@ def detect_isolation(requested: str = "auto") -> Isolation:
                     "import numpy\nprint('ok')\n")
         os.chmod(tmp, 0o755)
         os.chmod(probe, 0o644)
-        if requested in ("auto", "bwrap") and shutil.which("bwrap"):
-            for share_user in (False, True):
-                cmd = bwrap_command([sys.executable, "-I", "/sandbox/probe.py"], [(probe, "/sandbox/probe.py")],
-                                    share_user=share_user)
-                if _probe(cmd):
-                    found = Isolation("bwrap", share_user)
+        candidates = [Isolation("bwrap", share) for share in (False, True) if shutil.which("bwrap")]
+        if shutil.which("unshare"):
+            candidates += [Isolation("namespaces", share_user=os.geteuid() != 0)]
+        for isolation in candidates:
+            if requested not in ("auto", isolation.level):
+                continue
+            view = _view([(probe, "/sandbox/probe.py")])
+            with tempfile.TemporaryDirectory(prefix="sandbox-probe-root-") as root:
+                if _probe(isolation.program(view, [PYTHON, "-I", "/sandbox/probe.py"]), cwd=root):
+                    found = isolation
                     break
         if found is None and requested in ("auto", "unshare") and shutil.which("unshare"):
-            for level, prefix in (("unshare", ["unshare", "--net"]),
-                                  ("unshare", ["unshare", "--map-root-user", "--net"])):
-                if _probe(prefix + [sys.executable, "-I", "-c", "import numpy; print('ok')"]):
-                    found = Isolation(level, share_user=prefix[1] == "--map-root-user")
+            for prefix in (["unshare", "--net"], ["unshare", "--map-root-user", "--net"]):
+                if _probe(prefix + [PYTHON, "-I", "-c", "import numpy; print('ok')"]):
+                    found = Isolation("unshare", share_user=prefix[1] == "--map-root-user")
                     break
         if found is None and requested in ("auto", "none"):
             found = Isolation("none")
         if found is None:
             raise RuntimeError(f"isolation {requested!r} is not available on this machine")
-        if found.level != "bwrap" and os.geteuid() == 0:
-            # Running as root without bubblewrap: run the submission as nobody if the runtime allows it.
-            nobody = 65534
-            if _probe(found.command(Limits())[:-3] + ["-I", "-c", "import numpy; print('ok')"],
-                      preexec=_preexec(Limits(), nobody), cwd=tmp):
-                found.user = nobody
+        if found.level == "namespaces" and not found.share_user:
+            found.user = NOBODY
+        elif found.level != "bwrap" and os.geteuid() == 0:
+            # Running as root without a new root: run the submission as nobody if the runtime allows it.
+            if _probe(found.program(View(), [PYTHON, "-I", "-c", "import numpy; print('ok')"]),
+                      preexec=_preexec(Limits(), NOBODY), cwd=tmp):
+                found.user = NOBODY
     _isolation_cache[requested] = found
     return found
 
@@ -245,10 +256,11 @@ class Sandbox:
         self.limits = limits or Limits()
         self.proc: subprocess.Popen | None = None
         self.workdir = tempfile.mkdtemp(prefix="sandbox-")
-        os.chmod(self.workdir, 0o777 if self.isolation.user is not None else 0o700)
+        os.chmod(self.workdir, 0o777 if self.isolation.preexec_user is not None else 0o700)
         self.stderr_path = os.path.join(tempfile.mkdtemp(prefix="sandbox-log-"), "stderr")
-        env = dict(_ENV, PATH="/usr/bin:/bin", HOME=self.workdir, SANDBOX_WORKDIR=self.workdir,
-                   SANDBOX_SHARED=_shared_spec(inside=False))
+        env = _sandbox_env() if self.isolation.new_root else dict(
+            _ENV, PATH="/usr/bin:/bin", HOME=self.workdir, SANDBOX_WORKDIR=self.workdir,
+            SANDBOX_SHARED=_shared_spec(inside=False))
         if os.environ.get("SANDBOX_PROFILE") and self.isolation.level == "none":
             env["SANDBOX_PROFILE"] = os.environ["SANDBOX_PROFILE"]
         started = time.monotonic()
@@ -263,7 +275,8 @@ class Sandbox:
             try:
                 self.proc = subprocess.Popen(self.isolation.command(self.limits), stdin=r_child, stdout=w_child,
                                              stderr=stderr, cwd=self.workdir, env=env, start_new_session=True,
-                                             preexec_fn=_preexec(self.limits, self.isolation.user), close_fds=True)
+                                             preexec_fn=_preexec(self.limits, self.isolation.preexec_user),
+                                             close_fds=True)
             except OSError as exc:
                 for fd in (r_parent, w_parent, r_child, w_child):
                     os.close(fd)
@@ -308,8 +321,8 @@ class Sandbox:
             return None
         if code is None:
             return None
-        if self.isolation.level == "bwrap" and code > 128:
-            code = -(code - 128)  # bubblewrap reports a signal as 128 + its number
+        if self.isolation.new_root and code > 128:
+            code = -(code - 128)  # bubblewrap and the shell report a signal as 128 + its number
         if code < 0:
             try:
                 name = signal.Signals(-code).name
