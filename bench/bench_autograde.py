@@ -60,8 +60,10 @@ def make_class(root: Path, exercise: str, n: int) -> list[str]:
 def run_classroom(root: Path, jobs: int) -> tuple[float, dict[str, float]]:
     out = root / f"out-jobs{jobs}"
     started = time.perf_counter()
-    C.run([root / "submitted"], out, jobs=jobs, force=True, progress=False)
+    summary = C.run([root / "submitted"], out, jobs=jobs, force=True, progress=False)
     seconds = time.perf_counter() - started
+    if summary.interrupted:
+        sys.exit("bench_autograde: interrupted; no figures")
     totals = {r["student"]: float(r["points"] or 0.0) for r in C.load_records(out)}
     return seconds, totals
 

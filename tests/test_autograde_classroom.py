@@ -257,7 +257,8 @@ def test_a_second_run_skips_what_is_graded_unless_forced(graded):
     assert len(_rows(root / "out" / "grades.csv")) == 20  # the CSV is made from every result, not this run's
 
 
-def test_a_killed_run_loses_nothing_and_the_next_one_finishes(graded, tmp_path):
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGINT"])
+def test_a_killed_or_interrupted_run_loses_nothing_and_the_next_one_finishes(graded, tmp_path, how):
     root = graded[0]
     students = ["good", "infinite_loop", "bug", "renamed_function", "os_exit"]
     for s in students:
@@ -270,8 +271,13 @@ def test_a_killed_run_loses_nothing_and_the_next_one_finishes(graded, tmp_path):
     deadline = time.monotonic() + 120
     while not list((out / "results").glob("*/*.json")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)  # no chance to clean up
-    proc.wait(timeout=30)
+    os.kill(proc.pid, getattr(signal, how))  # SIGKILL: no chance to clean up; SIGINT: Ctrl-C
+    stdout, _ = proc.communicate(timeout=60)
+    if how == "SIGINT":
+        assert proc.returncode == 130 and b"Interrupted" in stdout and b"Run the same command again" in stdout
+        assert (out / "grades.csv").exists()  # what was graded is in the CSV already
+    else:
+        assert proc.returncode == -signal.SIGKILL
     kept = {p.parent.name: json.loads(p.read_text()) for p in (out / "results").glob("*/*.json")}
     assert kept and len(kept) < len(students)
     assert all(r["status"] == "graded" for r in kept.values())  # complete records only

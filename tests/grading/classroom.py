@@ -147,15 +147,6 @@ def cells_to_run(nb: dict, reference: dict) -> tuple[list[tuple[int, str]], list
     return cells, notes
 
 
-class _FakeFrame:
-    """What the checks' tripwire hook needs of a frame, for a call the child saw (and did not exempt)."""
-
-    __slots__ = ("f_code", "f_back")
-
-    def __init__(self, code: Any):
-        self.f_code, self.f_back = code, None
-
-
 class Session:
     """The sandboxed process of one submission, restarted (cells executed again) after a crash or a timeout."""
 
@@ -172,6 +163,8 @@ class Session:
         self.watch_keys: dict[tuple, int] = {}
         self.watch_codes: dict[int, dict] = {}
         self.current_watch: int | None = None
+        self.watcher: tripwire.Watcher | None = None
+        self.minitorch_received = False
         self.starts = 0
         self.ambient = sb.ambient_read()  # restored at the end: nothing of a submission outlives its grading
         self.ambient = [[list(v) if type(v) is list else v for v in row] for row in self.ambient]
@@ -201,6 +194,7 @@ class Session:
         self.starts += 1
         conn = self.box.conn
         conn.on_meta = self._meta
+        conn.on_minitorch = self._on_minitorch
         self.watch_sent = {}
         self.current_watch = None
         budget = len(self.cells) * self.options.cell_timeout + 10
@@ -244,20 +238,36 @@ class Session:
             conn.meta_out["watch"] = key
             self.current_watch = key
 
+    @contextlib.contextmanager
+    def watching(self, codes: dict | None) -> Iterator[list[str]]:
+        """``core.run_case``'s tripwire for a sandboxed submission. The child watches the submission's code
+        (:meth:`watch`) and what it reports (:meth:`report_seen`) fills the list yielded here. This process
+        watches itself too, but only once the child has handed over one of minitorch's own classes or objects
+        (whose code then runs here when the checks call it): until then a profile hook here would only slow
+        the checks down."""
+        watcher = self.watcher = tripwire.Watcher(codes)
+        if self.minitorch_received:
+            watcher.start()
+        try:
+            yield watcher.seen
+        finally:
+            watcher.stop()
+            self.watcher = None
+
+    def _on_minitorch(self) -> None:
+        self.minitorch_received = True
+        if self.watcher is not None:
+            self.watcher.start()
+
     def report_seen(self, forbidden: tuple | None) -> None:
-        """Hand what the child's tripwire saw to the checks' own tripwire (``core.run_case`` watches with
-        ``tripwire.watch``; its profile hook records a forbidden call when it sees the code object start)."""
+        """Hand what the child's tripwire saw during a case to :meth:`watching`."""
         seen, self.seen = self.seen, []
         if not seen or not forbidden:
             return
-        hook = sys.getprofile()
-        codes = self.watch_codes.get(self.watch_keys.get(forbidden, -1), {})
-        if hook is None:
-            return
-        for label in seen:
-            code = codes.get(label)
-            if code is not None:
-                hook(_FakeFrame(code), "call", None)
+        known = self.watch_codes.get(self.watch_keys.get(forbidden, -1), {})
+        if self.watcher is not None:
+            self.watcher.seen += [label for label in dict.fromkeys(seen)
+                                  if label in known and label not in self.watcher.seen]
 
     def end_case(self) -> None:
         conn = self.conn
@@ -384,8 +394,9 @@ def grade_in_sandbox(path: str | os.PathLike, spec: ExerciseSpec | None = None, 
             conn.timeout_reason = (f"grading took longer than {options.timeout:g} s in all" if part_deadline == deadline
                                    else f"this part took longer than {options.part_timeout:g} s")
             wrapped = _wrap(part, session)
-            result.checks += run_part(wrapped, namespace, reference, hidden=False)
-            result.checks += run_part(wrapped, namespace, reference, hidden=True, previous=result.checks)
+            result.checks += run_part(wrapped, namespace, reference, hidden=False, watch=session.watching)
+            result.checks += run_part(wrapped, namespace, reference, hidden=True, previous=result.checks,
+                                      watch=session.watching)
             dead = conn.dead
             if dead is not None:
                 if dead.kind in ("crash", "timeout"):
@@ -751,7 +762,7 @@ class RunSummary:
         done = self.graded + self.failed
         per = f", {self.seconds / done:.2f} s per submission" if done else ""
         lines = [f"{'Interrupted' if self.interrupted else 'Done'}: {self.total} submissions: {self.graded} graded, "
-                 f"{self.failed} failed to grade, {self.skipped} already graded (unchanged){'' if done else ''}; "
+                 f"{self.failed} failed to grade, {self.skipped} already graded (unchanged); "
                  f"{self.seconds:.1f} s{per}.",
                  f"Isolation: {self.isolation}."]
         for key, reason in self.failures[:20]:

@@ -29,6 +29,8 @@ from typing import Any, Callable, Iterable, Iterator
 from . import tripwire
 from .sandbox.cells import alarm
 
+#: The tripwire's form (:func:`grading.tripwire.watch`): forbidden code objects -> a context yielding what was called.
+Watch = Callable[[dict | None], contextlib.AbstractContextManager]
 #: Seconds a single check may take: small inputs, and the deep/large ones.
 LIGHT_TIMEOUT = 5.0
 HEAVY_TIMEOUT = 15.0
@@ -282,15 +284,16 @@ def describe_exception(exc: BaseException) -> str:
     return text
 
 
-def run_case(spec: PartSpec, case: Case, hidden: bool) -> Check:
+def run_case(spec: PartSpec, case: Case, hidden: bool, watch: Watch = tripwire.watch) -> Check:
     """Run one case with a time limit, captured output and the tripwire; never raises
-    (except KeyboardInterrupt)."""
+    (except KeyboardInterrupt). ``watch(codes)`` is the tripwire: a context that yields the list of forbidden
+    functions called in it (the classroom grader's watches the submission's process instead of this one)."""
     check = Check(what=case.what, hidden=hidden, status="error", weight=case.weight, input=case.input,
                   hint=case.hint or spec.hint)
     codes = None if case.heavy else tripwire.codes(spec.forbidden)
     sink = io.StringIO()
     started = time.perf_counter()
-    with tripwire.watch(codes) as seen:
+    with watch(codes) as seen:
         try:
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -324,7 +327,7 @@ def run_case(spec: PartSpec, case: Case, hidden: bool) -> Check:
 
 
 def run_part(spec: PartSpec, namespace: dict, reference: dict, *, hidden: bool,
-             previous: list[Check] = ()) -> list[Check]:
+             previous: list[Check] = (), watch: Watch = tripwire.watch) -> list[Check]:
     """All checks of one part in one mode (visible or hidden). If a ``previous`` check
     of the part timed out, the new ones are not run (each would likely time out too)."""
     t = Tester(spec, namespace, reference, hidden)
@@ -354,7 +357,7 @@ def run_part(spec: PartSpec, namespace: dict, reference: dict, *, hidden: bool,
             checks.append(Check(what=case.what, hidden=hidden, status="skipped", weight=case.weight,
                                 error=stop))
             continue
-        check = run_case(spec, case, hidden)
+        check = run_case(spec, case, hidden, watch)
         checks.append(check)
         if check.status == "timeout":
             stop = "not run: an earlier check of this part timed out"

@@ -18,7 +18,7 @@ import functools
 import importlib
 import sys
 import types
-from typing import Iterator
+from typing import Any, Iterator
 
 
 def _collect(obj: object, prefix: str, into: dict, module: str) -> None:
@@ -125,28 +125,45 @@ def codes(groups: tuple[str, ...]) -> dict | None:
     return merged
 
 
+class Watcher:
+    """Records the names of forbidden functions called while it is started (a profile hook on this thread)."""
+
+    def __init__(self, forbidden: dict | None):
+        self.forbidden = forbidden or {}
+        self.seen: list[str] = []
+        self._previous: Any = None
+        self.active = False
+
+    def _profile(self, frame: types.FrameType, event: str, arg: object) -> None:
+        if event == "call":
+            name = self.forbidden.get(frame.f_code)
+            if name is not None and name not in self.seen:
+                from .standins import tripwire_exempt
+
+                if not tripwire_exempt(frame):
+                    self.seen.append(name)
+
+    def start(self) -> None:
+        if self.forbidden and not self.active:
+            self._previous = sys.getprofile()
+            sys.setprofile(self._profile)
+            self.active = True
+
+    def stop(self) -> None:
+        if self.active:
+            sys.setprofile(self._previous)
+            self.active = False
+
+
 @contextlib.contextmanager
 def watch(forbidden: dict | None) -> Iterator[list[str]]:
     """Yield a list that fills with the names of forbidden functions called in the block."""
-    seen: list[str] = []
-    if not forbidden:
-        yield seen
-        return
-
-    from .standins import tripwire_exempt
-
-    def profile(frame: types.FrameType, event: str, arg: object) -> None:
-        if event == "call":
-            name = forbidden.get(frame.f_code)
-            if name is not None and name not in seen and not tripwire_exempt(frame):
-                seen.append(name)
-
-    previous = sys.getprofile()
-    sys.setprofile(profile)
+    watcher = Watcher(forbidden)
+    watcher.start()
     try:
-        yield seen
+        yield watcher.seen
     finally:
-        sys.setprofile(previous)
+        watcher.stop()
 
 
-__all__ = ["AUTODIFF", "GROUPS", "TENSOR_OPS", "codes", "watch"]
+__all__ = ["AUTODIFF", "GROUPS", "TENSOR_OPS", "Watcher", "codes", "watch"]

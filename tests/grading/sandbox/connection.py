@@ -76,6 +76,9 @@ class Connection:
         self.handler: Callable[[str, tuple], Any] | None = None
         self.on_meta: Callable[[dict], None] | None = None
         self.on_dead: Callable[[SandboxError], None] | None = None
+        #: Called when a message names one of minitorch's classes or objects: the receiver's own copy is used,
+        #: so calling it runs minitorch here, not in the sender (the grader's tripwire must then watch here).
+        self.on_minitorch: Callable[[], None] | None = None
         self._rid = 1 if not trusted_peer else 2   # the parent's ids are odd, the child's even
         # our objects that the peer holds mirrors of (forgotten between checks), and our types (kept)
         self.exports: dict[int, Any] = {}

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from .base import ProtocolError, StaleReference, _ATOMS, _MISSING, _RESERVED
-from .names import _is_dunder, _resolve
+from .names import _BYNAME_PACKAGES, _is_dunder, _resolve
 from .mirrors import Mirror, _CONTAINERS, _Layout, _fp, _layout, _make_instance_class, _mirror_layout, _state, _text
 
 if TYPE_CHECKING:
@@ -43,6 +43,14 @@ class _Decoder:
         self.strict = not conn.trusted_peer
         self.new_copies: list[int] = []
 
+    def _resolve(self, module_name: Any, name: Any, strict: bool) -> Any:
+        """Our own copy of a by-name global; the connection hears of each one from minitorch (whose code then
+        runs on this side when it is called: see ``Connection.on_minitorch``)."""
+        obj = _resolve(module_name, name, strict=strict)
+        if self.conn.on_minitorch is not None and module_name.split(".")[0] in _BYNAME_PACKAGES:
+            self.conn.on_minitorch()
+        return obj
+
     def definitions(self, defs: Any) -> None:
         """Types, and empty mirrors of new objects (filled by :meth:`fill` once every value is decoded)."""
         conn = self.conn
@@ -76,7 +84,7 @@ class _Decoder:
             local = info.get("local")
             if local and info.get("snapshot") and type(local) in (tuple, list) and len(local) == 2:
                 try:
-                    candidate = _resolve(local[0], local[1], strict=self.strict)
+                    candidate = self._resolve(local[0], local[1], strict=self.strict)
                 except (ProtocolError, ImportError):
                     candidate = None
                 if isinstance(candidate, type) and _layout(candidate).snapshot:
@@ -187,7 +195,7 @@ class _Decoder:
         if tag == "K":
             return self._class(x[1])
         if tag == "G":
-            return _resolve(x[1], x[2], strict=self.strict)
+            return self._resolve(x[1], x[2], strict=self.strict)
         if tag == "A":
             return self._array(x)
         if tag == "N":
@@ -202,7 +210,7 @@ class _Decoder:
         if tag == "IK":
             return self._id_keyed(x)
         if tag == "NT":
-            klass = _resolve(x[1], x[2], strict=self.strict)
+            klass = self._resolve(x[1], x[2], strict=self.strict)
             items = [self.value(v) for v in x[3]]
             if not (isinstance(klass, type) and issubclass(klass, tuple) and hasattr(klass, "_make")):
                 raise ProtocolError("malformed named tuple")
@@ -301,7 +309,7 @@ class _Decoder:
         local = info.get("local")
         if local and type(local) in (tuple, list) and len(local) == 2:
             try:
-                return _resolve(local[0], local[1], strict=self.strict)
+                return self._resolve(local[0], local[1], strict=self.strict)
             except (ProtocolError, ImportError):
                 pass
         mirror = object.__new__(conn.class_mirror_type)
