@@ -22,8 +22,9 @@ tangent rules in reverse mode.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
+import emulated_gpu
 import numpy as np
 import pytest
 
@@ -38,16 +39,16 @@ ATOL = 1e-6
 
 
 def numeric_jvp(f: Callable[..., minitorch.Tensor], arrays: Sequence[np.ndarray],
-                tangents: Sequence[np.ndarray], step: float = STEP) -> np.ndarray:
-    """:math:`(f(x + hv) - f(x - hv)) / 2h`, evaluated without recording anything."""
+                tangents: Sequence[np.ndarray], step: float = STEP, device: str = "cpu") -> np.ndarray:
+    """:math:`(f(x + hv) - f(x - hv)) / 2h`, evaluated on ``device`` without recording anything."""
     with minitorch.no_grad():
-        up = f(*[minitorch.tensor(a + step * v) for a, v in zip(arrays, tangents)]).numpy()
-        down = f(*[minitorch.tensor(a - step * v) for a, v in zip(arrays, tangents)]).numpy()
+        up = f(*[minitorch.tensor(a + step * v, device=device) for a, v in zip(arrays, tangents)]).numpy()
+        down = f(*[minitorch.tensor(a - step * v, device=device) for a, v in zip(arrays, tangents)]).numpy()
     return (up - down) / (2 * step)
 
 
 def numeric_vjp(f: Callable[..., minitorch.Tensor], arrays: Sequence[np.ndarray], cotangent: np.ndarray,
-                step: float = STEP) -> list[np.ndarray]:
+                step: float = STEP, device: str = "cpu") -> list[np.ndarray]:
     r"""The gradient of :math:`\phi(x) = \sum ū \odot f(x)` by central differences, one element at a time."""
     grads = []
     for i, a in enumerate(arrays):
@@ -56,28 +57,48 @@ def numeric_vjp(f: Callable[..., minitorch.Tensor], arrays: Sequence[np.ndarray]
             basis = np.zeros_like(a)
             basis.reshape(-1)[j] = 1.0
             tangents = [basis if k == i else np.zeros_like(b) for k, b in enumerate(arrays)]
-            g.reshape(-1)[j] = np.sum(cotangent * numeric_jvp(f, arrays, tangents, step))
+            g.reshape(-1)[j] = np.sum(cotangent * numeric_jvp(f, arrays, tangents, step, device))
         grads.append(g)
     return grads
 
 
-def numeric_jacobian(f: Callable[[minitorch.Tensor], minitorch.Tensor], x: np.ndarray) -> np.ndarray:
+def numeric_jacobian(f: Callable[[minitorch.Tensor], minitorch.Tensor], x: np.ndarray,
+                     device: str = "cpu") -> np.ndarray:
     """The Jacobian of ``f`` at ``x`` by central differences, shaped ``out.shape + x.shape``."""
     columns = []
     for j in range(x.size):
         basis = np.zeros_like(x)
         basis.reshape(-1)[j] = 1.0
-        columns.append(numeric_jvp(f, [x], [basis]).reshape(-1))
-    out_shape = numeric_jvp(f, [x], [np.zeros_like(x)]).shape
+        columns.append(numeric_jvp(f, [x], [basis], device=device).reshape(-1))
+    out_shape = numeric_jvp(f, [x], [np.zeros_like(x)], device=device).shape
     return np.stack(columns, axis=-1).reshape(out_shape + x.shape)
 
 
 class DerivativeOracle:
-    """Checks values, VJPs, JVPs and their consistency for any function of several tensors."""
+    """Checks values, VJPs, JVPs and their consistency for any function of several tensors.
 
-    numeric_jvp = staticmethod(numeric_jvp)
-    numeric_vjp = staticmethod(numeric_vjp)
-    numeric_jacobian = staticmethod(numeric_jacobian)
+    Everything runs on one ``device`` (``"cpu"`` or ``"cuda"``): the function, the derivatives and the central
+    differences (in float64 there too); the results are compared on the host. A function under test makes
+    its constants with :meth:`tensor` (or leaves them as NumPy arrays and numbers).
+    """
+
+    def __init__(self, device: str = "cpu"):
+        self.device = device
+
+    def tensor(self, array: Any, requires_grad: bool = False) -> minitorch.Tensor:
+        """``array`` as a tensor on the device under test."""
+        return minitorch.tensor(array, requires_grad=requires_grad, device=self.device)
+
+    def numeric_jvp(self, f: Callable[..., minitorch.Tensor], arrays: Sequence[np.ndarray],
+                    tangents: Sequence[np.ndarray], step: float = STEP) -> np.ndarray:
+        return numeric_jvp(f, arrays, tangents, step, self.device)
+
+    def numeric_vjp(self, f: Callable[..., minitorch.Tensor], arrays: Sequence[np.ndarray], cotangent: np.ndarray,
+                    step: float = STEP) -> list[np.ndarray]:
+        return numeric_vjp(f, arrays, cotangent, step, self.device)
+
+    def numeric_jacobian(self, f: Callable[[minitorch.Tensor], minitorch.Tensor], x: np.ndarray) -> np.ndarray:
+        return numeric_jacobian(f, x, self.device)
 
     def check(self, f: Callable[..., minitorch.Tensor], arrays: Sequence[Any], expected: Any = None,
               seed: int = 0, rtol: float = RTOL, atol: float = ATOL, second_order: bool = True) -> None:
@@ -92,9 +113,9 @@ class DerivativeOracle:
 
         # Values.
         with minitorch.no_grad():
-            value = f(*[minitorch.tensor(a) for a in arrays])
+            value = f(*[self.tensor(a) for a in arrays])
         assert isinstance(value, minitorch.Tensor)
-        assert value.dtype == np.float64
+        assert value.dtype == np.float64 and value.device == self.device
         if expected is not None:
             reference = np.asarray(expected(*arrays))
             assert value.shape == reference.shape, f"shape {value.shape}, NumPy gives {reference.shape}"
@@ -102,22 +123,23 @@ class DerivativeOracle:
 
         # Reverse mode, through the functional API ...
         cotangent = rng.standard_normal(value.shape)
-        out, pullback = minitorch.vjp(f, *[minitorch.tensor(a) for a in arrays])
+        out, pullback = minitorch.vjp(f, *[self.tensor(a) for a in arrays])
         np.testing.assert_allclose(out.numpy(), value.numpy(), rtol=1e-12, atol=1e-12)
-        grads = pullback(minitorch.tensor(cotangent))
+        grads = pullback(self.tensor(cotangent))
         assert len(grads) == len(arrays)
+        assert all(g.device == self.device for g in grads), "a VJP left the device"
         grads = [g.detach().numpy() for g in grads]
-        expected_grads = numeric_vjp(f, arrays, cotangent)
+        expected_grads = self.numeric_vjp(f, arrays, cotangent)
         for i, (g, a, n) in enumerate(zip(grads, arrays, expected_grads)):
             assert g.shape == a.shape, f"VJP {i}: shape {g.shape} for an input of shape {a.shape}"
             assert g.dtype == np.float64
             np.testing.assert_allclose(g, n, rtol=rtol, atol=atol, err_msg=f"VJP with respect to input {i}")
 
         # ... and through the object API: .backward(gradient=ū) must agree.
-        leaves = [minitorch.tensor(a, requires_grad=True) for a in arrays]
+        leaves = [self.tensor(a, requires_grad=True) for a in arrays]
         result = f(*leaves)
         if result.requires_grad:
-            result.backward(gradient=minitorch.tensor(cotangent))
+            result.backward(gradient=self.tensor(cotangent))
         for i, (leaf, g) in enumerate(zip(leaves, grads)):
             if leaf.grad is None:  # an input the output does not depend on
                 np.testing.assert_array_equal(g, 0.0, err_msg=f"input {i} got no .grad but a non-zero VJP")
@@ -129,12 +151,13 @@ class DerivativeOracle:
 
         # Forward mode along random tangents.
         tangents = [rng.standard_normal(a.shape) for a in arrays]
-        primal_out, tangent_out = minitorch.jvp(f, [minitorch.tensor(a) for a in arrays],
-                                                [minitorch.tensor(v) for v in tangents])
+        primal_out, tangent_out = minitorch.jvp(f, [self.tensor(a) for a in arrays],
+                                                [self.tensor(v) for v in tangents])
+        assert tangent_out.device == self.device, "a JVP left the device"
         np.testing.assert_allclose(primal_out.detach().numpy(), value.numpy(), rtol=1e-12, atol=1e-12)
         assert tangent_out.shape == value.shape, f"JVP has shape {tangent_out.shape}, the output {value.shape}"
         assert tangent_out.dtype == np.float64
-        np.testing.assert_allclose(tangent_out.detach().numpy(), numeric_jvp(f, arrays, tangents),
+        np.testing.assert_allclose(tangent_out.detach().numpy(), self.numeric_jvp(f, arrays, tangents),
                                    rtol=rtol, atol=atol, err_msg="JVP against central differences")
 
         # The two modes are the same linear map seen from either side.
@@ -158,28 +181,28 @@ class DerivativeOracle:
         derivative along :math:`v` by reverse-over-reverse (``grad``) and by
         forward-over-reverse (``jvp``) must match central differences of g.
         """
-        leaves = [minitorch.tensor(a, requires_grad=True) for a in arrays]
+        leaves = [self.tensor(a, requires_grad=True) for a in arrays]
         result = f(*leaves)
         if result.requires_grad:
-            recorded = minitorch.autograd_grad(result, leaves, minitorch.tensor(cotangent), create_graph=True,
+            recorded = minitorch.autograd_grad(result, leaves, self.tensor(cotangent), create_graph=True,
                                                allow_unused=True)
             for i, (r, g) in enumerate(zip(recorded, grads)):
                 r = np.zeros_like(g) if r is None else r.detach().numpy()
                 np.testing.assert_allclose(r, g, rtol=1e-10, atol=1e-12,
                                            err_msg=f"recorded (create_graph) VJP differs for input {i}")
 
-        weights = [rng.standard_normal(a.shape) for a in arrays]
+        weights = [self.tensor(rng.standard_normal(a.shape)) for a in arrays]
         direction = [rng.standard_normal(a.shape) for a in arrays]
-        u = minitorch.tensor(cotangent)
+        u = self.tensor(cotangent)
 
         def g(*xs: minitorch.Tensor) -> minitorch.Tensor:
             pulled = minitorch.vjp(f, *xs)[1](u)
-            return sum(((p * w).sum() for p, w in zip(pulled, weights)), start=minitorch.tensor(0.0))
+            return sum(((p * w).sum() for p, w in zip(pulled, weights)), start=self.tensor(0.0))
 
-        numeric = float(numeric_jvp(g, arrays, direction, step=1e-5))
-        gradient = minitorch.grad(g, argnums=tuple(range(len(arrays))))(*arrays)
+        numeric = float(self.numeric_jvp(g, arrays, direction, step=1e-5))
+        gradient = minitorch.grad(g, argnums=tuple(range(len(arrays))))(*[self.tensor(a) for a in arrays])
         over_reverse = float(sum(np.sum(h.detach().numpy() * v) for h, v in zip(gradient, direction)))
-        _, over_forward = minitorch.jvp(g, arrays, direction)
+        _, over_forward = minitorch.jvp(g, [self.tensor(a) for a in arrays], [self.tensor(v) for v in direction])
         bound = 1e-4 * (1.0 + abs(numeric))
         assert abs(over_reverse - numeric) <= bound, \
             f"reverse-over-reverse {over_reverse} vs central difference {numeric}"
@@ -193,25 +216,63 @@ class DerivativeOracle:
         arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
         rng = np.random.default_rng(seed)
         with minitorch.no_grad():
-            shape = f(*[minitorch.tensor(a) for a in arrays]).shape
-        u = minitorch.tensor(rng.standard_normal(shape))
-        tangents = [minitorch.tensor(rng.standard_normal(a.shape)) for a in arrays]
+            shape = f(*[self.tensor(a) for a in arrays]).shape
+        u = self.tensor(rng.standard_normal(shape))
+        tangents = [self.tensor(rng.standard_normal(a.shape)) for a in arrays]
         direction = [rng.standard_normal(a.shape) for a in arrays]
 
         def h(*xs: minitorch.Tensor) -> minitorch.Tensor:
             return (minitorch.jvp(f, xs, tangents)[1] * u).sum()
 
-        numeric = float(numeric_jvp(h, arrays, direction, step=1e-5))
-        gradient = minitorch.grad(h, argnums=tuple(range(len(arrays))))(*arrays)
+        numeric = float(self.numeric_jvp(h, arrays, direction, step=1e-5))
+        gradient = minitorch.grad(h, argnums=tuple(range(len(arrays))))(*[self.tensor(a) for a in arrays])
         over_forward = float(sum(np.sum(g.detach().numpy() * v) for g, v in zip(gradient, direction)))
         assert abs(over_forward - numeric) <= 1e-4 * (1.0 + abs(numeric)), \
             f"reverse-over-forward {over_forward} vs central difference {numeric}"
 
 
-@pytest.fixture(scope="session")
-def oracle() -> DerivativeOracle:
-    """The finite-difference oracle (session-scoped, so hypothesis tests may use it)."""
-    return DerivativeOracle()
+#: The devices the oracle-based tests (and those asking for ``device``) run on. Without a GPU the real
+#: "cuda" cases skip with the reason and the emulated GPU (:mod:`emulated_gpu`: CuPy's rules, NumPy's
+#: numbers) runs them instead, so that an operation that leaves the device, or mixes host and device
+#: arrays, fails on every machine.
+EMULATED = "cuda-emulated"
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not minitorch.cuda.is_available(),
+                                                                reason="no CUDA GPU (or CuPy) on this machine"))]
+if not minitorch.cuda.is_available():
+    DEVICES.append(EMULATED)
+
+
+def _device_name(param: str) -> str:
+    return "cuda" if param == EMULATED else param
+
+
+@pytest.fixture(scope="session", params=DEVICES)
+def oracle(request: pytest.FixtureRequest) -> DerivativeOracle:
+    """The finite-difference oracle on each device (session-scoped, so hypothesis tests may use it)."""
+    return DerivativeOracle(_device_name(request.param))
+
+
+@pytest.fixture(params=DEVICES)
+def device(request: pytest.FixtureRequest) -> str:
+    """Each device name in turn, for a test that puts its own tensors there."""
+    return _device_name(request.param)
+
+
+@pytest.fixture(params=[d for d in DEVICES if d != "cpu"])
+def gpu(request: pytest.FixtureRequest) -> str:
+    """Each GPU device in turn (the real one, or the emulated one where there is none)."""
+    return _device_name(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _emulated_gpu_installed(request: pytest.FixtureRequest) -> Iterator[None]:
+    """``import cupy`` gives the emulated GPU for the whole of a test run on it, and only there."""
+    params = getattr(getattr(request.node, "callspec", None), "params", {})
+    if EMULATED in (params.get("oracle"), params.get("device"), params.get("gpu")):
+        with emulated_gpu.installed():
+            yield
+    else:
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,10 @@
 
 The book is built once per test session (module-scoped fixture) with the same
 command as ``make book``, in a temporary copy of ``book/`` so that a build in
-progress in the working tree is not disturbed. ``minitorch/`` and ``bench/``
-are linked next to the copy: chapters include source files from them with
-``literalinclude`` and read benchmark results from ``bench/results/``.
+progress in the working tree is not disturbed. ``minitorch/``, ``bench/`` and
+``tests/`` are linked next to the copy: chapters include source files from them
+with ``literalinclude`` (the GPU chapter shows the emulated GPU of ``tests/``)
+and read benchmark results from ``bench/results/``.
 
 Then, for every page listed in ``book/_toc.yml``:
 
@@ -95,7 +96,7 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert JUPYTER_BOOK.is_file(), f"{JUPYTER_BOOK} not found: run the tests with the venv's Python (make test)"
     work = tmp_path_factory.mktemp("book")
     shutil.copytree(BOOK, work / "book", ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__"))
-    for shared in ("minitorch", "bench"):
+    for shared in ("minitorch", "bench", "tests"):
         (work / shared).symlink_to(ROOT / shared, target_is_directory=True)
     command = [str(JUPYTER_BOOK), "build", "book", "-W", "-n", "--keep-going"]
     result = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,

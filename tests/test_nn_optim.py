@@ -430,8 +430,8 @@ def test_cross_entropy_errors_name_the_function_and_the_shapes(logits_shape, tar
 def test_mse_loss_value_gradient_and_shape_check(oracle):
     rng = np.random.default_rng(7)
     pred, target = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
-    assert F.mse_loss(minitorch.tensor(pred), target).item() == pytest.approx(np.mean((pred - target) ** 2))
-    oracle.check(lambda p: F.mse_loss(p, minitorch.tensor(target)), [pred],
+    assert F.mse_loss(oracle.tensor(pred), target).item() == pytest.approx(np.mean((pred - target) ** 2))
+    oracle.check(lambda p: F.mse_loss(p, oracle.tensor(target)), [pred],
                  expected=lambda p: np.mean((p - target) ** 2))
     with pytest.raises(ValueError, match=r"mse_loss: pred has shape \(4, 1\) but target has shape \(4,\)"):
         F.mse_loss(minitorch.zeros(4, 1), np.zeros(4))

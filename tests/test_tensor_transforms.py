@@ -23,7 +23,7 @@ seeds = st.integers(0, 2**32 - 1)
 
 def vector_function(x: minitorch.Tensor) -> minitorch.Tensor:
     """R^(2x3) -> R^(2x2), using rules whose tangents read the primal output (exp, tanh, div, softmax)."""
-    w = minitorch.tensor(np.linspace(-1.0, 1.0, 6).reshape(3, 2))
+    w = minitorch.tensor(np.linspace(-1.0, 1.0, 6).reshape(3, 2), device=x.device)
     h = minitorch.tanh(x @ w) + x.exp()[:, :2] / (1.0 + x[:, 1:] ** 2)
     return minitorch.softmax(h, axis=0) * h.sum()
 
@@ -40,27 +40,27 @@ def numeric_hessian(oracle, f, x0: np.ndarray) -> np.ndarray:
 
 
 # --- jacobian ----------------------------------------------------------------------------------
-def stacked_vjps(f, x0: np.ndarray) -> np.ndarray:
+def stacked_vjps(f, x: minitorch.Tensor) -> np.ndarray:
     """The Jacobian a row at a time: one VJP per output element, with basis cotangents."""
-    out, pullback = minitorch.vjp(f, x0)
+    out, pullback = minitorch.vjp(f, x)
     rows = []
     for i in range(out.size):
         basis = np.zeros(out.size)
         basis[i] = 1.0
-        rows.append(pullback(basis.reshape(out.shape))[0].numpy().reshape(-1))
-    return np.stack(rows).reshape(out.shape + x0.shape)
+        rows.append(pullback(minitorch.tensor(basis.reshape(out.shape), device=x.device))[0].numpy().reshape(-1))
+    return np.stack(rows).reshape(out.shape + x.shape)
 
 
-def stacked_jvps(f, x0: np.ndarray) -> np.ndarray:
+def stacked_jvps(f, x: minitorch.Tensor) -> np.ndarray:
     """The Jacobian a column at a time: one JVP per input element, with basis tangents."""
     columns, out_shape = [], None
-    for j in range(x0.size):
-        basis = np.zeros(x0.size)
+    for j in range(x.size):
+        basis = np.zeros(x.size)
         basis[j] = 1.0
-        out, tangent = minitorch.jvp(f, [x0], [basis.reshape(x0.shape)])
+        out, tangent = minitorch.jvp(f, [x], [minitorch.tensor(basis.reshape(x.shape), device=x.device)])
         out_shape = out.shape
         columns.append(tangent.numpy().reshape(-1))
-    return np.stack(columns, axis=-1).reshape(out_shape + x0.shape)
+    return np.stack(columns, axis=-1).reshape(out_shape + x.shape)
 
 
 @pytest.mark.parametrize("mode", ["forward", "reverse", "auto"])
@@ -70,10 +70,11 @@ def test_jacobian_modes_equal_stacked_vjps_and_jvps(oracle, mode, x_shape):
     x0 = 0.5 * rng.standard_normal(x_shape)
     f = vector_function
     expected = oracle.numeric_jacobian(f, x0)
-    rows, columns = stacked_vjps(f, x0), stacked_jvps(f, x0)
+    rows, columns = stacked_vjps(f, oracle.tensor(x0)), stacked_jvps(f, oracle.tensor(x0))
     np.testing.assert_allclose(rows, expected, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(rows, columns, rtol=1e-10, atol=1e-12)
-    j = minitorch.jacobian(f, mode=mode)(minitorch.tensor(x0))
+    j = minitorch.jacobian(f, mode=mode)(oracle.tensor(x0))
+    assert j.device == oracle.device
     assert j.shape == (x_shape[0], 2) + x_shape
     np.testing.assert_allclose(j.numpy(), rows, rtol=1e-10, atol=1e-12)
 
@@ -82,23 +83,24 @@ def test_jacobian_modes_equal_stacked_vjps_and_jvps(oracle, mode, x_shape):
 def test_jacobian_shapes_and_argnums(oracle, mode):
     rng = np.random.default_rng(1)
     a0, b0 = rng.standard_normal((3, 2)), rng.standard_normal(2)
+    a, b = oracle.tensor(a0), oracle.tensor(b0)
 
     def f(a, b):
         return (a * b).sin() @ b
 
     # Scalar output, vector input, and the other way round, and a 0-d input.
-    j_b = minitorch.jacobian(f, argnums=1, mode=mode)(a0, b0)
-    assert j_b.shape == (3, 2)
-    np.testing.assert_allclose(j_b.numpy(), oracle.numeric_jacobian(lambda b: f(minitorch.tensor(a0), b), b0),
+    j_b = minitorch.jacobian(f, argnums=1, mode=mode)(a, b)
+    assert j_b.shape == (3, 2) and j_b.device == oracle.device
+    np.testing.assert_allclose(j_b.numpy(), oracle.numeric_jacobian(lambda b: f(a, b), b0),
                                rtol=1e-6, atol=1e-8)
-    j_a = minitorch.jacobian(f, argnums=-2, mode=mode)(a0, b0)
+    j_a = minitorch.jacobian(f, argnums=-2, mode=mode)(a, b)
     assert j_a.shape == (3, 3, 2)
-    np.testing.assert_allclose(j_a.numpy(), oracle.numeric_jacobian(lambda a: f(a, minitorch.tensor(b0)), a0),
+    np.testing.assert_allclose(j_a.numpy(), oracle.numeric_jacobian(lambda a: f(a, b), a0),
                                rtol=1e-6, atol=1e-8)
-    g = minitorch.jacobian(lambda x: (x * x).sum(), mode=mode)(b0)
+    g = minitorch.jacobian(lambda x: (x * x).sum(), mode=mode)(b)
     assert g.shape == (2,)
     np.testing.assert_allclose(g.numpy(), 2 * b0, rtol=1e-12)
-    d = minitorch.jacobian(lambda t: minitorch.stack([t.sin(), t * t]), mode=mode)(minitorch.tensor(0.7))
+    d = minitorch.jacobian(lambda t: minitorch.stack([t.sin(), t * t]), mode=mode)(oracle.tensor(0.7))
     assert d.shape == (2,)
     np.testing.assert_allclose(d.numpy(), [np.cos(0.7), 1.4], rtol=1e-12)
 
@@ -127,11 +129,12 @@ def test_hessian_of_a_quadratic_form(n, seed):
 def test_hvp_equals_hessian_times_vector(oracle, n, seed):
     rng = np.random.default_rng(seed)
     x0, v0 = 0.7 * rng.standard_normal(n), rng.standard_normal(n)
-    h = minitorch.hessian(scalar_function)(minitorch.tensor(x0)).numpy()
+    h = minitorch.hessian(scalar_function)(oracle.tensor(x0)).numpy()
     np.testing.assert_allclose(h, h.T, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(h, numeric_hessian(oracle, scalar_function, x0), rtol=1e-5, atol=1e-7)
-    gradient, product = minitorch.hvp(scalar_function, [minitorch.tensor(x0)], [minitorch.tensor(v0)])
-    np.testing.assert_allclose(gradient.numpy(), minitorch.grad(scalar_function)(x0).numpy(), rtol=1e-12)
+    gradient, product = minitorch.hvp(scalar_function, [oracle.tensor(x0)], [oracle.tensor(v0)])
+    np.testing.assert_allclose(gradient.numpy(), minitorch.grad(scalar_function)(oracle.tensor(x0)).numpy(),
+                               rtol=1e-12)
     np.testing.assert_allclose(product.numpy(), h @ v0, rtol=1e-10, atol=1e-12)
 
 
@@ -166,8 +169,8 @@ def test_nested_grad_of_a_product_of_functions(oracle):
     r""":math:`f = e^{x}\sin x`: :math:`f'' = 2 e^x \cos x`, :math:`f''' = 2e^x(\cos x - \sin x)`."""
     f = lambda x: x.exp() * x.sin()  # noqa: E731
     x0 = 0.8
-    second = minitorch.grad(minitorch.grad(f))(minitorch.tensor(x0)).item()
-    third = minitorch.grad(minitorch.grad(minitorch.grad(f)))(minitorch.tensor(x0)).item()
+    second = minitorch.grad(minitorch.grad(f))(oracle.tensor(x0)).item()
+    third = minitorch.grad(minitorch.grad(minitorch.grad(f)))(oracle.tensor(x0)).item()
     assert second == pytest.approx(2 * np.exp(x0) * np.cos(x0), rel=1e-12)
     assert third == pytest.approx(2 * np.exp(x0) * (np.cos(x0) - np.sin(x0)), rel=1e-12)
 
@@ -175,7 +178,8 @@ def test_nested_grad_of_a_product_of_functions(oracle):
 def test_value_and_grad(oracle):
     rng = np.random.default_rng(3)
     x0 = rng.standard_normal((2, 3))
-    value, gradient = minitorch.value_and_grad(lambda x: (x.tanh() ** 2).sum())(minitorch.tensor(x0))
+    value, gradient = minitorch.value_and_grad(lambda x: (x.tanh() ** 2).sum())(oracle.tensor(x0))
+    assert value.device == gradient.device == oracle.device
     assert value.shape == () and value.grad_fn is None
     assert value.item() == pytest.approx(np.sum(np.tanh(x0) ** 2), rel=1e-14)
     np.testing.assert_allclose(gradient.numpy(), 2 * np.tanh(x0) / np.cosh(x0) ** 2, rtol=1e-12)
@@ -184,18 +188,19 @@ def test_value_and_grad(oracle):
 def test_grad_with_argnums_tuple(oracle):
     rng = np.random.default_rng(4)
     x0, y0, z0 = rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal(3)
+    x, y, z = oracle.tensor(x0), oracle.tensor(y0), oracle.tensor(z0)
 
     def f(x, y, z):
         return (x * y.exp() + z.sin() * x).sum()
 
-    gx, gz = minitorch.grad(f, argnums=(0, 2))(x0, y0, z0)
+    gx, gz = minitorch.grad(f, argnums=(0, 2))(x, y, z)
     np.testing.assert_allclose(gx.numpy(), np.exp(y0) + np.sin(z0), rtol=1e-12)
     np.testing.assert_allclose(gz.numpy(), np.cos(z0) * x0, rtol=1e-12)
-    (gy,) = minitorch.grad(f, argnums=(1,))(x0, y0, z0)
+    (gy,) = minitorch.grad(f, argnums=(1,))(x, y, z)
     np.testing.assert_allclose(gy.numpy(), x0 * np.exp(y0), rtol=1e-12)
-    gz_only = minitorch.grad(f, argnums=-1)(x0, y0, z0)
+    gz_only = minitorch.grad(f, argnums=-1)(x, y, z)
     np.testing.assert_allclose(gz_only.numpy(), gz.numpy(), rtol=1e-15)
-    value, (gy, gx) = minitorch.value_and_grad(f, argnums=(1, 0))(x0, y0, z0)
+    value, (gy, gx) = minitorch.value_and_grad(f, argnums=(1, 0))(x, y, z)
     assert value.item() == pytest.approx(np.sum(x0 * np.exp(y0) + np.sin(z0) * x0), rel=1e-14)
     np.testing.assert_allclose(gx.numpy(), np.exp(y0) + np.sin(z0), rtol=1e-12)
 
@@ -221,11 +226,11 @@ def test_forward_over_forward_matches_the_hessian(oracle):
     x0, v0, w0 = 0.7 * rng.standard_normal(4), rng.standard_normal(4), rng.standard_normal(4)
 
     def directional(x):
-        return minitorch.jvp(scalar_function, [x], [minitorch.tensor(v0)])[1]
+        return minitorch.jvp(scalar_function, [x], [minitorch.tensor(v0, device=x.device)])[1]
 
-    value, second = minitorch.jvp(directional, [minitorch.tensor(x0)], [minitorch.tensor(w0)])
+    value, second = minitorch.jvp(directional, [oracle.tensor(x0)], [oracle.tensor(w0)])
     h = numeric_hessian(oracle, scalar_function, x0)
-    assert value.item() == pytest.approx(minitorch.grad(scalar_function)(x0).numpy() @ v0, rel=1e-12)
+    assert value.item() == pytest.approx(minitorch.grad(scalar_function)(oracle.tensor(x0)).numpy() @ v0, rel=1e-12)
     assert second.item() == pytest.approx(w0 @ h @ v0, rel=1e-5, abs=1e-7)
 
 
@@ -235,9 +240,9 @@ def test_forward_over_forward_of_a_vector_function(oracle):
     x0, v0, w0 = 0.5 * rng.standard_normal((2, 3)), rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
 
     def directional(x):
-        return minitorch.jvp(vector_function, [x], [minitorch.tensor(v0)])[1]
+        return minitorch.jvp(vector_function, [x], [minitorch.tensor(v0, device=x.device)])[1]
 
-    _, second = minitorch.jvp(directional, [minitorch.tensor(x0)], [minitorch.tensor(w0)])
+    _, second = minitorch.jvp(directional, [oracle.tensor(x0)], [oracle.tensor(w0)])
     numeric = oracle.numeric_jvp(directional, [x0], [w0], step=1e-5)
     np.testing.assert_allclose(second.numpy(), numeric, rtol=1e-5, atol=1e-7)
 
@@ -259,9 +264,9 @@ def test_reverse_over_forward_matches_the_hessian(oracle):
     x0, v0 = 0.7 * rng.standard_normal(4), rng.standard_normal(4)
 
     def directional(x):
-        return minitorch.jvp(scalar_function, [x], [minitorch.tensor(v0)])[1]
+        return minitorch.jvp(scalar_function, [x], [minitorch.tensor(v0, device=x.device)])[1]
 
-    product = minitorch.grad(directional)(minitorch.tensor(x0))
+    product = minitorch.grad(directional)(oracle.tensor(x0))
     np.testing.assert_allclose(product.numpy(), numeric_hessian(oracle, scalar_function, x0) @ v0,
                                rtol=1e-5, atol=1e-7)
 
@@ -292,13 +297,13 @@ def test_vjp_of_jvp_and_jvp_of_vjp_agree(oracle):
     u0 = rng.standard_normal((2, 2))
 
     def directional(x):
-        return minitorch.jvp(vector_function, [x], [minitorch.tensor(v0)])[1]
+        return minitorch.jvp(vector_function, [x], [minitorch.tensor(v0, device=x.device)])[1]
 
     def pulled_back(x):
-        return minitorch.vjp(vector_function, x)[1](minitorch.tensor(u0))[0]
+        return minitorch.vjp(vector_function, x)[1](minitorch.tensor(u0, device=x.device))[0]
 
-    reverse_over_forward = minitorch.vjp(directional, x0)[1](u0)[0].numpy()
-    forward_over_reverse = minitorch.jvp(pulled_back, [x0], [v0])[1].numpy()
+    reverse_over_forward = minitorch.vjp(directional, oracle.tensor(x0))[1](oracle.tensor(u0))[0].numpy()
+    forward_over_reverse = minitorch.jvp(pulled_back, [oracle.tensor(x0)], [oracle.tensor(v0)])[1].numpy()
     expected = oracle.numeric_vjp(directional, [x0], u0, step=1e-5)[0]
     np.testing.assert_allclose(forward_over_reverse, expected, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(reverse_over_forward, expected, rtol=1e-5, atol=1e-7)

@@ -7,14 +7,14 @@ from typing import Any, Iterator
 
 import numpy
 
-from .. import creation
+from .. import backend, creation
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
 
 
-def _uniform(shape: tuple[int, ...], bound: float, dtype: Any) -> Parameter:
+def _uniform(shape: tuple[int, ...], bound: float, dtype: Any, device: str = "cpu") -> Parameter:
     r"""A parameter with entries drawn from :math:`U(-\text{bound}, \text{bound})`.
 
     The draws come from minitorch's generator (:func:`minitorch.rand`), so
@@ -23,7 +23,7 @@ def _uniform(shape: tuple[int, ...], bound: float, dtype: Any) -> Parameter:
     gives the same weights (up to rounding) in every dtype.
     """
     u = creation.rand(*shape, dtype=numpy.float64).data
-    return Parameter(((2.0 * u - 1.0) * bound).astype(dtype))
+    return Parameter(backend.to_device(((2.0 * u - 1.0) * bound).astype(dtype), device))
 
 
 class Linear(Module):
@@ -32,10 +32,12 @@ class Linear(Module):
     Initialization is PyTorch's default, Kaiming-uniform with :math:`a = \sqrt 5`:
     :math:`W_{ij}, b_i \sim U(-1/\sqrt{n_\text{in}}, 1/\sqrt{n_\text{in}})`, so that
     :math:`\operatorname{Var} W_{ij} = 1/(3 n_\text{in})` and each output starts with a
-    variance independent of the layer's width.
+    variance independent of the layer's width. The weights are drawn on the host (so a seed gives the same
+    model everywhere) and placed on ``device``.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = numpy.float64):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = numpy.float64,
+                 device: str = "cpu"):
         super().__init__()
         if in_features < 1 or out_features < 1:
             raise ValueError(f"Linear: in_features and out_features must be positive, got {in_features} and "
@@ -43,8 +45,9 @@ class Linear(Module):
         self.in_features = in_features
         self.out_features = out_features
         bound = 1.0 / math.sqrt(in_features)
-        self.weight = _uniform((out_features, in_features), bound, dtype)
-        self.bias = _uniform((out_features,), bound, dtype) if bias else None
+        backend.array_module(device)  # validates the name before drawing
+        self.weight = _uniform((out_features, in_features), bound, dtype, device)
+        self.bias = _uniform((out_features,), bound, dtype, device) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
         return F.linear(x, self.weight, self.bias)

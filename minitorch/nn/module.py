@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from .. import backend
 from .parameter import Parameter
 
 
@@ -136,6 +137,19 @@ class Module:
         """
         for p in self.parameters():
             p.grad = None
+
+    def to(self, device: str) -> Module:
+        """Move every parameter (and its gradient) to ``device`` in place, as PyTorch's ``module.to``; returns self.
+
+        The parameters stay the same objects, so references to them stay valid. An optimizer's state
+        (momentum buffers, Adam's moments) is not moved: make the optimizer after the move, as in PyTorch.
+        """
+        backend.array_module(device)  # validates the name
+        for p in self.parameters():
+            p.data = backend.to_device(p.data, device)
+            if p.grad is not None:
+                p.grad = p.grad.detach().to(device)
+        return self
 
     def train(self, mode: bool = True) -> Module:
         """Put the whole tree in training mode (or evaluation mode for ``mode=False``); returns self."""

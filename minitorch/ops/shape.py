@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy
+
 from .. import backend
 from ..function import ArrayFunction, Context
 from ..tensor import Tensor
@@ -101,14 +103,18 @@ class SumToShape(ArrayFunction):
         return sum_to_shape(t, ctx.output.shape)
 
 
-def _array_index(index: Any) -> Any:
-    """Tensors inside an index become their arrays."""
+def _array_index(index: Any, device: str) -> Any:
+    """Tensors inside an index become their arrays; off the CPU, host arrays and lists of indices are copied
+    to the indexed tensor's device, where both the forward pass and its adjoint (``add.at``) need them."""
     if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(_array_index(i) for i in index)
-    if isinstance(index, list):
-        return [_array_index(i) for i in index]
+        index = index.data
+    elif isinstance(index, tuple):
+        return tuple(_array_index(i, device) for i in index)
+    elif isinstance(index, list):
+        index = [i.data if isinstance(i, Tensor) else i for i in index]
+        return index if device == "cpu" else backend.array_module(device).asarray(index)
+    if device != "cpu" and isinstance(index, numpy.ndarray):
+        return backend.to_device(index, device)
     return index
 
 
@@ -242,7 +248,7 @@ def sum_to_shape(x: Tensor, shape: Sequence[int]) -> Tensor:
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """NumPy indexing: slices, integers, integer arrays (repeats allowed), boolean masks."""
-    index = _array_index(index)
+    index = _array_index(index, backend.device_of(x.data if isinstance(x, Tensor) else x))
     return GetItem.apply(x, index) if isinstance(x, Tensor) else x[index]
 
 

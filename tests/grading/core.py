@@ -29,6 +29,8 @@ from typing import Any, Callable, Iterable, Iterator
 from . import tripwire
 from .sandbox.cells import alarm
 
+#: Text to show, or a function that makes it when it is shown.
+Text = str | Callable[[], str] | None
 #: The tripwire's form (:func:`grading.tripwire.watch`): forbidden code objects -> a context yielding what was called.
 Watch = Callable[[dict | None], contextlib.AbstractContextManager]
 #: Seconds a single check may take: small inputs, and the deep/large ones.
@@ -53,13 +55,16 @@ class Missing(Exception):
 
 @dataclass
 class Verdict:
-    """What a case's ``run`` returns: pass/fail and what to show."""
+    """What a case's ``run`` returns: pass/fail and what to show.
+
+    ``expected``, ``actual`` and ``note`` (and a case's ``input``) may be given as functions that make the text:
+    only a check that does not pass shows them, and formatting arrays costs more than many checks."""
 
     passed: bool
-    expected: str | None = None
-    actual: str | None = None
+    expected: Text = None
+    actual: Text = None
     detail: str | None = None
-    note: str | None = None
+    note: Text = None
     #: Set when the reference itself disagrees with finite differences (a grader bug).
     grader_warning: str | None = None
 
@@ -73,8 +78,12 @@ class Case:
     heavy: bool = False
     timeout: float | None = None
     weight: float = 1.0
-    input: str | None = None
+    input: Text = None
     hint: str | None = None
+
+
+def _text(value: Text) -> str | None:
+    return value() if callable(value) else value
 
 
 @dataclass
@@ -288,7 +297,7 @@ def run_case(spec: PartSpec, case: Case, hidden: bool, watch: Watch = tripwire.w
     """Run one case with a time limit, captured output and the tripwire; never raises
     (except KeyboardInterrupt). ``watch(codes)`` is the tripwire: a context that yields the list of forbidden
     functions called in it (the classroom grader's watches the submission's process instead of this one)."""
-    check = Check(what=case.what, hidden=hidden, status="error", weight=case.weight, input=case.input,
+    check = Check(what=case.what, hidden=hidden, status="error", weight=case.weight, input=None,
                   hint=case.hint or spec.hint)
     codes = None if case.heavy else tripwire.codes(spec.forbidden)
     sink = io.StringIO()
@@ -316,13 +325,16 @@ def run_case(spec: PartSpec, case: Case, hidden: bool, watch: Watch = tripwire.w
             check.error = describe_exception(exc)
         else:
             check.status = "passed" if verdict.passed else "failed"
-            check.expected, check.actual = verdict.expected, verdict.actual
-            check.detail, check.note = verdict.detail, verdict.note
+            if not verdict.passed:
+                check.expected, check.actual = _text(verdict.expected), _text(verdict.actual)
+                check.detail, check.note = verdict.detail, _text(verdict.note)
             check.grader_warning = verdict.grader_warning
     check.seconds = round(time.perf_counter() - started, 4)
     if seen:
         check.status = "forbidden"
         check.forbidden = list(seen)
+    if check.status != "passed":
+        check.input = _text(case.input)
     return check
 
 

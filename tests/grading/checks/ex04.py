@@ -79,22 +79,28 @@ def vjp_case(t: Tester, name: str, inputs: Sequence[np.ndarray], g: Any, *, name
         student = t.student(name)
         with t.patched(**{n: t.reference(n) for n in patch}):
             result = call(student, *copies())
-        expected_text = "\n".join(f"{o} = {show_array(e)}" for o, e in zip(outputs, expected))
+        def expected_text() -> str:
+            return "\n".join(f"{o} = {show_array(e)}" for o, e in zip(outputs, expected))
+
         note = warning = None
         if fd and forward is not None:
             estimates, level = numeric_vjp(forward, inputs, g, wrt=range(len(outputs)))
-            note = "central differences: " + "; ".join(f"{o} ~ {show_array(e, digits=6)}"
-                                                       for o, e in zip(outputs, estimates))
+
+            def note() -> str:
+                return "central differences: " + "; ".join(f"{o} ~ {show_array(e, digits=6)}"
+                                                           for o, e in zip(outputs, estimates))
             for o, est, e, s in zip(outputs, estimates, expected, scales):
                 problem = fd_problem(est, e, s, level)
                 if problem:
                     warning = f"reference {o} disagrees with central differences {problem}"
         actual = _outputs(result, len(outputs))
         if actual is None:
-            return Verdict(False, expected_text, show_array(result),
+            return Verdict(False, expected_text, lambda: show_array(result),
                            detail=f"{name} must return a tuple of {len(outputs)} arrays ({', '.join(outputs)})",
                            note=note, grader_warning=warning)
-        actual_text = "\n".join(f"{o} = {show_array(a)}" for o, a in zip(outputs, actual))
+        def actual_text() -> str:
+            return "\n".join(f"{o} = {show_array(a)}" for o, a in zip(outputs, actual))
+
         for o, a, e, s in zip(outputs, actual, expected, scales):
             problem = compare(a, e, s)
             if problem:
@@ -102,7 +108,9 @@ def vjp_case(t: Tester, name: str, inputs: Sequence[np.ndarray], g: Any, *, name
                                grader_warning=warning)
         return Verdict(True, expected_text, actual_text, note=note, grader_warning=warning)
 
-    text = input_text or "\n".join(show_input(n, x) for n, x in zip(names, list(inputs) + [g]))
+    def text() -> str:
+        return input_text or "\n".join(show_input(n, x) for n, x in zip(names, list(inputs) + [g]))
+
     if what is None:
         shapes = ", ".join(f"{n}: {np.shape(x)}" for n, x in zip(names, list(inputs) + [g]))
         what = f"{name}({shapes})"
