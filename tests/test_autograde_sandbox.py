@@ -322,3 +322,28 @@ def test_memory_is_limited_and_hangs_hit_the_deadline(box):
         box.conn.request(("exec_cells", [(1, "while True:\n    try:\n        pass\n    except BaseException:\n"
                                                "        pass")], 60.0))
     assert info.value.kind == "timeout" and "test" in info.value.reason
+
+
+@pytest.mark.parametrize("level", _new_root_levels() or [None])
+def test_a_runtime_folder_under_tmp_stays_visible_in_the_private_tmp(level, tmp_path):
+    """A course cloned under /tmp: its virtual environment is bound on top of the new root's own /tmp."""
+    if level is None:
+        assert not (os.geteuid() == 0 and shutil.which("unshare")), "root with unshare must offer a new root"
+        return
+    from grading.sandbox import launch
+    from grading.sandbox.view import View
+
+    runtime = tempfile.mkdtemp(prefix="course-", dir="/tmp")
+    try:
+        os.chmod(runtime, 0o755)
+        with open(os.path.join(runtime, "marker.txt"), "w") as f:
+            f.write("visible")
+        os.chmod(os.path.join(runtime, "marker.txt"), 0o644)
+        view = View.of_runtime([runtime], [], [])
+        root = tmp_path / "root"
+        root.mkdir()
+        command = launch.detect_isolation(level).program(view, ["/usr/bin/cat", os.path.join(runtime, "marker.txt")])
+        done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and done.stdout == "visible", done.stderr
+    finally:
+        shutil.rmtree(runtime)

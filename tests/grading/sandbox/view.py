@@ -59,14 +59,15 @@ class View:
 
     def bwrap(self, env: dict[str, str], program: list[str], *, new_user: bool) -> list[str]:
         """bubblewrap's command line for this view (``new_user``: also a user namespace, as nobody)."""
-        cmd = ["bwrap"]
+        # /tmp first: a runtime folder under /tmp (a course cloned there) is then bound on top of it
+        cmd = ["bwrap", "--size", str(self.tmp_mb << 20), "--tmpfs", "/tmp"]
         for outside, inside in self.ro_binds:
             cmd += ["--ro-bind", outside, inside]
         for target, inside in self.symlinks:
             cmd += ["--symlink", target, inside]
         for path in self.hidden:
             cmd += ["--tmpfs", path]
-        cmd += ["--size", str(self.tmp_mb << 20), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev",
+        cmd += ["--proc", "/proc", "--dev", "/dev",
                 "--chdir", "/tmp", "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "sandbox",
                 "--clearenv"]
         for key, value in env.items():
@@ -84,7 +85,9 @@ class View:
         dirs = [inside for outside, inside in self.ro_binds if os.path.isdir(outside)]
         files = [inside for outside, inside in self.ro_binds if not os.path.isdir(outside)]
         # a few processes only: each one costs about a millisecond, and a sandbox starts per submission
+        # /tmp first: a runtime folder under /tmp (a course cloned there) is then bound on top of it
         lines = ["set -e", 'R="$PWD"', 'mount -t tmpfs -o mode=0755,size=16m sandbox-root "$R"',
+                 f'mkdir "$R/tmp" && mount -t tmpfs -o mode=1777,size={self.tmp_mb}m sandbox-tmp "$R/tmp"',
                  "cd \"$R\" && mkdir -p " + " ".join(q("." + p) for p in dirs + [os.path.dirname(f) for f in files]
                                                         + ["/tmp", "/proc", "/dev"]),
                  "touch " + " ".join(q("." + p) for p in files + [f"/dev/{d}" for d in DEVICES])]
@@ -94,7 +97,7 @@ class View:
             lines.append(f'ln -s {q(target)} "$R"{q(inside)}')
         for path in self.hidden:
             lines.append(f'mount -t tmpfs -o mode=0755,size=4k sandbox-hidden "$R"{q(path)}')
-        lines += [f'mount -t tmpfs -o mode=1777,size={self.tmp_mb}m sandbox-tmp "$R/tmp"', 'mount -t proc proc "$R/proc"']
+        lines.append('mount -t proc proc "$R/proc"')
         lines += [f'mount --bind /dev/{device} "$R/dev/{device}"' for device in DEVICES]
         user = [f"--userspec={NOBODY}:{NOBODY}", "--groups="] if as_root else []
         # The shell stays PID 1 of the namespace (a PID 1 ignores signals it has no handler for), and
