@@ -83,8 +83,12 @@ class BroadcastTo(ArrayFunction):
 def _sum_array_to_shape(x: Any, shape: tuple[int, ...]) -> Any:
     extra = x.ndim - len(shape)
     stretched = tuple(extra + i for i, n in enumerate(shape) if n == 1 and x.shape[extra + i] != 1)
-    out = x.sum(axis=tuple(range(extra)) + stretched, keepdims=True) if extra or stretched else x
-    return out.reshape(shape)
+    if not extra and not stretched:
+        return x.reshape(shape)
+    # Without stretched axes the sum drops the added ones itself and gives an array of its own, not
+    # a reshaped view: a bias's gradient then becomes .grad without another copy.
+    out = x.sum(axis=tuple(range(extra)) + stretched, keepdims=bool(stretched))
+    return out if out.shape == tuple(shape) else out.reshape(shape)
 
 
 class SumToShape(ArrayFunction):
