@@ -167,12 +167,13 @@ def _from_host(value: Any) -> Any:
 
 def _module() -> types.ModuleType:
     module = types.ModuleType("cupy", __doc__)
+    module.__version__ = f"emulated (NumPy {numpy.__version__})"
     module.ndarray = ndarray
     module.asarray = asarray
     module.array = array
     module.get_array_module = lambda *arrays: module
     module.cuda = types.SimpleNamespace(
-        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1,
+        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1, runtimeGetVersion=lambda: 0,  # 0: no CUDA
                                       getDeviceProperties=lambda i: {"name": b"emulated GPU (NumPy)"}),
         Device=lambda i=0: types.SimpleNamespace(id=0, synchronize=lambda: None))
 
