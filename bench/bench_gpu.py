@@ -42,6 +42,7 @@ TARGET_BATCH, TARGET_SPEED_UP, TARGET_OVERHEAD = 4096, 20.0, 1.5
 
 
 def best_time(step: Callable[[], Any], repeats: int, sync: Callable[[], None]) -> float:
+    """The median seconds of ``repeats`` calls of ``step``, after one warm-up call, each between syncs."""
     step()  # warm-up: kernels compile and memory pools fill on the first call
     sync()
     times = []
@@ -55,6 +56,7 @@ def best_time(step: Callable[[], Any], repeats: int, sync: Callable[[], None]) -
 
 
 def make_params(xp: Any, rng: np.random.Generator) -> list:
+    """The MLP's float32 weights (uniform in +-1/sqrt(fan_in)) and zero biases, as ``xp`` arrays."""
     params = []
     for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
         bound = 1 / np.sqrt(fan_in)
@@ -125,6 +127,7 @@ def hand_step(xp: Any, batch: int, rng: np.random.Generator) -> Callable[[], lis
 
 
 def matmul_chain(device: str, size: int, rng: np.random.Generator) -> Callable[[], None]:
+    """Forward and backward through a product of 8 ``size`` x ``size`` matrices on ``device``."""
     mats = [minitorch.tensor(rng.standard_normal((size, size)).astype(np.float32) / np.sqrt(size),
                              requires_grad=True, device=device) for _ in range(8)]
 
