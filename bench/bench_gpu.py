@@ -179,6 +179,18 @@ def verdict(result: dict) -> str:
             f"(target <= {TARGET_OVERHEAD:g}x: {'met' if overhead <= TARGET_OVERHEAD else 'NOT met'})")
 
 
+def plot_mlp_steps(result: dict, ax: Any) -> None:
+    """Milliseconds per MLP training step against the batch size, one line per way, on a matplotlib ``ax``."""
+    batches = [row["batch"] for row in result["mlp_step"]]
+    for key, label in (("numpy_s", "minitorch, CPU"), ("minitorch_cuda_s", "minitorch, GPU"),
+                       ("cupy_by_hand_s", "CuPy by hand, GPU")):
+        ax.loglog(batches, [1e3 * row[key] for row in result["mlp_step"]], "o-", label=label)
+    ax.set_xlabel("batch size")
+    ax.set_ylabel("ms per training step")
+    ax.set_title(f"MLP training step on {result['device']} ({result['date'][:10]})")
+    ax.legend()
+
+
 def host_cpu() -> str:
     """The host CPU's model name (``platform.processor()`` is often empty on Linux)."""
     try:

@@ -72,6 +72,15 @@ def test_run_writes_the_json_the_book_reads(gpu: str, tmp_path: Path, capsys: py
     assert result["device"] in bench_gpu.describe(result)
     assert "8 x 8" in bench_gpu.describe_chain(result["matmul_chain"])
     assert "batch 4096 was not measured" in bench_gpu.verdict(result)
+    matplotlib = pytest.importorskip("matplotlib")  # the book's extra; CI installs it
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    bench_gpu.plot_mlp_steps(result, ax)
+    assert [line.get_xdata().tolist() for line in ax.get_lines()] == [[8, 16]] * 3
+    assert result["device"] in ax.get_title()
+    plt.close(fig)
     printed = capsys.readouterr().out
     assert f"wrote {out}" in printed and "engine overhead vs CuPy" in printed
 
