@@ -150,6 +150,18 @@ def row_cells(row: dict) -> tuple:
 
 
 ROW_HEADERS = ("batch", "CPU (ms)", "GPU (ms)", "CuPy by hand (ms)", "GPU speed-up", "engine overhead vs CuPy")
+CPU_ROW_HEADERS = ("batch", "ms per training step", "µs per image", "NumPy by hand (ms)", "engine overhead")
+
+
+def cpu_row_cells(row: dict) -> tuple:
+    """One row of :func:`cpu_rows` as printed and as the book shows it."""
+    return (row["batch"], f"{1e3 * row['numpy_s']:.2f}", f"{1e6 * row['numpy_s'] / row['batch']:.1f}",
+            f"{1e3 * row['numpy_by_hand_s']:.2f}", f"{row['numpy_s'] / row['numpy_by_hand_s']:.2f}x")
+
+
+def print_row(headers: Sequence[str], cells: Sequence[Any]) -> None:
+    """One line of a right-aligned table, each column as wide as its header."""
+    print(" ".join(f"{cell:>{max(len(header), 6)}}" for header, cell in zip(headers, cells)), flush=True)
 
 
 def describe(result: dict) -> str:
@@ -223,21 +235,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     cpu_repeats = max(2, repeats // 3)
     if not minitorch.cuda.is_available():
         print("bench_gpu: no CUDA GPU (or no CuPy) on this machine: the CPU side only, nothing written.")
-        print(f"{'batch':>6} {'minitorch ms':>12} {'NumPy by hand ms':>16} {'engine overhead':>15}")
+        print_row(CPU_ROW_HEADERS, CPU_ROW_HEADERS)
         for row in cpu_rows(batches, cpu_repeats, rng):
-            print(f"{row['batch']:>6} {1e3 * row['numpy_s']:>12.2f} {1e3 * row['numpy_by_hand_s']:>16.2f} "
-                  f"{row['numpy_s'] / row['numpy_by_hand_s']:>14.2f}x")
+            print_row(CPU_ROW_HEADERS, cpu_row_cells(row))
         return 0
     import cupy
 
     sync = minitorch.cuda.synchronize
     rows = []
-    print(" ".join(f"{h:>{max(len(h), 6)}}" for h in ROW_HEADERS))
+    print_row(ROW_HEADERS, ROW_HEADERS)
     for row in cpu_rows(batches, cpu_repeats, rng):
         row["minitorch_cuda_s"] = best_time(minitorch_step("cuda", row["batch"], rng), repeats, sync)
         row["cupy_by_hand_s"] = best_time(hand_step(cupy, row["batch"], rng), repeats, sync)
         rows.append(row)
-        print(" ".join(f"{c:>{max(len(h), 6)}}" for h, c in zip(ROW_HEADERS, row_cells(row))), flush=True)
+        print_row(ROW_HEADERS, row_cells(row))
     chain = {"size": size,
              "numpy_s": best_time(matmul_chain("cpu", size, rng), 2, lambda: None),
              "minitorch_cuda_s": best_time(matmul_chain("cuda", size, rng), repeats, sync)}

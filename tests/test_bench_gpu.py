@@ -72,17 +72,22 @@ def test_run_writes_the_json_the_book_reads(gpu: str, tmp_path: Path, capsys: py
     assert result["device"] in bench_gpu.describe(result)
     assert "8 x 8" in bench_gpu.describe_chain(result["matmul_chain"])
     assert "batch 4096 was not measured" in bench_gpu.verdict(result)
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed and "engine overhead vs CuPy" in printed
+
+
+def test_plot_draws_each_way_of_taking_the_step() -> None:
     matplotlib = pytest.importorskip("matplotlib")  # the book's extra; CI installs it
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    rows = [{"batch": b, "numpy_s": 1e-3 * b, "minitorch_cuda_s": 1e-4, "cupy_by_hand_s": 5e-5} for b in (8, 16)]
     fig, ax = plt.subplots()
-    bench_gpu.plot_mlp_steps(result, ax)
+    bench_gpu.plot_mlp_steps({"mlp_step": rows, "device": "Some GPU", "date": "2026-12-02T00:00:00+00:00"}, ax)
     assert [line.get_xdata().tolist() for line in ax.get_lines()] == [[8, 16]] * 3
-    assert result["device"] in ax.get_title()
+    assert [line.get_ydata().tolist() for line in ax.get_lines()][0] == [8.0, 16.0]
+    assert "Some GPU" in ax.get_title() and "2026-12-02" in ax.get_title()
     plt.close(fig)
-    printed = capsys.readouterr().out
-    assert f"wrote {out}" in printed and "engine overhead vs CuPy" in printed
 
 
 def test_verdict_names_each_target() -> None:
