@@ -39,12 +39,23 @@ class Context:
 
     def __init__(self, function: type[Function], inputs: tuple, record: bool = True):
         self.function = function
-        edges = [(x.grad_fn or x) if record and isinstance(x, Tensor) and x.requires_grad else None for x in inputs]
+        # One pass over the inputs (this runs once per recorded operation).
+        edges, parents, needs, shapes = [], [], [], []
+        for x in inputs:
+            edge = None
+            if isinstance(x, Tensor):
+                shapes.append(x.data.shape)
+                if record and x.requires_grad:
+                    edge = x.grad_fn or x
+                    parents.append(edge)  # the nodes the inputs came from: what topological_sort follows
+            else:
+                shapes.append(None)
+            edges.append(edge)
+            needs.append(edge is not None)
         self.edges = tuple(edges)
-        # The nodes the inputs came from: what topological_sort follows.
-        self.parents = tuple(edge for edge in edges if edge is not None)
-        self.needs_input_grad = tuple(edge is not None for edge in edges)
-        self.input_shapes = tuple([x.data.shape if isinstance(x, Tensor) else None for x in inputs])
+        self.parents = tuple(parents)
+        self.needs_input_grad = tuple(needs)
+        self.input_shapes = tuple(shapes)
         self._saved: tuple = ()
         self._saved_versions: tuple = ()
         self.released = False
@@ -75,16 +86,21 @@ class Context:
                 "backward freed it. Pass retain_graph=True to the first "
                 "backward() if you need to go through the graph again."
             )
+        saved = []
         for t, version in zip(self._saved, self._saved_versions):
-            current = t.ref() if isinstance(t, _SavedOutput) else t
-            if isinstance(current, Tensor) and current._version != version:
-                raise RuntimeError(
-                    f"{self.name()}: a tensor of shape {current.shape} saved for backward was modified "
-                    f"by an in-place operation (version {current._version}, expected {version})."
-                )
-        if self.as_arrays:
-            return tuple(t.data if isinstance(t, (Tensor, _SavedOutput)) else t for t in self._saved)
-        return tuple(t.tensor(self) if isinstance(t, _SavedOutput) else t for t in self._saved)
+            if version is not None:  # a tensor (or this node's output): check it was not modified
+                current = t.ref() if type(t) is _SavedOutput else t
+                if current is not None and current._version != version:
+                    raise RuntimeError(
+                        f"{self.name()}: a tensor of shape {current.shape} saved for backward was modified "
+                        f"by an in-place operation (version {current._version}, expected {version})."
+                    )
+                if self.as_arrays:
+                    t = t.data
+                elif type(t) is _SavedOutput:
+                    t = t.tensor(self)
+            saved.append(t)
+        return tuple(saved)
 
     def _held_arrays(self) -> list:
         # Rules may also keep constants (masks, signs) as attributes of ctx.
