@@ -75,7 +75,10 @@ class Context:
         before backward, ``saved_tensors`` raises instead of using wrong values.
         """
         self._saved = tensors
-        self._saved_versions = tuple([t._version if isinstance(t, Tensor) else None for t in tensors])
+        versions = []  # a plain loop: for a tuple this short it is faster than a comprehension
+        for t in tensors:
+            versions.append(t._version if isinstance(t, Tensor) else None)
+        self._saved_versions = tuple(versions)
 
     @property
     def saved_tensors(self) -> tuple:
@@ -212,7 +215,10 @@ class Function:
         if not record:
             ctx.release()
         elif ctx._saved:
-            ctx._saved = tuple([_SavedOutput(t) if t is out else t for t in ctx._saved])
+            saved = []
+            for t in ctx._saved:
+                saved.append(_SavedOutput(t) if t is out else t)
+            ctx._saved = tuple(saved)
         return out
 
 
