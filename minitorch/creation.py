@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy
@@ -47,39 +48,45 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: st
     return Tensor(array, requires_grad=requires_grad)
 
 
-def _shape(shape: tuple) -> tuple[int, ...]:
+def _shape(shape: tuple, function: str) -> tuple[int, ...]:
+    """``(2, 3)`` from ``f(2, 3)`` or ``f((2, 3))``; every size a non-negative integer."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+        shape = tuple(shape[0])
+    for n in shape:
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"{function}: a shape holds non-negative integers, got {shape}")
+    return tuple(int(n) for n in shape)
 
 
 def zeros(*shape: Any, dtype: Any = DEFAULT_DTYPE, requires_grad: bool = False, device: str = "cpu") -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return Tensor(backend.array_module(device).zeros(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(backend.array_module(device).zeros(_shape(shape, "zeros"), dtype=dtype), requires_grad=requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = DEFAULT_DTYPE, requires_grad: bool = False, device: str = "cpu") -> Tensor:
     """A tensor of ones."""
-    return Tensor(backend.array_module(device).ones(_shape(shape), dtype=dtype), requires_grad=requires_grad)
+    return Tensor(backend.array_module(device).ones(_shape(shape, "ones"), dtype=dtype), requires_grad=requires_grad)
 
 
 def zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    """Zeros of ``t``'s shape, dtype and device."""
     return Tensor(backend.namespace_of(t.data).zeros_like(t.data), requires_grad=requires_grad)
 
 
 def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    """Ones of ``t``'s shape, dtype and device."""
     return Tensor(backend.namespace_of(t.data).ones_like(t.data), requires_grad=requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = DEFAULT_DTYPE, requires_grad: bool = False, device: str = "cpu") -> Tensor:
     """Standard normal samples from minitorch's generator (see :func:`manual_seed`)."""
-    array = _generator.standard_normal(_shape(shape)).astype(dtype)
+    array = _generator.standard_normal(_shape(shape, "randn")).astype(dtype)
     return Tensor(backend.to_device(array, device), requires_grad=requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = DEFAULT_DTYPE, requires_grad: bool = False, device: str = "cpu") -> Tensor:
     """Uniform samples in [0, 1)."""
-    array = _generator.random(_shape(shape)).astype(dtype)
+    array = _generator.random(_shape(shape, "rand")).astype(dtype)
     return Tensor(backend.to_device(array, device), requires_grad=requires_grad)
 
 

@@ -255,6 +255,18 @@ def test_constructors():
     np.testing.assert_array_equal(minitorch.ones_like(minitorch.zeros(2)).numpy(), np.ones(2))
 
 
+@pytest.mark.parametrize("make", ["zeros", "ones", "randn", "rand"])
+@pytest.mark.parametrize("bad", [(-1,), (2, 2.5), ((2, True),), (("3",),)])
+def test_constructors_name_themselves_for_a_bad_shape(make, bad):
+    with pytest.raises(ValueError, match=f"^{make}: a shape holds non-negative integers"):
+        getattr(minitorch, make)(*bad)
+
+
+def test_constructor_sizes_may_be_numpy_integers_or_zero():
+    assert minitorch.zeros(np.int64(2), 3).shape == (2, 3)
+    assert minitorch.rand((0, 4)).shape == (0, 4)
+
+
 def test_randn_shape_statistics_and_seed():
     minitorch.manual_seed(123)
     a = minitorch.randn(4000)
