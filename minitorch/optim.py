@@ -28,11 +28,16 @@ class Optimizer:
     """Base class: keeps the parameters and per-parameter ``state``; subclasses define ``step``."""
 
     def __init__(self, params: Iterable[Tensor]):
+        expected = (f"{type(self).__name__}: params must be an iterable of Tensors, such as model.parameters() "
+                    "or [w, b]; got")
+        if isinstance(params, Tensor) or not hasattr(params, "__iter__"):
+            # Iterating a tensor would give its rows: refuse it rather than optimize them.
+            raise TypeError(f"{expected} {type(params).__name__}")
         self.params: list[Tensor] = []
         seen: set[int] = set()  # by identity: == on tensors is elementwise
         for p in params:
             if not isinstance(p, Tensor):
-                raise TypeError(f"{type(self).__name__}: parameters must be Tensors, got {type(p).__name__}")
+                raise TypeError(f"{expected} one holding {type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError(f"{type(self).__name__}: can only optimize leaf tensors; a tensor of shape "
                                  f"{p.shape} was computed by {p.grad_fn!r}")

@@ -248,8 +248,10 @@ def test_linear_shapes_dtypes_and_init_bounds():
     assert abs(big.weight.data.var() * 3 * 400 - 1) < 0.02
     no_bias = nn.Linear(5, 3, bias=False)
     assert no_bias.bias is None and [name for name, _ in no_bias.named_parameters()] == ["weight"]
-    with pytest.raises(ValueError, match="positive"):
-        nn.Linear(0, 3)
+    for sizes in [(0, 3), (3, -1), (2.5, 3), (True, 3)]:
+        with pytest.raises(ValueError, match="^Linear: in_features and out_features must be positive integers"):
+            nn.Linear(*sizes)
+    assert nn.Linear(np.int64(5), 3).weight.shape == (3, 5)
 
 
 def test_linear_init_is_controlled_by_manual_seed():
@@ -571,8 +573,19 @@ def test_a_graph_that_saved_a_parameter_refuses_backward_after_a_step():
 def test_optimizer_arguments_are_checked(make, message):
     with pytest.raises(ValueError, match=message):
         make([nn.Parameter(np.zeros(2))])
-    with pytest.raises(TypeError, match="must be Tensors"):
+    with pytest.raises(TypeError, match="got one holding ndarray"):
         optim.SGD([np.zeros(2)], lr=0.1)
+
+
+@pytest.mark.parametrize("params, given", [
+    (lambda: nn.Linear(2, 2), "Linear"),  # the model instead of model.parameters()
+    (lambda: nn.Sequential(nn.Linear(2, 2)), "one holding Linear"),  # iterable, but of modules
+    (lambda: nn.Parameter(np.zeros((3, 2))), "Parameter"),  # iterating would give its rows
+])
+def test_an_optimizer_given_a_model_or_a_tensor_says_what_to_pass(params, given):
+    with pytest.raises(TypeError, match=rf"^SGD: params must be an iterable of Tensors, such as "
+                                        rf"model\.parameters\(\) or \[w, b\]; got {given}$"):
+        optim.SGD(params(), lr=0.1)
 
 
 # --- training on real data --------------------------------------------------------------------

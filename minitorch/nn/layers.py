@@ -3,6 +3,7 @@ r"""Layers: :class:`Linear`, the activations, and the :class:`Sequential` contai
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Iterator
 
 import numpy
@@ -39,9 +40,10 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = numpy.float64,
                  device: str = "cpu"):
         super().__init__()
-        if in_features < 1 or out_features < 1:
-            raise ValueError(f"Linear: in_features and out_features must be positive, got {in_features} and "
-                             f"{out_features}")
+        for size in (in_features, out_features):
+            if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
+                raise ValueError(f"Linear: in_features and out_features must be positive integers, got "
+                                 f"{in_features!r} and {out_features!r}")
         self.in_features = in_features
         self.out_features = out_features
         bound = 1.0 / math.sqrt(in_features)
