@@ -179,6 +179,77 @@ def test_train_and_eval_set_the_mode_of_the_whole_tree():
     assert all(m.training for m in model.modules())
 
 
+def _mlp(dtype=np.float64, device="cpu"):
+    return nn.Sequential(nn.Linear(3, 4, dtype=dtype, device=device), nn.ReLU(),
+                         nn.Linear(4, 2, dtype=dtype, device=device))
+
+
+def test_state_dict_names_every_parameter_and_shares_its_array():
+    model = _mlp()
+    state = model.state_dict()
+    assert list(state) == [name for name, _ in model.named_parameters()] == ["0.weight", "0.bias", "2.weight",
+                                                                           "2.bias"]
+    for (name, p), value in zip(model.named_parameters(), state.values()):
+        assert not value.requires_grad and value.grad_fn is None and value.shape == p.shape
+        assert np.shares_memory(value.data, p.data)
+
+
+def test_load_state_dict_restores_a_model_in_place(device):
+    minitorch.manual_seed(1)
+    source = _mlp(device=device)
+    x = minitorch.randn(5, 3, device=device)
+    saved = {name: value.numpy().copy() for name, value in source.state_dict().items()}  # as from np.load
+    minitorch.manual_seed(2)
+    target = _mlp(dtype=np.float32, device=device)
+    before = list(target.parameters())
+    opt = optim.SGD(target.parameters(), lr=0.1)  # made before loading: it must still see the parameters
+    assert target.load_state_dict(saved) == ([], [])
+    assert all(p is q for p, q in zip(before, target.parameters()))
+    for p, value in zip(target.parameters(), saved.values()):
+        assert p.dtype == np.float32 and p.device == device and p.requires_grad
+        np.testing.assert_allclose(p.detach().numpy(), value, rtol=1e-6)
+    np.testing.assert_allclose(target(x.astype(np.float32)).detach().numpy(), source(x).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    F.mse_loss(target(x.astype(np.float32)), np.zeros((5, 2), np.float32)).backward()
+    opt.step()
+    assert not np.allclose(target[0].weight.detach().numpy(), saved["0.weight"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: s.pop("2.bias"), r"missing key\(s\) 2\.bias"),
+    (lambda s: s.update(extra=np.zeros(1)), r"unexpected key\(s\) extra"),
+    (lambda s: s.update({"0.weight": np.zeros((3, 4))}),
+     r"size mismatch for 0\.weight: the state has shape \(3, 4\), the parameter has shape \(4, 3\)"),
+])
+def test_a_bad_state_names_the_key_and_changes_nothing(change, message):
+    model = _mlp()
+    state = {name: np.full(value.shape, 7.0) for name, value in model.state_dict().items()}
+    change(state)
+    before = [p.detach().numpy().copy() for p in model.parameters()]
+    with pytest.raises(RuntimeError, match=f"^load_state_dict for Sequential: {message}"):
+        model.load_state_dict(state)
+    for p, old in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.detach().numpy(), old)
+
+
+def test_load_state_dict_not_strict_loads_what_matches_and_reports_the_rest():
+    model = _mlp()
+    missing, unexpected = model.load_state_dict({"0.bias": [1.0, 2.0, 3.0, 4.0], "head.weight": np.zeros(2)},
+                                                strict=False)
+    assert missing == ["0.weight", "2.weight", "2.bias"] and unexpected == ["head.weight"]
+    np.testing.assert_array_equal(model[0].bias.detach().numpy(), [1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(RuntimeError, match="size mismatch for 0.bias"):
+        model.load_state_dict({"0.bias": np.zeros(3)}, strict=False)  # a wrong shape is never loaded
+
+
+def test_a_graph_that_saved_a_parameter_refuses_backward_after_a_load():
+    model = _mlp()
+    loss = model(minitorch.randn(2, 3)).sum()
+    model.load_state_dict(model.state_dict())
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+
+
 def test_calling_a_module_runs_forward():
     model = TwoLayer()
     x = minitorch.randn(5, 3)

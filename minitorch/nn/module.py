@@ -10,9 +10,12 @@ order of ``parameters()`` deterministic) and are found by ``__getattr__``.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
+
+import numpy
 
 from .. import backend
+from ..tensor import Tensor
 from .parameter import Parameter
 
 
@@ -137,6 +140,53 @@ class Module:
         """
         for p in self.parameters():
             p.grad = None
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """Every parameter under its dotted name (``"0.weight"``), as PyTorch's ``state_dict``.
+
+        The values are detached tensors that share the parameters' arrays: a
+        snapshot needs a copy (``{k: v.numpy().copy() for k, v in ...}``), and
+        ``numpy.savez(path, **{k: v.numpy() for k, v in model.state_dict().items()})``
+        saves a model to disk.
+        """
+        return {name: p.detach() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> tuple[list[str], list[str]]:
+        """Copy ``state``'s values (tensors or arrays) into the parameters of the same names, in place.
+
+        The parameters stay the same objects (an optimizer made earlier still
+        holds them); values are converted to each parameter's dtype and device.
+        Everything is checked before anything is copied, so on an error the
+        model is unchanged: a shape mismatch always raises, and with ``strict``
+        (the default) so do missing and unexpected names. Returns
+        ``(missing, unexpected)``, the names found on one side only.
+        """
+        own = dict(self.named_parameters())
+        missing = [name for name in own if name not in state]
+        unexpected = [name for name in state if name not in own]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing key(s) {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected key(s) {', '.join(unexpected)}")
+        values = {}
+        for name, p in own.items():
+            if name in state:
+                value = state[name]
+                value = value.data if isinstance(value, Tensor) else value
+                if not hasattr(value, "shape"):
+                    value = numpy.asarray(value)
+                if tuple(value.shape) != p.shape:
+                    problems.append(f"size mismatch for {name}: the state has shape {tuple(value.shape)}, "
+                                    f"the parameter has shape {p.shape}")
+                values[name] = value
+        if problems:
+            raise RuntimeError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems))
+        for name, value in values.items():
+            p = own[name]
+            p.data[...] = backend.to_device(value, p.device)
+            p._version += 1  # changed in place: a graph that saved p must not backpropagate through it
+        return missing, unexpected
 
     def to(self, device: str) -> Module:
         """Move every parameter (and its gradient) to ``device`` in place, as PyTorch's ``module.to``; returns self.
