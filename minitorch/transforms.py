@@ -48,6 +48,17 @@ def _as_tensor(x: Any, name: str) -> Tensor:
         raise TypeError(f"{name}: arguments must be Tensors, arrays or numbers, got {type(x).__name__}") from None
 
 
+def _one_per_argument(values: Any, what: str, name: str) -> list:
+    """``primals`` or ``tangents`` as a list, one entry per argument of f (JAX's convention).
+
+    A bare tensor is refused: iterating it would silently give its rows.
+    """
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name}: {what} must be a tuple or list with one entry per argument of f, got "
+                        f"{type(values).__name__}; for a function of one argument write {name}(f, (x,), (v,))")
+    return list(values)
+
+
 def _is_array_like(x: Any) -> bool:
     return isinstance(x, float) or hasattr(x, "__array_interface__") or hasattr(x, "__cuda_array_interface__")
 
@@ -158,8 +169,8 @@ def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any
 
     ``primals`` and ``tangents`` are sequences of the same length and shapes.
     """
-    primals = [_as_tensor(p, "jvp") for p in primals]
-    tangents = [_as_tensor(t, "jvp") for t in tangents]
+    primals = [_as_tensor(p, "jvp") for p in _one_per_argument(primals, "primals", "jvp")]
+    tangents = [_as_tensor(t, "jvp") for t in _one_per_argument(tangents, "tangents", "jvp")]
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: got {len(primals)} primal(s) but {len(tangents)} tangent(s)")
     for p, t in zip(primals, tangents):
@@ -239,6 +250,7 @@ def hvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any
     :math:`\frac{d}{d\epsilon}\nabla f(x + \epsilon v) = \nabla^2 f(x)\,v` at the cost
     of a few gradient evaluations. ``f`` takes one argument.
     """
+    primals, tangents = _one_per_argument(primals, "primals", "hvp"), _one_per_argument(tangents, "tangents", "hvp")
     if len(primals) != 1:
         raise ValueError(f"hvp: f must take exactly one argument, got {len(primals)} primal(s)")
     return jvp(grad(f), primals, tangents)

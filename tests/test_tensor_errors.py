@@ -146,6 +146,21 @@ def test_transform_argument_errors():
         minitorch.grad(lambda t: t.sum())("x")
 
 
+@pytest.mark.parametrize("transform", [minitorch.jvp, minitorch.hvp])
+def test_jvp_and_hvp_want_one_primal_and_tangent_per_argument(transform):
+    """A bare tensor is refused: iterating it would pass its rows as separate arguments."""
+    x, v = minitorch.ones(2), minitorch.ones(2)
+    name = transform.__name__
+    with pytest.raises(TypeError, match=rf"^{name}: primals must be a tuple or list .* got Tensor; .* "
+                                        rf"{name}\(f, \(x,\), \(v,\)\)$"):
+        transform(lambda t: (t * t).sum(), x, (v,))
+    with pytest.raises(TypeError, match=rf"^{name}: tangents must be a tuple or list"):
+        transform(lambda t: (t * t).sum(), (x,), v)
+    _, tangent = transform(lambda t: (t * t).sum(), (x,), (v,))  # the same call, written as asked
+    expected = 4.0 if name == "jvp" else [2.0, 2.0]  # 2 x . v, and the Hessian 2I times v
+    np.testing.assert_allclose(tangent.numpy(), expected)
+
+
 def test_autograd_grad_of_an_unused_input():
     x, y = minitorch.ones(2, requires_grad=True), minitorch.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="allow_unused"):
