@@ -87,6 +87,8 @@ class Tensor:
         return ops.transpose(self)
 
     def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor (a tensor of shape () has no length; use .item() for its value)")
         return len(self.data)
 
     def __repr__(self) -> str:

@@ -267,6 +267,12 @@ def test_constructor_sizes_may_be_numpy_integers_or_zero():
     assert minitorch.rand((0, 4)).shape == (0, 4)
 
 
+def test_len_is_the_first_dimension_and_a_0d_tensor_has_none():
+    assert len(minitorch.zeros(4, 2)) == 4 and len(minitorch.zeros(0)) == 0
+    with pytest.raises(TypeError, match=r"len\(\) of a 0-d tensor"):
+        len(minitorch.tensor(1.0))
+
+
 def test_randn_shape_statistics_and_seed():
     minitorch.manual_seed(123)
     a = minitorch.randn(4000)
