@@ -18,9 +18,9 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .graph import topological_sort
 from .memory import MemoryReport, profile_memory
 from .numerical import central_difference
-from .ops import (abs, broadcast_to, concatenate, cos, exp, log, log_softmax, logsumexp, matmul, max, maximum,
-                  mean, min, minimum, permute, relu, reshape, sigmoid, sin, softmax, sqrt, stack, sum, tanh,
-                  transpose, where)
+from .ops import (abs, broadcast_to, concatenate, cos, exp, flatten, log, log_softmax, logsumexp, matmul, max,
+                  maximum, mean, min, minimum, permute, relu, reshape, sigmoid, sin, softmax, sqrt, squeeze, stack,
+                  sum, tanh, transpose, unsqueeze, where)
 from .scalar import Scalar
 from .subgradients import set_default_subgradient_policy, subgradient_policy
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp

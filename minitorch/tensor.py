@@ -312,6 +312,15 @@ class Tensor:
             axes = tuple(axes[0])
         return ops.transpose(self, axes)
 
+    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+        return ops.flatten(self, start_axis, end_axis)
+
+    def squeeze(self, axis: int | None = None) -> Tensor:
+        return ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        return ops.unsqueeze(self, axis)
+
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
         return ops.broadcast_to(self, tuple(shape))
 

@@ -311,6 +311,40 @@ def test_reshape(oracle, shape, seed, data):
 
 @FEW
 @given(shape=shapes, seed=seeds, data=st.data())
+def test_flatten_squeeze_unsqueeze(oracle, shape, seed, data):
+    """Three reshapes with names: values against NumPy, derivatives by the oracle."""
+    ndim = len(shape)
+    x = anywhere(np.random.default_rng(seed), shape)
+    axis = data.draw(st.integers(-ndim - 1, ndim))
+    oracle.check(lambda x: x.unsqueeze(axis), [x], expected=lambda x: np.expand_dims(x, axis), seed=seed)
+    oracle.check(lambda x: minitorch.squeeze(x.unsqueeze(axis), axis), [x], expected=lambda x: x, seed=seed)
+    oracle.check(lambda x: x.unsqueeze(axis).squeeze(), [x], expected=np.squeeze, seed=seed)
+    oracle.check(minitorch.flatten, [x], expected=lambda x: x.reshape(-1), seed=seed)
+    if ndim:
+        start = data.draw(st.integers(0, ndim - 1))
+        end = data.draw(st.integers(start, ndim - 1)) - ndim * data.draw(st.integers(0, 1))  # also as negative
+        merged = shape[:start] + (int(np.prod(shape[start:end % ndim + 1])),) + shape[end % ndim + 1:]
+        oracle.check(lambda x: x.flatten(start, end), [x], expected=lambda x: x.reshape(merged), seed=seed)
+
+
+def test_flatten_squeeze_unsqueeze_errors_name_the_function_and_the_shape():
+    x = minitorch.zeros(2, 1, 3)
+    with pytest.raises(ValueError, match=r"^squeeze: axis 0 of a tensor of shape \(2, 1, 3\) has size 2, not 1$"):
+        x.squeeze(0)
+    with pytest.raises(ValueError, match=r"^squeeze: a tensor of shape \(\) has no axis to drop$"):
+        minitorch.tensor(1.0).squeeze(0)
+    with pytest.raises(ValueError, match=r"^unsqueeze: axis 4 is out of range for a tensor of shape \(2, 1, 3\) "
+                                         r"\(the new axis goes at a position from -4 to 3\)$"):
+        x.unsqueeze(4)
+    with pytest.raises(ValueError, match=r"^flatten: start_axis 2 comes after end_axis 1 for shape \(2, 1, 3\)$"):
+        x.flatten(2, 1)
+    with pytest.raises(ValueError, match=r"^flatten: axis 3 is out of range"):
+        x.flatten(3)
+    assert x.squeeze().shape == (2, 3) and minitorch.tensor(5.0).flatten().shape == (1,)
+
+
+@FEW
+@given(shape=shapes, seed=seeds, data=st.data())
 def test_transpose_and_permute(oracle, shape, seed, data):
     ndim = len(shape)
     axes = data.draw(st.permutations(range(ndim)))
@@ -586,6 +620,8 @@ def _other_primitives() -> dict:
         "log_softmax": (lambda x: minitorch.log_softmax(x, -1), [anywhere], [(2, 3)]),
         "reshape": (lambda x: (x * x).reshape(3, 2).sin(), [anywhere], [(2, 3)]),
         "permute": (lambda x: (x * x).permute(1, 0).sin(), [anywhere], [(2, 3)]),
+        "flatten, unsqueeze, squeeze": (lambda x: (x * x).flatten().unsqueeze(0).sin().squeeze(0), [anywhere],
+                                        [(2, 3)]),
         "broadcast_to": (lambda x: (x * x).broadcast_to((2, 2, 3)).sin(), [anywhere], [(2, 3)]),
         "getitem": (lambda x: (x * x)[[0, 0, 1], 1:].sin(), [anywhere], [(2, 3)]),
         "concatenate": (lambda a, b: minitorch.concatenate([a * b, b.sin()], 0), [anywhere, anywhere], [(2, 3), (2, 3)]),

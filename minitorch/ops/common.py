@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Sequence
 
 from .. import backend
 from ..tensor import Tensor
@@ -64,6 +64,21 @@ def operands(operation: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
         b = as_tensor(b, a, operation)
     check_same_device(operation, a, b)
     return a, b
+
+
+Axis = int | Sequence[int] | None
+
+
+def normalize_axis(axis: Axis, ndim: int, operation: str) -> tuple[int, ...]:
+    """Axes as a sorted tuple of non-negative ints (all axes for None)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    bound = ndim or 1  # a 0-d tensor accepts axis 0 and -1, as in NumPy
+    for a in axes:
+        if not -bound <= a < bound:
+            raise ValueError(f"{operation}: axis {a} is out of range for a tensor with {ndim} dimension(s)")
+    return tuple(sorted({a % ndim for a in axes})) if ndim else ()
 
 
 def check_same_device(operation: str, *tensors: Tensor) -> None:

@@ -15,24 +15,9 @@ from typing import Any, Sequence
 from .. import backend, subgradients
 from ..function import ArrayFunction, Context, Function
 from ..tensor import Tensor
+from .common import Axis, normalize_axis
 from .elementwise import exp
 from .shape import broadcast_to, reshape
-
-Axis = int | Sequence[int] | None
-
-
-def normalize_axis(axis: Axis, ndim: int, operation: str) -> tuple[int, ...]:
-    """Axes as a sorted tuple of non-negative ints (all axes for None)."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    # A 0-d tensor accepts axis 0 and -1, as in NumPy. (Not ``max(ndim, 1)``:
-    # this module's ``max`` is the tensor reduction, which shadows the builtin.)
-    bound = ndim or 1
-    for a in axes:
-        if not -bound <= a < bound:
-            raise ValueError(f"{operation}: axis {a} is out of range for a tensor with {ndim} dimension(s)")
-    return tuple(sorted({a % ndim for a in axes})) if ndim else ()
 
 
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:

@@ -14,7 +14,7 @@ import numpy
 from .. import backend
 from ..function import ArrayFunction, Context
 from ..tensor import Tensor
-from .common import check_same_device, constant
+from .common import check_same_device, constant, normalize_axis
 
 
 class Reshape(ArrayFunction):
@@ -218,6 +218,44 @@ def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
     if shape == x.shape:
         return x
     return Reshape.apply(x, shape) if isinstance(x, Tensor) else x.reshape(shape)
+
+
+def flatten(x: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+    """Merge the axes ``start_axis`` to ``end_axis`` (inclusive) into one, as PyTorch's ``flatten``.
+
+    ``flatten(x)`` is ``reshape(x, (-1,))``; ``flatten(images, 1)`` keeps the
+    batch axis. A reshape, so its VJP is a reshape back.
+    """
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    (start,), (end,) = (normalize_axis(a, x.ndim, "flatten") for a in (start_axis, end_axis))
+    if start > end:
+        raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} for shape {x.shape}")
+    merged = 1
+    for n in x.shape[start:end + 1]:
+        merged *= n
+    return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
+
+
+def squeeze(x: Tensor, axis: int | None = None) -> Tensor:
+    """Drop the axis ``axis``, which must have size 1, or every size-1 axis when ``axis`` is None."""
+    if axis is None:
+        return reshape(x, tuple(n for n in x.shape if n != 1))
+    if x.ndim == 0:
+        raise ValueError("squeeze: a tensor of shape () has no axis to drop")
+    (axis,) = normalize_axis(axis, x.ndim, "squeeze")
+    if x.shape[axis] != 1:
+        raise ValueError(f"squeeze: axis {axis} of a tensor of shape {x.shape} has size {x.shape[axis]}, not 1")
+    return reshape(x, x.shape[:axis] + x.shape[axis + 1:])
+
+
+def unsqueeze(x: Tensor, axis: int) -> Tensor:
+    """Insert a size-1 axis at position ``axis`` of the result (NumPy's ``expand_dims``)."""
+    if not -x.ndim - 1 <= axis <= x.ndim:
+        raise ValueError(f"unsqueeze: axis {axis} is out of range for a tensor of shape {x.shape} "
+                         f"(the new axis goes at a position from {-x.ndim - 1} to {x.ndim})")
+    axis %= x.ndim + 1
+    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
 def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
