@@ -7,6 +7,7 @@ scattering into zeros (adding where an index repeats).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy
@@ -231,10 +232,7 @@ def flatten(x: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     (start,), (end,) = (normalize_axis(a, x.ndim, "flatten") for a in (start_axis, end_axis))
     if start > end:
         raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} for shape {x.shape}")
-    merged = 1
-    for n in x.shape[start:end + 1]:
-        merged *= n
-    return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
+    return reshape(x, x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
 
 def squeeze(x: Tensor, axis: int | None = None) -> Tensor:
@@ -243,10 +241,10 @@ def squeeze(x: Tensor, axis: int | None = None) -> Tensor:
         return reshape(x, tuple(n for n in x.shape if n != 1))
     if x.ndim == 0:
         raise ValueError("squeeze: a tensor of shape () has no axis to drop")
-    (axis,) = normalize_axis(axis, x.ndim, "squeeze")
-    if x.shape[axis] != 1:
-        raise ValueError(f"squeeze: axis {axis} of a tensor of shape {x.shape} has size {x.shape[axis]}, not 1")
-    return reshape(x, x.shape[:axis] + x.shape[axis + 1:])
+    (i,) = normalize_axis(axis, x.ndim, "squeeze")
+    if x.shape[i] != 1:
+        raise ValueError(f"squeeze: axis {axis} of a tensor of shape {x.shape} has size {x.shape[i]}, not 1")
+    return reshape(x, x.shape[:i] + x.shape[i + 1:])
 
 
 def unsqueeze(x: Tensor, axis: int) -> Tensor:
