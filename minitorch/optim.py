@@ -58,11 +58,6 @@ class Optimizer:
         """Update every parameter that has a gradient."""
         raise NotImplementedError(f"{type(self).__name__} must define step()")
 
-    @staticmethod
-    def _updated(p: Tensor) -> None:
-        # The array changed in place: tell the graphs that saved p (see the module docstring).
-        p._version += 1
-
 
 def _check(name: str, value: float, low: float = 0.0, high: float | None = None, closed: bool = True) -> None:
     ok = value >= low and (high is None or (value <= high if closed else value < high))
@@ -107,7 +102,7 @@ class SGD(Optimizer):
                     buf += g
                 g = buf
             p.data -= self.lr * g
-            self._updated(p)
+            p._modified_in_place()
 
 
 class Adam(Optimizer):
@@ -159,4 +154,4 @@ class Adam(Optimizer):
             denominator = xp.sqrt(v / (1.0 - beta2**t))
             denominator += self.eps
             p.data -= (self.lr / (1.0 - beta1**t)) * m / denominator
-            self._updated(p)
+            p._modified_in_place()

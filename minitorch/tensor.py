@@ -184,6 +184,11 @@ class Tensor:
         """Forget the accumulated gradient (``.grad`` becomes None)."""
         self.grad = None
 
+    def _modified_in_place(self) -> None:
+        # Called by whatever overwrites ``data`` in place (in-place ReLU, optimizers, load_state_dict):
+        # a graph that saved this tensor then refuses to backpropagate with the new values.
+        self._version += 1
+
     # --- arithmetic: see minitorch.ops ------------------------------------
     def __add__(self, other: Any) -> Tensor:
         return ops.add(self, other)

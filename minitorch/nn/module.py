@@ -185,7 +185,7 @@ class Module:
         for name, value in values.items():
             p = own[name]
             p.data[...] = backend.to_device(value, p.device)
-            p._version += 1  # changed in place: a graph that saved p must not backpropagate through it
+            p._modified_in_place()
         return missing, unexpected
 
     def to(self, device: str) -> Module:

@@ -8,8 +8,8 @@ from .shape import (broadcast_to, concatenate, flatten, getitem, permute, reshap
                     transpose, unsqueeze)
 
 __all__ = [
-    "abs", "add", "astype", "broadcast_to", "compare", "concatenate", "cos", "div", "exp", "flatten", "getitem", "log",
-    "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "permute",
-    "pow", "relu", "reshape", "sigmoid", "sin", "softmax", "sqrt", "squeeze", "stack", "sub", "sum", "sum_to_shape", "tanh",
-    "to_device", "transpose", "unsqueeze", "where",
+    "abs", "add", "astype", "broadcast_to", "compare", "concatenate", "cos", "div", "exp", "flatten", "getitem",
+    "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
+    "permute", "pow", "relu", "reshape", "sigmoid", "sin", "softmax", "sqrt", "squeeze", "stack", "sub", "sum",
+    "sum_to_shape", "tanh", "to_device", "transpose", "unsqueeze", "where",
 ]

@@ -148,7 +148,7 @@ class Relu(ArrayFunction):
             return xp.maximum(x.data, 0)
         ctx.zeros = (x.data == 0) if ctx.kink_value != 0.0 else None
         xp.maximum(x.data, 0, out=x.data)
-        x._version += 1
+        x._modified_in_place()
         ctx.save_for_backward(x)
         return x
 
