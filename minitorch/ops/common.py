@@ -70,7 +70,7 @@ Axis = int | Sequence[int] | None
 
 
 def normalize_axis(axis: Axis, ndim: int, operation: str) -> tuple[int, ...]:
-    """Axes as a sorted tuple of non-negative ints (all axes for None)."""
+    """Axes as a sorted tuple of non-negative ints (all axes for None); an axis named twice is an error."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
@@ -78,7 +78,13 @@ def normalize_axis(axis: Axis, ndim: int, operation: str) -> tuple[int, ...]:
     for a in axes:
         if not -bound <= a < bound:
             raise ValueError(f"{operation}: axis {a} is out of range for a tensor with {ndim} dimension(s)")
-    return tuple(sorted({a % ndim for a in axes})) if ndim else ()
+    normalized = [a % bound for a in axes]
+    for j, a in enumerate(normalized):
+        if a in normalized[:j]:  # NumPy refuses a repeated axis too
+            first = axes[normalized.index(a)]
+            same = f"axis {first} is repeated" if first == axes[j] else f"axes {first} and {axes[j]} are the same axis"
+            raise ValueError(f"{operation}: {same} in axis={axis} (a tensor with {ndim} dimension(s))")
+    return tuple(sorted(normalized)) if ndim else ()
 
 
 def check_same_device(operation: str, *tensors: Tensor) -> None:

@@ -1,0 +1,90 @@
+"""The edges a demanding user finds: empty tensors, repeated axes, non-differentiable casts, clear errors.
+
+Each test here failed before the fix it came with (issue 17, "Correctness at
+the edges"); shapes are compared with what NumPy gives for the same call.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import minitorch
+from minitorch import nn
+
+
+# --- shapes at the edges follow NumPy -------------------------------------------------------------------------
+def _numpy_logsumexp(x: np.ndarray, axis: int | None) -> np.ndarray:
+    with np.errstate(divide="ignore"):  # the log of an empty sum is -inf
+        return np.log(np.exp(x).sum(axis=axis))
+
+
+REDUCTIONS = {
+    "sum": np.sum,
+    "max": np.max,
+    "min": np.min,
+    "logsumexp": _numpy_logsumexp,
+}
+EMPTY_SHAPES = [(0,), (0, 3), (3, 0), (2, 0, 3)]
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@pytest.mark.parametrize("shape", EMPTY_SHAPES)
+def test_reductions_of_empty_tensors_follow_numpy(name, shape):
+    x = np.zeros(shape)
+    for axis in [None, *range(len(shape))]:
+        try:
+            expected = np.asarray(REDUCTIONS[name](x, axis=axis))
+        except ValueError:  # NumPy: a maximum over no elements has no value
+            with pytest.raises(ValueError, match=f"^{name}: cannot reduce over axis"):
+                getattr(minitorch.tensor(x), name)(axis=axis)
+            continue
+        got = getattr(minitorch.tensor(x), name)(axis=axis)
+        assert got.shape == expected.shape, (name, shape, axis)
+        np.testing.assert_array_equal(got.numpy(), expected)
+
+
+def test_a_max_over_the_non_empty_axis_of_an_empty_tensor_is_empty_and_differentiable():
+    x = minitorch.zeros(0, 3, requires_grad=True)
+    y = x.max(axis=1)
+    assert y.shape == (0,)
+    y.backward(minitorch.zeros(0))
+    assert x.grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape, axis", [((3, 0), -1), ((0, 3), 0), ((0, 3), 1)])
+def test_softmax_of_an_empty_tensor_is_empty(name, shape, axis):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "divide by zero" either
+        y = getattr(minitorch.zeros(*shape), name)(axis)
+    assert y.shape == shape
+
+
+@pytest.mark.parametrize("axis, repeated", [((1, -1), "axes 1 and -1 are the same axis"),
+                                            ((0, 0), "axis 0 is repeated"),
+                                            ((-2, 1, 0), "axes -2 and 0 are the same axis")])
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "logsumexp"])
+def test_a_repeated_axis_is_an_error_naming_it(name, axis, repeated):
+    with pytest.raises(ValueError):  # as NumPy
+        np.zeros((2, 3)).sum(axis=axis)
+    with pytest.raises(ValueError, match=f"^{name}: {repeated} in axis="):
+        getattr(minitorch.zeros(2, 3), name)(axis=axis)
+
+
+def test_iterating_a_0d_tensor_is_a_type_error():
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        iter(minitorch.tensor(1.0))
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(minitorch.tensor(1.0, requires_grad=True) * 2)
+
+
+def test_iterating_a_tensor_gives_its_rows():
+    x = minitorch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+    rows = list(x)
+    assert [r.tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    (rows[0] * 1.0 + rows[2] * 3.0).sum().backward()  # each row is a differentiable view
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 1.0], [0.0, 0.0], [3.0, 3.0]])
