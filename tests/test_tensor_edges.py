@@ -88,3 +88,25 @@ def test_iterating_a_tensor_gives_its_rows():
     assert [r.tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
     (rows[0] * 1.0 + rows[2] * 3.0).sum().backward()  # each row is a differentiable view
     np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 1.0], [0.0, 0.0], [3.0, 3.0]])
+
+
+# --- casts to integers or booleans are not differentiable -----------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, bool])
+def test_a_cast_to_an_integer_or_bool_dtype_is_a_constant(dtype):
+    x = minitorch.tensor([1.5, -2.5, 0.0], requires_grad=True)
+    y = x.astype(dtype)
+    assert y.dtype == np.dtype(dtype)
+    assert not y.requires_grad and y.grad_fn is None
+    np.testing.assert_array_equal(y.numpy(), np.array([1.5, -2.5, 0.0]).astype(dtype))
+    # Forward mode agrees: the cast carries no tangent, so (x + cast) has x's tangent only.
+    _, tangent = minitorch.jvp(lambda t: t + t.astype(dtype), (x.detach(),), (minitorch.ones(3),))
+    np.testing.assert_array_equal(tangent.numpy(), np.ones(3))
+
+
+def test_a_cast_between_floating_types_stays_differentiable():
+    x = minitorch.tensor([1.5, -2.5], requires_grad=True)
+    y = x.astype(np.float32)
+    assert y.requires_grad
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, -5.0])

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy
+
 from .. import backend, grad_mode, subgradients
 from ..function import ArrayFunction, Context
 from ..tensor import Tensor
@@ -283,9 +285,18 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001
 
 
 def astype(x: Tensor, dtype: Any) -> Tensor:
+    """``x`` converted to ``dtype``; differentiable between floating types only.
+
+    A cast to an integer or boolean dtype is a step function: its result is a
+    constant, with no graph and no tangent (as in PyTorch).
+    """
     if array_of(x).dtype == dtype:
         return x
-    return AsType.apply(x, dtype) if isinstance(x, Tensor) else x.astype(dtype)
+    if not isinstance(x, Tensor):
+        return x.astype(dtype)
+    if numpy.dtype(dtype).kind not in "fc":
+        return Tensor._wrap(x.data.astype(dtype))
+    return AsType.apply(x, dtype)
 
 
 def to_device(x: Tensor, device: str) -> Tensor:
