@@ -110,3 +110,67 @@ def test_a_cast_between_floating_types_stays_differentiable():
     (y * y).sum().backward()
     assert x.grad.dtype == np.float64
     np.testing.assert_allclose(x.grad.numpy(), [3.0, -5.0])
+
+
+# --- clear errors --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["auto", "forward", "reverse"])
+def test_jacobian_of_a_function_returning_a_number_says_so(mode):
+    with pytest.raises(TypeError, match="^jacobian: f must return a Tensor, got float"):
+        minitorch.jacobian(lambda x: 3.0, mode=mode)(minitorch.tensor([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("transform", [minitorch.grad, minitorch.value_and_grad, minitorch.hessian])
+def test_grad_of_a_function_returning_a_number_says_so(transform):
+    with pytest.raises(TypeError, match="^grad: f must return a single-element Tensor, got float"):
+        transform(lambda x: 3.0)(minitorch.tensor(1.0))
+
+
+def test_exp_overflow_gives_inf_in_every_engine():
+    with np.errstate(over="ignore"):
+        tensor_value = minitorch.tensor(1000.0).exp().item()
+    assert tensor_value == math.inf
+    x = minitorch.Scalar(1000.0)
+    y = x.exp()
+    y.backward()
+    assert y.data == math.inf and x.grad == math.inf
+    assert minitorch.Dual(1000.0, 1.0).exp().tangent == math.inf
+    assert minitorch.derivative(lambda d: d.exp(), 1000.0) == math.inf
+
+
+@pytest.mark.parametrize("base, exponent", [(10.0, 1000.0), (-10.0, 1001.0), (-10.0, 1000.0), (0.5, -2000.0)])
+def test_pow_overflow_gives_a_signed_inf_in_every_engine(base, exponent):
+    with np.errstate(over="ignore"):
+        expected = float(np.float64(base) ** np.float64(exponent))
+    assert math.isinf(expected)
+    assert (minitorch.Scalar(base) ** exponent).data == expected
+    assert (minitorch.Dual(base) ** exponent).primal == expected
+    # The derivative b a^(b-1) overflows too (for a > 0 and exponents above 1): inf, not an error.
+    if base > 0 and exponent > 1:
+        assert minitorch.derivative(lambda d: d**exponent, base) == math.inf
+
+
+class _Foreign:
+    """An array of another library: not NumPy's, but NumPy can convert it (``__array__``)."""
+
+    def __init__(self, values: list):
+        self._values = np.asarray(values)
+        self.shape = self._values.shape
+
+    def __array__(self, dtype=None, copy=None):
+        return self._values if dtype is None else self._values.astype(dtype)
+
+
+@pytest.mark.parametrize("convert", [_Foreign, memoryview, lambda a: a.tolist()], ids=["__array__", "memoryview",
+                                                                                       "list"])
+def test_load_state_dict_takes_anything_numpy_can_convert(convert):
+    model = nn.Linear(2, 3)
+    weight, bias = np.arange(6.0).reshape(3, 2), np.array([0.5, -0.5, 1.0])
+    model.load_state_dict({"weight": convert(weight), "bias": convert(bias)})
+    np.testing.assert_array_equal(model.weight.detach().numpy(), weight)
+    np.testing.assert_array_equal(model.bias.detach().numpy(), bias)
+
+
+def test_load_state_dict_names_the_key_of_a_value_that_is_not_numeric():
+    model = nn.Linear(2, 1)
+    with pytest.raises(TypeError, match="^load_state_dict: the value for 'weight' \\(list\\) is not numeric"):
+        model.load_state_dict({"weight": [["a", "b"]], "bias": [0.0]})
