@@ -174,3 +174,81 @@ def test_load_state_dict_names_the_key_of_a_value_that_is_not_numeric():
     model = nn.Linear(2, 1)
     with pytest.raises(TypeError, match="^load_state_dict: the value for 'weight' \\(list\\) is not numeric"):
         model.load_state_dict({"weight": [["a", "b"]], "bias": [0.0]})
+
+
+# --- derivatives at special points follow the limit where it exists ----------------------------------------------
+def _append(x: minitorch.Tensor, *values: float) -> minitorch.Tensor:
+    """``[x, *values]``: x joined to constants, so a rule can be evaluated next to -inf and the like."""
+    return minitorch.concatenate([minitorch.reshape(x, (1,)), minitorch.tensor(list(values))])
+
+
+# (name, f, x0, f'(x0), f''(x0)): each rule at a point where its formula multiplies 0 by inf, or where an
+# exponential saturates; the expected values are the limits (inf where the slope really is unbounded).
+SPECIAL_POINTS = [
+    ("x**0 at 0", lambda x: x**0, 0.0, 0.0, 0.0),
+    ("x**1 at 0", lambda x: x**1, 0.0, 1.0, 0.0),
+    ("x**2 at 0", lambda x: x**2, 0.0, 0.0, 2.0),
+    ("x**3 at 0", lambda x: x**3, 0.0, 0.0, 0.0),
+    ("x**0 at -2", lambda x: x**0, -2.0, 0.0, 0.0),
+    ("2**x at 0", lambda x: 2.0**x, 0.0, math.log(2.0), math.log(2.0) ** 2),
+    ("0**x at 1", lambda x: minitorch.tensor(0.0)**x, 1.0, 0.0, 0.0),
+    ("sqrt at 0", lambda x: x.sqrt(), 0.0, math.inf, None),
+    ("sigmoid at 800", lambda x: x.sigmoid(), 800.0, 0.0, 0.0),
+    ("sigmoid at -800", lambda x: x.sigmoid(), -800.0, 0.0, 0.0),
+    ("tanh at 800", lambda x: x.tanh(), 800.0, 0.0, 0.0),
+    ("tanh at -800", lambda x: x.tanh(), -800.0, 0.0, 0.0),
+    ("exp at -800", lambda x: x.exp(), -800.0, 0.0, 0.0),
+    ("relu at 0", lambda x: x.relu(), 0.0, 0.0, 0.0),
+    ("abs at 0", lambda x: abs(x), 0.0, 0.0, 0.0),
+    ("logsumexp next to -inf", lambda x: _append(x, -math.inf).logsumexp(), 0.5, 1.0, 0.0),
+    ("softmax next to -inf", lambda x: _append(x, -math.inf).softmax()[0], 0.5, 0.0, 0.0),
+    ("log_softmax next to -inf", lambda x: _append(x, -math.inf).log_softmax()[0], 0.5, 0.0, 0.0),
+    ("softmax of -inf", lambda x: _append(x, 0.0, -math.inf).softmax()[2], 0.5, 0.0, 0.0),
+    ("max next to -inf", lambda x: _append(x, -math.inf).max(), 0.5, 1.0, 0.0),
+]
+
+
+def _forward_derivative(f, x0: float) -> float:
+    return minitorch.jvp(f, (minitorch.tensor(x0),), (minitorch.tensor(1.0),))[1].item()
+
+
+@pytest.mark.parametrize("name, f, x0, first, second", SPECIAL_POINTS, ids=[p[0] for p in SPECIAL_POINTS])
+def test_derivatives_at_special_points_are_the_limits(name, f, x0, first, second):
+    x = minitorch.tensor(x0)
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        derivatives = {
+            "reverse": minitorch.grad(f)(x).item(),
+            "forward": _forward_derivative(f, x0),
+        }
+        if second is not None:
+            derivatives.update({
+                "reverse-over-reverse": minitorch.grad(minitorch.grad(f))(x).item(),
+                "forward-over-reverse": minitorch.hvp(f, (x,), (minitorch.tensor(1.0),))[1].item(),
+                "forward-over-forward": _forward_derivative(lambda t: minitorch.jvp(
+                    f, (t,), (minitorch.ones_like(t),))[1], x0),
+            })
+    expected = {mode: (first if mode in ("reverse", "forward") else second) for mode in derivatives}
+    for mode, value in derivatives.items():
+        assert value == pytest.approx(expected[mode], abs=1e-12), f"{name}: {mode} gives {value}"
+
+
+def test_pow_derivatives_away_from_the_singular_point_keep_their_values():
+    """The limit at a = b = 0 must not leak into neighbours: d²(a^b)/da db = 1/a at b = 0."""
+    h = minitorch.hessian(lambda v: v[0] ** v[1])(minitorch.tensor([2.0, 0.0]))
+    np.testing.assert_allclose(h.numpy(), [[0.0, 0.5], [0.5, math.log(2.0) ** 2]], rtol=1e-12)
+
+
+def test_pow_with_an_exponent_tensor_holding_zeros():
+    a = minitorch.tensor([0.0, 0.0, 3.0, 0.0], requires_grad=True)
+    b = minitorch.tensor([0.0, 1.0, 0.0, 2.0], requires_grad=True)
+    (a**b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [0.0, 1.0, 0.0, 0.0])
+    np.testing.assert_allclose(b.grad.numpy(), [0.0, 0.0, math.log(3.0), 0.0])
+
+
+@pytest.mark.parametrize("exponent, expected", [(0.0, 0.0), (1.0, 1.0), (2.0, 0.0)])
+def test_the_scalar_engines_agree_at_zero(exponent, expected):
+    x = minitorch.Scalar(0.0)
+    (x**exponent).backward()
+    assert x.grad == expected
+    assert minitorch.derivative(lambda d: d**exponent, 0.0) == expected
