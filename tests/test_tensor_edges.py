@@ -176,6 +176,58 @@ def test_load_state_dict_names_the_key_of_a_value_that_is_not_numeric():
         model.load_state_dict({"weight": [["a", "b"]], "bias": [0.0]})
 
 
+# --- gradients have their tensor's dtype ---------------------------------------------------------------------
+F64 = np.float64
+# f(x32, other): a float32 leaf meets a float64 operand (or an int one) in every way a program can mix them.
+MIXED = {
+    "numpy float64 target": lambda x, w: ((x - np.array([0.5, -1.0, 2.0])) ** 2).sum(),
+    "mse_loss with a numpy target": lambda x, w: nn.functional.mse_loss(x, np.array([0.5, -1.0, 2.0])),
+    "0-d float64 constant": lambda x, w: (x * minitorch.tensor(2.0)).sum(),
+    "float64 tensor operand": lambda x, w: (x * w / (w + 3.0)).sum(),
+    "where": lambda x, w: minitorch.where(x > 0, x, w).sum(),
+    "matmul": lambda x, w: (x @ minitorch.reshape(w, (3, 1))).sum(),
+    "linear": lambda x, w: nn.functional.linear(minitorch.reshape(x, (1, 3)), minitorch.reshape(w, (1, 3))).sum(),
+    "maximum": lambda x, w: minitorch.maximum(x, w).sum(),
+    "pow with a float64 exponent": lambda x, w: (x**minitorch.tensor(2.0)).sum(),
+    "int operand": lambda x, w: (x * np.array([1, 2, 3])).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MIXED))
+def test_a_float32_leaf_gets_a_float32_gradient(name):
+    f = MIXED[name]
+    x_values, w_values = np.array([0.3, -1.2, 2.5]), np.array([1.5, 0.5, -2.0])
+    x = minitorch.tensor(x_values.astype(np.float32), requires_grad=True)
+    w = minitorch.tensor(w_values, requires_grad=True)
+    f(x, w).backward()
+    assert x.grad.dtype == np.float32, f"{name}: x.grad is {x.grad.dtype}"
+    if w.grad is not None:
+        assert w.grad.dtype == F64
+    # The same numbers as the all-float64 program (up to float32 rounding of x itself).
+    x64 = minitorch.tensor(x.detach().numpy().astype(F64), requires_grad=True)
+    f(x64, minitorch.tensor(w_values)).backward()
+    np.testing.assert_allclose(x.grad.numpy(), x64.grad.numpy(), rtol=1e-6)
+    # Every transform agrees: grad and vjp in x's dtype, jvp in the output's, second derivatives in x's.
+    w_constant = minitorch.tensor(w_values)
+    x32 = x.detach()
+    assert minitorch.grad(f)(x32, w_constant).dtype == np.float32
+    out, pullback = minitorch.vjp(lambda t: f(t, w_constant), x32)
+    assert pullback(minitorch.ones_like(out))[0].dtype == np.float32
+    value, tangent = minitorch.jvp(lambda t: f(t, w_constant), (x32,), (minitorch.ones_like(x32),))
+    assert tangent.dtype == value.dtype
+    if name not in ("where", "maximum"):  # piecewise linear: no second derivative to speak of
+        assert minitorch.hessian(f)(x32, w_constant).dtype == np.float32
+
+
+def test_a_float64_leaf_next_to_a_float32_one_keeps_float64():
+    a = minitorch.tensor([1.0, 2.0], requires_grad=True)
+    b = minitorch.tensor(np.array([3.0, 4.0], np.float32), requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.dtype == F64 and b.grad.dtype == np.float32
+    np.testing.assert_array_equal(a.grad.numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 2.0])
+
+
 # --- derivatives at special points follow the limit where it exists ----------------------------------------------
 def _append(x: minitorch.Tensor, *values: float) -> minitorch.Tensor:
     """``[x, *values]``: x joined to constants, so a rule can be evaluated next to -inf and the like."""
