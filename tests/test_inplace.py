@@ -244,3 +244,20 @@ def test_a_graph_that_saved_a_parameter_view_refuses_backward_after_an_optimizer
     opt.step()
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         loss.backward()
+
+
+def test_a_parameter_made_from_a_tensor_shares_its_version_counter():
+    t = minitorch.tensor([1.0, -2.0])
+    p = nn.Parameter(t)
+    assert np.shares_memory(p.data, t.data)
+    with minitorch.no_grad():
+        t *= 2.0
+    assert p._version == t._version == 1
+    np.testing.assert_array_equal(p.detach().numpy(), [2.0, -4.0])
+
+
+def test_the_state_dict_shares_version_counters_with_the_parameters():
+    layer = nn.Linear(2, 1)
+    state = layer.state_dict()
+    layer.load_state_dict({"weight": np.ones((1, 2)), "bias": np.zeros(1)})
+    assert state["weight"]._version == layer.weight._version == 1
