@@ -9,7 +9,7 @@ A tensor holds its numbers in ``data`` (a NumPy or CuPy array, see
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy
 
@@ -284,7 +284,7 @@ class Tensor:
     def __ipow__(self, other: Any) -> Tensor:
         return self._in_place("**=", ops.pow, other)
 
-    def _in_place(self, operation: str, function: Any, other: Any) -> Tensor:
+    def _in_place(self, operation: str, function: Callable[[Any, Any], Tensor], other: Any) -> Tensor:
         """``self = function(self, other)`` written into this tensor's memory, with PyTorch's semantics.
 
         Inside ``no_grad()`` only the values change: ``w -= lr * w.grad``
