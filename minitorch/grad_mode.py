@@ -18,7 +18,6 @@ class _State:
     grad_enabled = True
     forward_levels: tuple[int, ...] = ()
     next_level = 0
-    kink_watch: list | None = None  # gradcheck collects (primitive, distance to its kink) here
     reverse_depth = 0  # how many grad/vjp transformations are evaluating their function right now
 
 

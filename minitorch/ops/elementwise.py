@@ -12,7 +12,8 @@ from typing import Any
 from .. import backend, grad_mode, subgradients
 from ..function import ArrayFunction, Context
 from ..tensor import Tensor
-from .common import array_of
+from .common import array_of, to_tensor
+
 
 class Unary(ArrayFunction):
     r"""An elementwise :math:`y = \phi(x)`: subclasses give ``compute`` and ``derivative``.
@@ -30,6 +31,13 @@ class Unary(ArrayFunction):
     @staticmethod
     def derivative(x: Tensor | None, out: Tensor | None) -> Tensor:
         raise TypeError("a Unary primitive must define derivative(x, out)")
+
+    @classmethod
+    def of(cls, x: Any) -> Any:
+        r""":math:`\phi(x)` of a tensor (recorded) or, in a rule running on arrays, of an array."""
+        if isinstance(x, Tensor):
+            return cls.apply(x)
+        return cls.compute(backend.namespace_of(x), x)
 
     @classmethod
     def forward(cls, ctx: Context, x: Tensor) -> Any:
@@ -90,14 +98,14 @@ class Sin(Unary):
     r""":math:`\sin x`, derivative :math:`\cos x`."""
 
     compute = staticmethod(lambda xp, x: xp.sin(x))
-    derivative = staticmethod(lambda x, out: cos(x))
+    derivative = staticmethod(lambda x, out: Cos.of(x))
 
 
 class Cos(Unary):
     r""":math:`\cos x`, derivative :math:`-\sin x`."""
 
     compute = staticmethod(lambda xp, x: xp.cos(x))
-    derivative = staticmethod(lambda x, out: -sin(x))
+    derivative = staticmethod(lambda x, out: -Sin.of(x))
 
 
 class Tanh(Unary):
@@ -205,11 +213,11 @@ class AsType(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        return astype(g, ctx.source_dtype), None
+        return g.astype(ctx.source_dtype), None
 
     @staticmethod
     def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
-        return astype(t, ctx.output.dtype)
+        return t.astype(ctx.output.dtype)
 
 
 class ToDevice(ArrayFunction):
@@ -222,54 +230,57 @@ class ToDevice(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        return to_device(g, ctx.source_device), None
+        return ToDevice.of(g, ctx.source_device), None
 
     @staticmethod
     def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
         return to_device(t, ctx.output.device)
 
 
-def _unary(function: type[Unary], x: Any) -> Any:
-    """Apply an elementwise primitive to a tensor, or just compute it on an array."""
-    if isinstance(x, Tensor):
-        return function.apply(x)
-    return function.compute(backend.namespace_of(x), x)
-
-
+# --- the functions users call: tensors in, tensors out -----------------------------
 def neg(x: Tensor) -> Tensor:
-    return Neg.apply(x) if isinstance(x, Tensor) else -x
+    """:math:`-x`."""
+    return Neg.apply(to_tensor(x, "neg"))
 
 
 def exp(x: Tensor) -> Tensor:
-    return _unary(Exp, x)
+    """:math:`e^x`, elementwise."""
+    return Exp.apply(to_tensor(x, "exp"))
 
 
 def log(x: Tensor) -> Tensor:
-    return _unary(Log, x)
+    r""":math:`\ln x`, elementwise."""
+    return Log.apply(to_tensor(x, "log"))
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return _unary(Sqrt, x)
+    r""":math:`\sqrt x`, elementwise."""
+    return Sqrt.apply(to_tensor(x, "sqrt"))
 
 
 def sin(x: Tensor) -> Tensor:
-    return _unary(Sin, x)
+    r""":math:`\sin x`, elementwise."""
+    return Sin.apply(to_tensor(x, "sin"))
 
 
 def cos(x: Tensor) -> Tensor:
-    return _unary(Cos, x)
+    r""":math:`\cos x`, elementwise."""
+    return Cos.apply(to_tensor(x, "cos"))
 
 
 def tanh(x: Tensor) -> Tensor:
-    return _unary(Tanh, x)
+    r""":math:`\tanh x`, elementwise."""
+    return Tanh.apply(to_tensor(x, "tanh"))
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return _unary(Sigmoid, x)
+    r""":math:`\sigma(x) = 1/(1 + e^{-x})`, elementwise."""
+    return Sigmoid.apply(to_tensor(x, "sigmoid"))
 
 
 def relu(x: Tensor, inplace: bool = False) -> Tensor:
     """:math:`\\max(x, 0)`; with ``inplace=True`` the result overwrites ``x`` (and is ``x``)."""
+    x = to_tensor(x, "relu")
     if inplace and x.requires_grad and x.grad_fn is None and grad_mode.is_grad_enabled():
         raise RuntimeError(
             f"relu(inplace=True): x (shape {x.shape}) is a leaf that requires grad; overwriting it would "
@@ -279,14 +290,18 @@ def relu(x: Tensor, inplace: bool = False) -> Tensor:
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001
-    return Abs.apply(x)
+    """:math:`|x|`, elementwise."""
+    return Abs.apply(to_tensor(x, "abs"))
 
 
 def astype(x: Tensor, dtype: Any) -> Tensor:
-    if array_of(x).dtype == dtype:
+    """``x`` converted to ``dtype`` (differentiable between floating types)."""
+    x = to_tensor(x, "astype")
+    if x.dtype == dtype:
         return x
-    return AsType.apply(x, dtype) if isinstance(x, Tensor) else x.astype(dtype)
+    return AsType.apply(x, dtype)
 
 
 def to_device(x: Tensor, device: str) -> Tensor:
-    return ToDevice.apply(x, device) if isinstance(x, Tensor) else backend.to_device(x, device)
+    """``x`` on ``device``; the gradient is copied back."""
+    return ToDevice.apply(to_tensor(x, "to_device"), device)
