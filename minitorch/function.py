@@ -83,7 +83,7 @@ class Context:
     @property
     def saved_tensors(self) -> tuple:
         """The tensors given to ``save_for_backward``, checked for modification."""
-        return tuple(t.tensor(self) if type(t) is _SavedOutput else t for t in self._checked())
+        return self._unpack(as_arrays=False)
 
     def saved_arrays(self) -> tuple:
         """The arrays of the saved tensors (``None`` stays ``None``), checked for modification.
@@ -91,20 +91,16 @@ class Context:
         The engine hands these to a built-in rule when the backward pass is
         not recorded (see :class:`ArrayFunction`).
         """
-        if not self._saved:
-            return ()
-        arrays = []  # a plain loop: for a tuple this short it is faster than a generator
-        for t in self._checked():
-            arrays.append(t.data if isinstance(t, (Tensor, _SavedOutput)) else t)
-        return tuple(arrays)
+        return self._unpack(as_arrays=True)
 
-    def _checked(self) -> tuple:
+    def _unpack(self, as_arrays: bool) -> tuple:
         if self.released:
             raise RuntimeError(
                 f"{self.name()}: trying to backward through the graph a second time, but the first "
                 "backward freed it. Pass retain_graph=True to the first "
                 "backward() if you need to go through the graph again."
             )
+        saved = []  # a plain loop: for a tuple this short it is faster than a generator
         for t, version in zip(self._saved, self._saved_versions):
             if version is not None:  # a tensor (or this node's output): check it was not modified
                 current = t.ref() if type(t) is _SavedOutput else t
@@ -113,7 +109,12 @@ class Context:
                         f"{self.name()}: a tensor of shape {current.shape} saved for backward was modified "
                         f"by an in-place operation (version {current._version}, expected {version})."
                     )
-        return self._saved
+                if as_arrays:
+                    t = t.data
+                elif type(t) is _SavedOutput:
+                    t = t.tensor(self)
+            saved.append(t)
+        return tuple(saved)
 
     def release(self) -> None:
         """Free what was kept for backward (backward does this unless ``retain_graph``)."""

@@ -23,7 +23,7 @@ from .elementwise import Log
 def _binary(function: type[Function], a: Any, b: Any) -> Tensor:
     name = function.__name__.lower()
     a, b = operands(name, a, b)
-    if a.shape != b.shape and not (is_plain_number(a) or is_plain_number(b)):
+    if a.data.shape != b.data.shape and not (is_plain_number(b) or is_plain_number(a)):
         a, b = broadcast_explicitly(name, a, b)
     return function.apply(a, b)
 

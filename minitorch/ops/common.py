@@ -133,7 +133,7 @@ def _differentiable(t: Tensor) -> bool:
 
 def is_plain_number(t: Tensor) -> bool:
     """A 0-d constant: it broadcasts against anything, and needs no gradient, so no ``broadcast_to`` node."""
-    return t.data.ndim == 0 and not _differentiable(t)
+    return t.data.ndim == 0 and not t.requires_grad and not t._tangents
 
 
 def sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
