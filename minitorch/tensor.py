@@ -9,7 +9,7 @@ A tensor holds its numbers in ``data`` (a NumPy or CuPy array, see
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy
 
@@ -90,6 +90,13 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor (a tensor of shape () has no length; use .item() for its value)")
         return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The sub-tensors along the first axis (rows of a matrix), as ``t[0], t[1], ...``."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor (a tensor of shape () has no elements to iterate; "
+                            "use .item() for its value)")
+        return (self[i] for i in range(len(self.data)))  # checked above at once, not at the first next()
 
     def __repr__(self) -> str:
         body = repr(backend.to_device(self.data, "cpu")).replace("array(", "tensor(", 1)

@@ -60,10 +60,10 @@ def _number(x: float, like: Tensor) -> Tensor:
 
 
 def operands(operation: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
-    """Two operands as tensors on one device, or a clear error."""
+    """Two operands as tensors of one dtype on one device, or a clear error."""
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            if type(a.data) is type(b.data):
+            if type(a.data) is type(b.data) and a.data.dtype is b.data.dtype:
                 return a, b  # the common case, checked cheaply
         elif type(b) is float or type(b) is int:
             return a, _number(b, a)
@@ -76,14 +76,30 @@ def operands(operation: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     elif not isinstance(b, Tensor):
         b = as_tensor(b, a, operation)
     check_same_device(operation, a, b)
-    return a, b
+    return promote(a, b)
+
+
+def promote(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors converted to the dtype NumPy would compute them in (float32 and float64 give float64).
+
+    The conversion is a differentiable ``astype``, whose VJP converts the
+    gradient back: so a float32 tensor that meets a float64 operand still
+    gets a float32 gradient, as in PyTorch.
+    """
+    dtypes = {t.data.dtype for t in tensors}
+    if len(dtypes) == 1:
+        return tensors
+    from .elementwise import astype
+
+    common = backend.namespace_of(tensors[0].data).result_type(*(t.data for t in tensors))
+    return tuple(astype(t, common) for t in tensors)
 
 
 Axis = int | Sequence[int] | None
 
 
 def normalize_axis(axis: Axis, ndim: int, operation: str) -> tuple[int, ...]:
-    """Axes as a sorted tuple of non-negative ints (all axes for None)."""
+    """Axes as a sorted tuple of non-negative ints (all axes for None); an axis named twice is an error."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
@@ -91,7 +107,13 @@ def normalize_axis(axis: Axis, ndim: int, operation: str) -> tuple[int, ...]:
     for a in axes:
         if not -bound <= a < bound:
             raise ValueError(f"{operation}: axis {a} is out of range for a tensor with {ndim} dimension(s)")
-    return tuple(sorted({a % ndim for a in axes})) if ndim else ()
+    normalized = [a % bound for a in axes]
+    for j, a in enumerate(normalized):
+        if a in normalized[:j]:  # NumPy refuses a repeated axis too
+            first = axes[normalized.index(a)]
+            same = f"axis {first} is repeated" if first == axes[j] else f"axes {first} and {axes[j]} are the same axis"
+            raise ValueError(f"{operation}: {same} in axis={axis} (a tensor with {ndim} dimension(s))")
+    return tuple(sorted(normalized)) if ndim else ()
 
 
 def check_same_device(operation: str, *tensors: Tensor) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy
+
 from .. import backend, grad_mode, subgradients
 from ..function import ArrayFunction, Context
 from ..tensor import Tensor
@@ -295,10 +297,16 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001
 
 
 def astype(x: Tensor, dtype: Any) -> Tensor:
-    """``x`` converted to ``dtype`` (differentiable between floating types)."""
+    """``x`` converted to ``dtype``; differentiable between floating types only.
+
+    A cast to an integer or boolean dtype is a step function: its result is a
+    constant, with no graph and no tangent (as in PyTorch).
+    """
     x = to_tensor(x, "astype")
     if x.dtype == dtype:
         return x
+    if numpy.dtype(dtype).kind not in "fc":
+        return Tensor._wrap(x.data.astype(dtype))
     return AsType.apply(x, dtype)
 
 
