@@ -210,6 +210,7 @@ def _extreme_axes(x: Tensor, axis: Axis, name: str) -> tuple[int, ...]:
 
 def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """The maximum over ``axis``; ties share the gradient (see :mod:`minitorch.subgradients`)."""
+    x = to_tensor(x, "max")
     return Max.apply(x, _extreme_axes(x, axis, "max"), bool(keepdims))
 
 
