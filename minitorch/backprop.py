@@ -190,8 +190,7 @@ def _owns_writable(array: Any) -> bool:
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
-         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False,
-         _independent_inputs: bool = False) -> tuple:
+         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False) -> tuple:
     """The gradients of ``outputs`` with respect to ``inputs``, returned instead of accumulated.
 
     Like ``torch.autograd.grad``: nothing is written into ``.grad``. An input
@@ -207,10 +206,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
             raise RuntimeError(f"grad: an input of shape {t.shape} does not require grad")
     nodes = [_node_of(t) for t in inputs]
     retain = create_graph if retain_graph is None else retain_graph
-    # Inputs known to be independent of each other bound the pass: nothing
-    # behind them is needed. (The functional transforms guarantee this; a
-    # single input is trivially independent.)
-    stop_at = set(nodes) if _independent_inputs or len(nodes) == 1 else None
+    # A single input bounds the pass: nothing behind it is needed. (With several,
+    # one may depend on another, and the pass must go on through it.)
+    stop_at = set(nodes) if len(nodes) == 1 else None
     adjoints = backpropagate(outputs, grad_outputs, retain, create_graph, keep=set(nodes), stop_at=stop_at)
     result = []
     for t, node in zip(inputs, nodes):

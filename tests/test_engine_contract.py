@@ -262,3 +262,40 @@ def test_gradcheck_uses_the_numerical_module():
     finally:
         numerical.jacobian = original
     assert calls == [1]  # one Jacobian per input that requires grad
+
+
+# --- nesting: one mechanism, levels ----------------------------------------------------------
+def test_every_transformation_opens_a_level_of_its_kind():
+    seen = []
+
+    def f(x):
+        seen.append(minitorch.grad_mode.state.levels)
+        return (x * x).sum()
+
+    x = minitorch.tensor([1.0, 2.0])
+    minitorch.jvp(minitorch.grad(f), [x], [minitorch.tensor([1.0, 0.0])])
+    (levels,) = seen
+    assert [kind for kind, _ in levels] == ["forward", "reverse"]
+    assert levels[0][1] < levels[1][1]  # numbered in the order they opened
+    assert minitorch.grad_mode.state.levels == () and minitorch.grad_mode.state.forward_levels == ()
+
+
+def test_levels_replace_the_older_nesting_switches():
+    import inspect
+
+    state = minitorch.grad_mode.state
+    assert not hasattr(state, "reverse_depth")
+    assert not hasattr(minitorch.grad_mode, "inside_reverse_transform")
+    assert "_independent_inputs" not in inspect.signature(minitorch.autograd_grad).parameters
+    with pytest.raises(ValueError, match="kind must be"):
+        with minitorch.grad_mode.level("sideways"):
+            pass
+
+
+def test_a_grad_inside_another_reverse_level_records_its_backward_pass():
+    """The inner gradient closes over y; the outer grad differentiates it through y (d/dy of 2y*x at x=3)."""
+    def outer(y):
+        inner = minitorch.grad(lambda x: (x * x * y).sum())
+        return inner(minitorch.tensor([3.0])).sum()
+
+    np.testing.assert_allclose(minitorch.grad(outer)(minitorch.tensor(5.0)).numpy(), 6.0)
