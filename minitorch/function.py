@@ -220,7 +220,7 @@ class Function:
         if not record:
             ctx.release()
             return out
-        if ctx._saved:  # the output itself is kept without a reference cycle
+        if result is out and ctx._saved:  # forward may have saved its own output: keep it without a cycle
             saved = []
             for t in ctx._saved:
                 saved.append(_SavedOutput(t) if t is out else t)

@@ -20,8 +20,7 @@ from .common import (add_tangents, array_of, broadcast_explicitly, broadcast_sha
 from .elementwise import Log
 
 
-def _binary(function: type[Function], a: Any, b: Any) -> Tensor:
-    name = function.__name__.lower()
+def _binary(function: type[Function], name: str, a: Any, b: Any) -> Tensor:
     a, b = operands(name, a, b)
     if a.data.shape != b.data.shape and not (is_plain_number(b) or is_plain_number(a)):
         a, b = broadcast_explicitly(name, a, b)
@@ -206,32 +205,32 @@ class Where(ArrayFunction):
 # --- the functions users call -----------------------------------------------
 def add(a: Any, b: Any) -> Tensor:
     """Elementwise :math:`a + b` with broadcasting."""
-    return _binary(Add, a, b)
+    return _binary(Add, "add", a, b)
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """Elementwise :math:`a - b` with broadcasting."""
-    return _binary(Sub, a, b)
+    return _binary(Sub, "sub", a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise :math:`a b` with broadcasting."""
-    return _binary(Mul, a, b)
+    return _binary(Mul, "mul", a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
     """Elementwise :math:`a / b` with broadcasting."""
-    return _binary(Div, a, b)
+    return _binary(Div, "div", a, b)
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 (mirrors NumPy's name)
     """Elementwise :math:`a^b`; the exponent may be a number or a tensor."""
-    return _binary(Pow, a, b)
+    return _binary(Pow, "pow", a, b)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise :math:`\\max(a, b)` with broadcasting."""
-    return _binary(Maximum, a, b)
+    return _binary(Maximum, "maximum", a, b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
