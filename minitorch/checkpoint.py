@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Sequence
 
-from . import grad_mode, hooks
+from . import grad_mode, memory
 from .backprop import accumulate_into_leaves, backpropagate
 from .function import Context, Function
 from .tensor import Tensor
@@ -48,7 +48,7 @@ class Checkpoint(Function):
         create_graph = grad_mode.is_grad_enabled()  # the engine turns it on for create_graph=True
         inputs = ctx.saved_tensors
         wanted = ctx.needs_input_grad[1:]
-        with grad_mode.enable_grad(), hooks.phase("recompute"):
+        with grad_mode.enable_grad(), memory.resume_counting():
             # Each input gets a fresh node where the recomputed pass stops. For
             # create_graph it stays connected to the outer graph (an alias);
             # otherwise a detached leaf is enough.

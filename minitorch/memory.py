@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .function import held_arrays
-from .hooks import Observer, observing
+from .hooks import Observer, observing, phase
 
 
 @dataclass
@@ -83,6 +83,11 @@ class MemoryReport(Observer):
             if entry[1] == 0:
                 del self._arrays[array_id]
                 self.saved_bytes -= entry[0]
+
+
+def resume_counting() -> contextlib.AbstractContextManager:
+    """Operations inside are forward work again: a checkpoint's recomputation during backward."""
+    return phase("recompute")
 
 
 @contextlib.contextmanager
