@@ -64,12 +64,12 @@ def _vjp(node: Context, g: Any, on_arrays: bool) -> tuple:
     """
     if node.released:
         node.saved_tensors  # raises the retain_graph error
-    if on_arrays and node.function.backward_on_arrays:
+    if not on_arrays:  # recorded, or carrying tangents: tensors in, tensors out
+        grads = node.function.backward(node, g)
+    elif node.function.backward_on_arrays:
         # A node that saved nothing has nothing to convert: it is its own array view.
         grads = node.function.backward(_OnArrays(node) if node._saved else node, g)
-    elif not on_arrays:
-        grads = node.function.backward(node, g)
-    else:
+    else:  # a user's rule expects tensors even here
         grads = node.function.backward(node, Tensor._wrap(g))
         grads = tuple(x.data if isinstance(x, Tensor) else x for x in (grads if isinstance(grads, tuple) else (grads,)))
     grads = grads if isinstance(grads, tuple) else (grads,)

@@ -12,6 +12,11 @@ A primitive is a subclass of :class:`Function` with three static methods:
 
 Both rules are written with differentiable tensor operations, so the
 derivative of a derivative is just another graph.
+
+``apply`` and :class:`Context` hold only the contract: record the inputs,
+save what backward needs, check versions. Tools (the memory profiler,
+gradcheck's kink watch) are not read here; they observe the calls through
+:mod:`minitorch.hooks`.
 """
 
 from __future__ import annotations

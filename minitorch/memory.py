@@ -85,9 +85,11 @@ class MemoryReport(Observer):
                 self.saved_bytes -= entry[0]
 
 
-def resume_counting() -> contextlib.AbstractContextManager:
+@contextlib.contextmanager
+def resume_counting() -> Iterator[None]:
     """Operations inside are forward work again: a checkpoint's recomputation during backward."""
-    return phase("recompute")
+    with phase("recompute"):
+        yield
 
 
 @contextlib.contextmanager
