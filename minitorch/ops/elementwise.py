@@ -14,7 +14,7 @@ import numpy
 from .. import backend, grad_mode, subgradients
 from ..function import ArrayFunction, Context
 from ..tensor import Tensor
-from .common import array_of, to_tensor
+from .common import array_of, check_in_place_write, to_tensor
 
 
 class Unary(ArrayFunction):
@@ -283,11 +283,8 @@ def sigmoid(x: Tensor) -> Tensor:
 def relu(x: Tensor, inplace: bool = False) -> Tensor:
     """:math:`\\max(x, 0)`; with ``inplace=True`` the result overwrites ``x`` (and is ``x``)."""
     x = to_tensor(x, "relu")
-    if inplace and x.requires_grad and x.grad_fn is None and grad_mode.is_grad_enabled():
-        raise RuntimeError(
-            f"relu(inplace=True): x (shape {x.shape}) is a leaf that requires grad; overwriting it would "
-            "destroy the value its gradient is defined at. Use relu(x), or modify it inside no_grad()."
-        )
+    if inplace:
+        check_in_place_write("relu(inplace=True)", x, recorded=x.requires_grad and grad_mode.is_grad_enabled())
     return Relu.apply(x, bool(inplace))
 
 
