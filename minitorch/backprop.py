@@ -13,6 +13,7 @@ graph and can be differentiated again.
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Sequence
 
 from . import backend, grad_mode, hooks
@@ -26,6 +27,9 @@ class _Roots:
 
     def __init__(self, nodes: list):
         self.parents = nodes
+
+
+_parents = operator.attrgetter("parents")  # what topological_sort follows; a C getter, for speed
 
 
 def _node_of(t: Tensor) -> Any:
@@ -159,7 +163,7 @@ def _order(outputs: Sequence[Tensor], stop_at: set) -> list:
     roots = _Roots([_node_of(out) for out in outputs])
     if stop_at:
         return topological_sort(roots, parents=lambda node: () if node in stop_at else node.parents)[:-1]
-    return topological_sort(roots)[:-1]
+    return topological_sort(roots, parents=_parents)[:-1]
 
 
 def backward(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool = False,
