@@ -50,11 +50,12 @@ def central_difference(f: Callable[..., float], *args: float, arg: int = 0, epsi
 
 def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Tensor | None],
         epsilon: float = 1e-6) -> Tensor:
-    r"""The directional derivative :math:`J_f(x)\,v` by one central difference, in float64.
+    r"""The directional derivative :math:`J_f(x)\,v` by one central difference.
 
     ``primals`` are ``f``'s arguments; ``tangents`` gives a direction for each
     (``None``, or any entry for an argument that is not a tensor, keeps it
-    fixed). ``f`` runs twice, without recording.
+    fixed). ``f`` runs twice, without recording, in the primals' dtype (give
+    float64 primals for a meaningful estimate); the quotient is float64.
     """
     if len(primals) != len(tangents):
         raise ValueError(f"numerical.jvp: got {len(primals)} primal(s) but {len(tangents)} tangent(s)")
