@@ -54,7 +54,8 @@ class _OnArrays:
         self.needs_input_grad = node.needs_input_grad
         self.input_shapes = node.input_shapes
         self.saved_tensors = node.saved_arrays()
-        self.__dict__ = node.__dict__  # what the rule keeps on ctx (masks, shapes): shared, not copied
+        if node.__dict__:  # what the rule keeps on ctx (masks, shapes): shared, not copied
+            self.__dict__ = node.__dict__
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.node, name)

@@ -87,7 +87,7 @@ class Context:
     @property
     def saved_tensors(self) -> tuple:
         """The tensors given to ``save_for_backward``, checked for modification."""
-        return self._unpack(as_arrays=False)
+        return self._unpack(False)
 
     def saved_arrays(self) -> tuple:
         """The arrays of the saved tensors (``None`` stays ``None``), checked for modification.
@@ -95,7 +95,7 @@ class Context:
         The engine hands these to a built-in rule when the backward pass is
         not recorded (see :class:`ArrayFunction`).
         """
-        return self._unpack(as_arrays=True)
+        return self._unpack(True)
 
     def _unpack(self, as_arrays: bool) -> tuple:
         if self.released:
