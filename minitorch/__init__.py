@@ -7,7 +7,7 @@ JAX's functional API.
 
 # tensor first: it imports ops (which need Function) once the Tensor class exists.
 from .tensor import Tensor  # isort: skip
-from . import cuda, nn, optim
+from . import cuda, hooks, nn, numerical, optim
 from .backend import cuda_available
 from .backprop import grad as autograd_grad
 from .checkpoint import checkpoint, checkpoint_sequential

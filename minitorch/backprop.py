@@ -13,9 +13,10 @@ graph and can be differentiated again.
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Sequence
 
-from . import backend, grad_mode, memory
+from . import backend, grad_mode, hooks
 from .function import Context
 from .graph import topological_sort
 from .tensor import Tensor
@@ -28,6 +29,9 @@ class _Roots:
         self.parents = nodes
 
 
+_parents = operator.attrgetter("parents")  # what topological_sort follows; a C getter, for speed
+
+
 def _node_of(t: Tensor) -> Any:
     return t.grad_fn if t.grad_fn is not None else t
 
@@ -36,20 +40,51 @@ def _as_result(g: Any) -> Tensor:
     return g if isinstance(g, Tensor) else Tensor._wrap(g)
 
 
-def _run_rule(node: Context, g: Any, on_arrays: bool) -> tuple:
-    """Call a node's VJP; on the array path, give it arrays and take arrays back."""
-    if not on_arrays:
+class _OnArrays:
+    """A node as its rule sees it on the unrecorded path: the same node, but its saved tensors are arrays.
+
+    This is where the engine's fast path converts: the rule's operators and
+    methods then run directly on arrays, with no tensor bookkeeping.
+    """
+
+    __slots__ = ("node", "needs_input_grad", "input_shapes", "saved_tensors", "__dict__")
+
+    def __init__(self, node: Context):
+        self.node = node
+        self.needs_input_grad = node.needs_input_grad
+        self.input_shapes = node.input_shapes
+        self.saved_tensors = node.saved_arrays()
+        if node.__dict__:  # what the rule keeps on ctx (masks, shapes): shared, not copied
+            self.__dict__ = node.__dict__
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.node, name)
+
+
+def _vjp(node: Context, g: Any, on_arrays: bool) -> tuple:
+    """A node's VJP: one gradient (or ``None``) per input.
+
+    Unrecorded, built-in rules run on arrays (``g`` is then an array);
+    a user's rule always gets and returns tensors.
+    """
+    if node.released:
+        node.saved_tensors  # raises the retain_graph error
+    if not on_arrays:  # recorded, or carrying tangents: tensors in, tensors out
         grads = node.function.backward(node, g)
     elif node.function.backward_on_arrays:
-        node.as_arrays = True
-        try:
-            grads = node.function.backward(node, g)
-        finally:
-            node.as_arrays = False
-    else:  # a user's Function: its rule expects tensors
+        # A node that saved nothing has nothing to convert: it is its own array view.
+        grads = node.function.backward(_OnArrays(node) if node._saved else node, g)
+    else:  # a user's rule expects tensors even here
         grads = node.function.backward(node, Tensor._wrap(g))
         grads = tuple(x.data if isinstance(x, Tensor) else x for x in (grads if isinstance(grads, tuple) else (grads,)))
-    return grads if isinstance(grads, tuple) else (grads,)
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    if len(grads) != len(node.edges):
+        raise RuntimeError(f"{node.name()}: backward returned {len(grads)} gradient(s) for {len(node.edges)} input(s)")
+    return grads
+
+
+def _shape_error(node: Context, grad: Any, shape: tuple) -> RuntimeError:
+    return RuntimeError(f"{node.name()}: backward returned a gradient of shape {grad.shape} for an input of shape {shape}")
 
 
 def _seed(output: Tensor, gradient: Any) -> Tensor:
@@ -81,10 +116,13 @@ def _accumulate(adjoints: dict, node: Any, g: Tensor) -> None:
 
 def backpropagate(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool,
                   create_graph: bool, keep: set | None = None, stop_at: set | None = None) -> dict:
-    """Run every VJP once; return the adjoints of leaves and of the nodes in ``keep``.
+    r"""The chain rule, once over the graph: return the adjoints of the leaves and of the nodes in ``keep``.
 
-    Nodes in ``stop_at`` are not looked through: the pass ends there (used by
-    :func:`grad` for inputs that sit inside a larger graph).
+    In reverse topological order each node's adjoint :math:`\bar y` is
+    complete when it is reached, so its VJP runs once and adds
+    :math:`\mathrm{VJP}_i(\bar y)` to the adjoint of each input :math:`i`.
+    Nodes in ``stop_at`` are not looked through: the pass ends there
+    (:func:`grad` and checkpointing use this for their inputs).
     """
     for out in outputs:
         if not out.requires_grad:
@@ -93,48 +131,40 @@ def backpropagate(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_gr
     # Without create_graph (and with no forward-mode tangents to carry), the
     # rules run directly on arrays: nothing of the backward pass is recorded.
     on_arrays = not create_graph and not grad_mode.state.forward_levels
+    keep, stop_at = keep or set(), stop_at or set()
     adjoints: dict = {}
     for out, gradient in zip(outputs, gradients):
         seed = _seed(out, gradient)
         _accumulate(adjoints, _node_of(out), seed.data if on_arrays else seed)
-    roots = _Roots([_node_of(out) for out in outputs])
-    stop_at = stop_at or set()
-    if stop_at:
-        order = topological_sort(roots, parents=lambda node: () if node in stop_at else node.parents)[:-1]
-    else:
-        order = topological_sort(roots)[:-1]
     results: dict = {}
-    keep = keep or set()
-    # The rules' own operations are backward work, not forward work.
-    with grad_mode.set_grad_enabled(create_graph), memory.pause_counting():
-        for node in reversed(order):
+    with grad_mode.set_grad_enabled(create_graph), hooks.phase("backward"):
+        for node in reversed(_order(outputs, stop_at)):
             g = adjoints.pop(node, None)
             if g is None:
                 continue
-            if type(node) is not Context:  # a leaf tensor: its adjoint is a result
+            leaf = type(node) is not Context
+            if leaf or node in keep:
                 results[node] = g
+            if leaf or node in stop_at:  # nothing to look through, or the pass ends here
                 continue
-            if node in keep:
-                results[node] = g
-                if node in stop_at:
-                    continue  # the pass ends here: nothing behind this node is wanted
-            if node.released:
-                node.saved_tensors  # raises the retain_graph error
-            grads = _run_rule(node, g, on_arrays)
-            if len(grads) != len(node.edges):
-                raise RuntimeError(f"{node.name()}: backward returned {len(grads)} gradient(s) for "
-                                   f"{len(node.edges)} input(s)")
-            for edge, shape, grad in zip(node.edges, node.input_shapes, grads):
-                if edge is None or grad is None:
+            for edge, shape, grad in zip(node.edges, node.input_shapes, _vjp(node, g, on_arrays)):
+                if edge is None or grad is None:  # an input that needs no gradient
                     continue
                 if grad.shape != shape:
-                    raise RuntimeError(f"{node.name()}: backward returned a gradient of shape {grad.shape} "
-                                       f"for an input of shape {shape}")
+                    raise _shape_error(node, grad, shape)
                 previous = adjoints.get(edge)
-                adjoints[edge] = grad if previous is None else previous + grad
+                adjoints[edge] = grad if previous is None else previous + grad  # x̄ += VJP(ȳ)
             if not retain_graph:
                 node.release()
     return results
+
+
+def _order(outputs: Sequence[Tensor], stop_at: set) -> list:
+    """Every node the outputs depend on (not looking behind ``stop_at``), inputs first."""
+    roots = _Roots([_node_of(out) for out in outputs])
+    if stop_at:
+        return topological_sort(roots, parents=lambda node: () if node in stop_at else node.parents)[:-1]
+    return topological_sort(roots, parents=_parents)[:-1]
 
 
 def backward(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool = False,
@@ -165,8 +195,7 @@ def _owns_writable(array: Any) -> bool:
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
-         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False,
-         _independent_inputs: bool = False) -> tuple:
+         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False) -> tuple:
     """The gradients of ``outputs`` with respect to ``inputs``, returned instead of accumulated.
 
     Like ``torch.autograd.grad``: nothing is written into ``.grad``. An input
@@ -182,10 +211,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
             raise RuntimeError(f"grad: an input of shape {t.shape} does not require grad")
     nodes = [_node_of(t) for t in inputs]
     retain = create_graph if retain_graph is None else retain_graph
-    # Inputs known to be independent of each other bound the pass: nothing
-    # behind them is needed. (The functional transforms guarantee this; a
-    # single input is trivially independent.)
-    stop_at = set(nodes) if _independent_inputs or len(nodes) == 1 else None
+    # A single input bounds the pass: nothing behind it is needed. (With several,
+    # one may depend on another, and the pass must go on through it.)
+    stop_at = set(nodes) if len(nodes) == 1 else None
     adjoints = backpropagate(outputs, grad_outputs, retain, create_graph, keep=set(nodes), stop_at=stop_at)
     result = []
     for t, node in zip(inputs, nodes):

@@ -12,13 +12,19 @@ A primitive is a subclass of :class:`Function` with three static methods:
 
 Both rules are written with differentiable tensor operations, so the
 derivative of a derivative is just another graph.
+
+``apply`` and :class:`Context` hold only the contract: record the inputs,
+save what backward needs, check versions. Tools (the memory profiler,
+gradcheck's kink watch) are not read here; they observe the calls through
+:mod:`minitorch.hooks`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import grad_mode, memory
+from . import grad_mode
+from .hooks import announce, observers
 from .tensor import Tensor
 
 
@@ -34,7 +40,7 @@ class Context:
     """
 
     __slots__ = ("function", "edges", "parents", "needs_input_grad", "input_shapes", "_saved", "_saved_versions",
-                 "released", "as_arrays", "__dict__", "__weakref__")
+                 "released", "__dict__", "__weakref__")
 
     def __init__(self, function: type[Function], inputs: tuple, record: bool = True):
         self.function = function
@@ -58,7 +64,6 @@ class Context:
         self._saved: tuple = ()
         self._saved_versions: tuple = ()
         self.released = False
-        self.as_arrays = False  # set by the engine: hand the rules arrays, not tensors
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
@@ -82,13 +87,24 @@ class Context:
     @property
     def saved_tensors(self) -> tuple:
         """The tensors given to ``save_for_backward``, checked for modification."""
+        return self._unpack(False)
+
+    def saved_arrays(self) -> tuple:
+        """The arrays of the saved tensors (``None`` stays ``None``), checked for modification.
+
+        The engine hands these to a built-in rule when the backward pass is
+        not recorded (see :class:`ArrayFunction`).
+        """
+        return self._unpack(True)
+
+    def _unpack(self, as_arrays: bool) -> tuple:
         if self.released:
             raise RuntimeError(
                 f"{self.name()}: trying to backward through the graph a second time, but the first "
                 "backward freed it. Pass retain_graph=True to the first "
                 "backward() if you need to go through the graph again."
             )
-        saved = []
+        saved = []  # a plain loop: for a tuple this short it is faster than a generator
         for t, version in zip(self._saved, self._saved_versions):
             if version is not None:  # a tensor (or this node's output): check it was not modified
                 current = t.version_counter.value if type(t) is _SavedOutput else t._version
@@ -97,18 +113,12 @@ class Context:
                         f"{self.name()}: a tensor of shape {t.data.shape} saved for backward was modified "
                         f"by an in-place operation (version {current}, expected {version})."
                     )
-                if self.as_arrays:
+                if as_arrays:
                     t = t.data
                 elif type(t) is _SavedOutput:
                     t = t.tensor(self)
             saved.append(t)
         return tuple(saved)
-
-    def _held_arrays(self) -> list:
-        # Rules may also keep constants (masks, signs) as attributes of ctx.
-        held = [t.data for t in self._saved if isinstance(t, (Tensor, _SavedOutput))]
-        held += [v.data if isinstance(v, Tensor) else v for v in self.__dict__.values() if _holds_array(v)]
-        return held
 
     def release(self) -> None:
         """Free what was kept for backward (backward does this unless ``retain_graph``)."""
@@ -118,12 +128,8 @@ class Context:
             for name in [k for k, v in self.__dict__.items() if _holds_array(v)]:
                 del self.__dict__[name]
         self.released = True
-        if memory._Tracking.holdings:
-            memory.on_release(self)
-
-    def saved_bytes(self) -> int:
-        """Bytes of the arrays this node holds for backward."""
-        return sum(a.nbytes for a in self._held_arrays())
+        if observers:
+            announce("release", self)
 
 
 class _SavedOutput:
@@ -155,6 +161,13 @@ def _holds_array(value: Any) -> bool:
     return isinstance(value, Tensor) or (hasattr(value, "nbytes") and hasattr(value, "shape"))
 
 
+def held_arrays(node: Context) -> list:
+    """The arrays a node keeps for backward: what it saved, and arrays its rules keep as attributes (masks, signs)."""
+    held = [t.data for t in node._saved if isinstance(t, (Tensor, _SavedOutput))]
+    held += [v.data if isinstance(v, Tensor) else v for v in node.__dict__.values() if _holds_array(v)]
+    return held
+
+
 class Function:
     """Base class of every differentiable primitive; call ``MyFunction.apply(...)``.
 
@@ -164,7 +177,7 @@ class Function:
 
     backward_on_arrays = False
     # Primitives that are not differentiable everywhere say how close a call
-    # came to a kink: kink_distance(*inputs) -> float (see gradcheck).
+    # came to a kink: kink_distance(*inputs) -> float (gradcheck's observer reads it).
     kink_distance = None
     # A wrapper runs other operations inside its forward (checkpointing): it
     # is always recorded while grad mode is on, and is not itself forward work.
@@ -184,18 +197,17 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Any) -> Tensor:
-        """Run ``forward`` and, when needed, record the call for backward and forward mode.
+        """Run ``forward``; record the call as a node when an input requires grad; push tangents.
 
         ``forward`` runs with grad mode off: a primitive is one node of the
         graph, whatever operations it uses inside.
         """
+        if observers:
+            announce("call", cls, inputs)
         state = grad_mode.state
         record = state.grad_enabled and (cls.is_wrapper or _any_requires_grad(inputs))
-        if state.kink_watch is not None or memory._Tracking.reports:
-            _observe(cls, inputs)
         if not record and not state.forward_levels and cls.backward_on_arrays:
-            # Nothing will be differentiated: skip the bookkeeping (this is the
-            # path every rule takes during a backward pass without create_graph).
+            # Nothing to remember: no node (the path of every rule during an unrecorded backward pass).
             result = cls.forward(_Scratch(len(inputs)), *inputs)
             return result if isinstance(result, Tensor) else Tensor._wrap(result)
         ctx = Context(cls, inputs, record)
@@ -208,17 +220,18 @@ class Function:
         if record:
             out.requires_grad = True
             out.grad_fn = ctx
-            if memory._Tracking.reports:
-                memory.on_record(ctx)
         if state.forward_levels:
             _push_tangents(cls, ctx, inputs, out)  # after recording: tangents may be differentiated too
         if not record:
             ctx.release()
-        elif ctx._saved:
+            return out
+        if result is out and ctx._saved:  # forward may have saved its own output: keep it without a cycle
             saved = []
             for t in ctx._saved:
                 saved.append(_SavedOutput(t) if t is out else t)
             ctx._saved = tuple(saved)
+        if observers:
+            announce("record", ctx)
         return out
 
 
@@ -229,25 +242,30 @@ def _any_requires_grad(inputs: tuple) -> bool:
     return False
 
 
-def _observe(cls: type[Function], inputs: tuple) -> None:
-    """Report the call to gradcheck's kink watch and to memory profiling."""
-    if grad_mode.state.kink_watch is not None and cls.kink_distance is not None:
-        grad_mode.state.kink_watch.append((cls.__name__, float(cls.kink_distance(*inputs))))
-    if memory._Tracking.reports and not cls.is_wrapper:
-        memory.count_forward()
-
-
 class ArrayFunction(Function):
     """A built-in primitive whose ``backward`` also runs on plain arrays.
 
-    Its rules use only operators and minitorch functions that accept both
-    tensors and arrays (``exp``, ``reshape``, ``sum_to`` ...). When the backward
-    pass is not recorded (no ``create_graph``), the engine hands them arrays:
-    the same rule, without the bookkeeping of tensors. When it is recorded,
-    they get tensors and build a differentiable graph.
+    Its rules use only operators, methods that arrays share with tensors
+    (``.reshape``, ``.sum``, ``.T``) and primitives' ``of`` (``Exp.of(x)``),
+    which accept both. When the backward pass is not recorded (no
+    ``create_graph``), the engine hands them arrays: the same rule, without
+    the bookkeeping of tensors. When it is recorded, they get tensors and
+    build a differentiable graph.
     """
 
     backward_on_arrays = True
+
+    @classmethod
+    def of(cls, x: Any, *parameters: Any) -> Any:
+        """``apply`` on a tensor; on an array (a rule running unrecorded), the forward computation alone.
+
+        For primitives of one operand ``x`` and non-tensor ``parameters``
+        (a shape, an index); others override it.
+        """
+        if isinstance(x, Tensor):
+            return cls.apply(x, *parameters)
+        result = cls.forward(_Scratch(1 + len(parameters)), Tensor._wrap(x), *parameters)
+        return result.data if isinstance(result, Tensor) else result
 
 
 class _Scratch:

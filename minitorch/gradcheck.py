@@ -5,8 +5,9 @@ from __future__ import annotations
 import warnings
 from typing import Any, Callable, Sequence
 
-from . import backend, grad_mode
+from . import backend, grad_mode, numerical
 from .backprop import grad as autograd_grad
+from .hooks import Observer, observing
 from .tensor import Tensor
 
 
@@ -18,16 +19,22 @@ class GradcheckWarning(UserWarning):
     """The check was inconclusive: an input lies at or near a kink."""
 
 
+class KinkWatch(Observer):
+    """Notes, for every call of a primitive that has kinks, how close its inputs came to one."""
+
+    def __init__(self) -> None:
+        self.distances: list[tuple[str, float]] = []
+
+    def call(self, function: type, inputs: tuple) -> None:
+        if function.kink_distance is not None:
+            self.distances.append((function.__name__, float(function.kink_distance(*inputs))))
+
+
 def _closest_kink(fn: Callable[..., Tensor], inputs: list) -> tuple[str, float] | None:
     """Run ``fn`` once and return the primitive that came closest to one of its kinks."""
-    watch: list = []
-    grad_mode.state.kink_watch, previous = watch, grad_mode.state.kink_watch
-    try:
-        with grad_mode.no_grad():
-            fn(*inputs)
-    finally:
-        grad_mode.state.kink_watch = previous
-    return min(watch, key=lambda item: item[1]) if watch else None
+    with observing(KinkWatch()) as watch, grad_mode.no_grad():
+        fn(*inputs)
+    return min(watch.distances, key=lambda item: item[1]) if watch.distances else None
 
 
 def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6, atol: float = 1e-5,
@@ -58,14 +65,6 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-
     xp = backend.namespace_of(out.data)
     flat_out = out.data.size
 
-    def numeric_output(i: int, j: int, step: float) -> Any:
-        shifted = inputs[i].data.copy()
-        shifted.reshape(-1)[j] += step
-        args = list(inputs)
-        args[i] = Tensor._wrap(shifted)
-        with grad_mode.no_grad():
-            return fn(*args).data.reshape(-1).astype(xp.float64)
-
     # The analytic Jacobian a row at a time (one VJP per output element) ...
     rows = []
     for k in range(flat_out):
@@ -78,10 +77,10 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-
     # element, not two per (input element, output element) pair.
     worst = (0.0, None)
     for n, i in enumerate(targets):
+        numeric_jacobian = numerical.jacobian(fn, inputs, i, eps).data.reshape(flat_out, -1)
         for j in range(inputs[i].data.size):
-            column = (numeric_output(i, j, eps) - numeric_output(i, j, -eps)) / (2 * eps)
             for k in range(flat_out):
-                numeric = float(column[k])
+                numeric = float(numeric_jacobian[k, j])
                 value = float(rows[k][n].reshape(-1)[j])
                 excess = abs(value - numeric) - (atol + rtol * abs(numeric))
                 if excess > worst[0]:

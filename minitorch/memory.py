@@ -11,7 +11,9 @@ them when backward frees it (or when the graph is dropped). The report has
   (the derivative rules' own operations during backward are not counted).
 
 An array kept by several nodes (an activation saved by the layer that made
-it and the layer that reads it) is counted once.
+it and the layer that reads it) is counted once. The report is an
+:class:`~minitorch.hooks.Observer`: the engine announces calls, recorded
+nodes and released nodes, and the report counts them.
 """
 
 from __future__ import annotations
@@ -21,14 +23,44 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from .function import held_arrays
+from .hooks import Observer, announce, observers, observing, phase
+
 
 @dataclass
-class MemoryReport:
+class MemoryReport(Observer):
     saved_bytes: int = 0
     peak_saved_bytes: int = 0
     forward_ops: int = 0
-    _arrays: dict = field(default_factory=dict, repr=False)  # id -> [nbytes, holders]
+    _arrays: dict = field(default_factory=dict, repr=False)  # id(array) -> [nbytes, holders]
+    _holdings: dict = field(default_factory=dict, repr=False)  # id(node) -> (ids of its arrays, weakref to it)
+    _phases: list = field(default_factory=list, repr=False)  # "backward" / "recompute", innermost last
 
+    # --- the events this observer counts ---------------------------------
+    def call(self, function: type, inputs: tuple) -> None:
+        # A derivative rule's operations are backward work, unless a checkpoint is recomputing its segment.
+        in_backward = bool(self._phases) and self._phases[-1] == "backward"
+        if not function.is_wrapper and not in_backward:
+            self.forward_ops += 1
+
+    def record(self, node: Any) -> None:
+        arrays = held_arrays(node)
+        if not arrays:
+            return
+        self._hold(arrays)
+        key = id(node)
+        self._holdings[key] = ([id(a) for a in arrays], weakref.ref(node, lambda _: self._drop(key)))
+
+    def release(self, node: Any) -> None:
+        self._drop(id(node))
+
+    def phase(self, name: str, entering: bool) -> None:
+        if entering:
+            self._phases.append(name)
+        elif self._phases:
+            self._phases.pop()
+
+    # --- bookkeeping ------------------------------------------------------
     def _hold(self, arrays: list) -> None:
         for array in arrays:
             entry = self._arrays.get(id(array))
@@ -39,84 +71,45 @@ class MemoryReport:
                 entry[1] += 1
         self.peak_saved_bytes = max(self.peak_saved_bytes, self.saved_bytes)
 
-    def _drop(self, ids: list) -> None:
-        for key in ids:
-            entry = self._arrays.get(key)
+    def _drop(self, key: int) -> None:
+        holding = self._holdings.pop(key, None)
+        if holding is None:
+            return
+        for array_id in holding[0]:
+            entry = self._arrays.get(array_id)
             if entry is None:
                 continue
             entry[1] -= 1
             if entry[1] == 0:
-                del self._arrays[key]
+                del self._arrays[array_id]
                 self.saved_bytes -= entry[0]
 
 
 class _Tracking:
-    reports: list[MemoryReport] = []
-    paused = 0  # > 0 while derivative rules run: their operations are not forward work
-    holdings: dict = {}  # id(ctx) -> (ids of arrays, weakref to ctx)
+    """Temporary: where ``grading/sandbox`` (ambient.py, mirrors.py) still looks for the profiler's
+    process-wide state, which now lives in :mod:`minitorch.hooks`. The sandbox mirrors ``reports`` between the
+    grader's process and the submission's, and calls :func:`on_release` when the other side released a node
+    while ``holdings`` is not empty. Remove once the sandbox mirrors ``hooks.observers`` and announces releases."""
+
+    reports = observers  # the same list: the active observers, memory reports among them
+    holdings = observers
+    paused = 0
 
 
-def active() -> bool:
-    return bool(_Tracking.reports)
-
-
-def count_forward() -> None:
-    if _Tracking.paused:
-        return
-    for report in _Tracking.reports:
-        report.forward_ops += 1
-
-
-def on_record(ctx: Any) -> None:
-    """A node was recorded: the arrays it keeps now count as saved."""
-    arrays = ctx._held_arrays()
-    if not arrays:
-        return
-    for report in _Tracking.reports:
-        report._hold(arrays)
-    key = id(ctx)
-    _Tracking.holdings[key] = ([id(a) for a in arrays], weakref.ref(ctx, lambda _: on_release_key(key)),
-                               list(_Tracking.reports))
-
-
-def on_release(ctx: Any) -> None:
-    on_release_key(id(ctx))
-
-
-def on_release_key(key: int) -> None:
-    holding = _Tracking.holdings.pop(key, None)
-    if holding is not None:
-        ids, _, reports = holding
-        for report in reports:
-            report._drop(ids)
-
-
-@contextlib.contextmanager
-def pause_counting() -> Iterator[None]:
-    """Operations inside are derivative-rule work, not forward work."""
-    _Tracking.paused += 1
-    try:
-        yield
-    finally:
-        _Tracking.paused -= 1
+def on_release(node: Any) -> None:
+    """Temporary, for ``grading/sandbox/mirrors.py``: tell the observers that ``node`` was released."""
+    announce("release", node)
 
 
 @contextlib.contextmanager
 def resume_counting() -> Iterator[None]:
-    """Operations inside are forward work again (a recomputation during backward)."""
-    paused, _Tracking.paused = _Tracking.paused, 0
-    try:
+    """Operations inside are forward work again: a checkpoint's recomputation during backward."""
+    with phase("recompute"):
         yield
-    finally:
-        _Tracking.paused = paused
 
 
 @contextlib.contextmanager
 def profile_memory() -> Iterator[MemoryReport]:
     """Measure saved-for-backward memory and forward work inside a ``with`` block."""
-    report = MemoryReport()
-    _Tracking.reports.append(report)
-    try:
+    with observing(MemoryReport()) as report:
         yield report
-    finally:
-        _Tracking.reports.remove(report)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from . import backend, grad_mode
-from .backprop import grad as _autograd_grad
+from .backprop import backpropagate
 from .creation import tensor
 from .function import ArrayFunction, Context
 from .ops import reshape, stack
@@ -75,6 +75,32 @@ def _differentiable_copy(x: Tensor, name: str) -> Tensor:
     return copy
 
 
+def _pullback(out: Tensor, inputs: list[Tensor], cotangent: Tensor | None, retain_graph: bool,
+              create_graph: bool) -> tuple:
+    """The VJP of ``out`` with respect to ``inputs``, zeros for inputs it does not use.
+
+    Each input is a fresh node of this transformation (:func:`_differentiable_copy`),
+    so the inputs are independent of each other and the backward pass ends at them.
+    """
+    if not out.requires_grad:
+        return tuple(_zeros_like(x) for x in inputs)
+    nodes = [x.grad_fn or x for x in inputs]
+    adjoints = backpropagate([out], [cotangent], retain_graph, create_graph, keep=set(nodes), stop_at=set(nodes))
+    grads = []
+    for x, node in zip(inputs, nodes):
+        g = adjoints.get(node)
+        if g is None:
+            grads.append(_zeros_like(x))
+        else:
+            g = g if isinstance(g, Tensor) else Tensor._wrap(g)
+            grads.append(g if create_graph else g._without_graph())
+    return tuple(grads)
+
+
+def _zeros_like(x: Tensor) -> Tensor:
+    return Tensor._wrap(backend.namespace_of(x.data).zeros_like(x.data))
+
+
 def _argnums(argnums: Argnums, count: int, name: str) -> tuple[int, ...]:
     numbers = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for n in numbers:
@@ -99,20 +125,13 @@ def value_and_grad(f: Callable[..., Tensor], argnums: Argnums = 0) -> Callable[.
         nested = any(isinstance(a, Tensor) and a.requires_grad for a in args)
         for i in chosen:
             args[i] = _differentiable_copy(args[i], "grad")
-        with grad_mode.enable_grad(), grad_mode.inside_reverse_transform() as enclosed:
+        nested = nested or grad_mode.inside("reverse")
+        with grad_mode.enable_grad(), grad_mode.level("reverse"):
             out = f(*args)
-        nested = nested or enclosed
         if not isinstance(out, Tensor) or out.data.size != 1:
             shape = out.shape if isinstance(out, Tensor) else type(out).__name__
             raise TypeError(f"grad: f must return a single-element Tensor, got {shape}")
-        if not out.requires_grad:
-            grads = tuple(Tensor._wrap(backend.namespace_of(args[i].data).zeros_like(args[i].data)) for i in chosen)
-        else:
-            grads = _autograd_grad(out, [args[i] for i in chosen], create_graph=nested, allow_unused=True,
-                                   _independent_inputs=True)
-            grads = tuple(g if g is not None else
-                          Tensor._wrap(backend.namespace_of(args[i].data).zeros_like(args[i].data))
-                          for g, i in zip(grads, chosen))
+        grads = _pullback(out, [args[i] for i in chosen], None, retain_graph=nested, create_graph=nested)
         value = out if nested else out._without_graph()
         return value, grads[0] if isinstance(argnums, int) else grads
 
@@ -141,9 +160,9 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[[Any]
     primals = [_as_tensor(p, "vjp") for p in primals]
     nested = any(p.requires_grad for p in primals)
     inputs = [_differentiable_copy(p, "vjp") for p in primals]
-    with grad_mode.enable_grad(), grad_mode.inside_reverse_transform() as enclosed:
+    nested = nested or grad_mode.inside("reverse")
+    with grad_mode.enable_grad(), grad_mode.level("reverse"):
         out = f(*inputs)
-    nested = nested or enclosed
     if not isinstance(out, Tensor):
         raise TypeError(f"vjp: f must return a Tensor, got {type(out).__name__}")
 
@@ -154,12 +173,7 @@ def vjp(f: Callable[..., Tensor], *primals: Any) -> tuple[Tensor, Callable[[Any]
         if cotangent.dtype != out.dtype:
             # As jvp does for tangents: a float64 cotangent must not turn float32 gradients into float64.
             cotangent = cotangent.astype(out.dtype)
-        if not out.requires_grad:
-            return tuple(Tensor._wrap(backend.namespace_of(p.data).zeros_like(p.data)) for p in inputs)
-        grads = _autograd_grad(out, inputs, cotangent, retain_graph=True, create_graph=nested or cotangent.requires_grad,
-                               allow_unused=True, _independent_inputs=True)
-        return tuple(g if g is not None else Tensor._wrap(backend.namespace_of(p.data).zeros_like(p.data))
-                     for g, p in zip(grads, inputs))
+        return _pullback(out, inputs, cotangent, retain_graph=True, create_graph=nested or cotangent.requires_grad)
 
     return (out if nested else out._without_graph()), vjp_fn
 
@@ -176,7 +190,7 @@ def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any
     for p, t in zip(primals, tangents):
         if p.shape != t.shape:
             raise ValueError(f"jvp: a tangent of shape {t.shape} was given for a primal of shape {p.shape}")
-    with grad_mode.forward_level() as level:
+    with grad_mode.level("forward") as level:
         inputs = []
         for p, t in zip(primals, tangents):
             with grad_mode.enable_grad():
@@ -189,7 +203,7 @@ def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Any
             raise TypeError(f"jvp: f must return a Tensor, got {type(out).__name__}")
         tangent_out = (out._tangents or {}).pop(level, None)
     if tangent_out is None:
-        tangent_out = Tensor._wrap(backend.namespace_of(out.data).zeros_like(out.data))
+        tangent_out = _zeros_like(out)
     return out, tangent_out
 
 

@@ -23,7 +23,7 @@ import numpy
 
 from .. import backend
 from ..function import ArrayFunction, Context
-from ..ops import log_softmax, relu, reshape, sigmoid, softmax, tanh
+from ..ops import log_softmax, relu, sigmoid, softmax, tanh
 from ..ops.common import add_tangents, promote, tangent_or_zero
 from ..tensor import Tensor
 
@@ -65,9 +65,9 @@ class Affine(ArrayFunction):
         need_x, need_w, need_b = ctx.needs_input_grad
         # Flatten the batch axes; for the usual 2-D batch the shapes already match and reshape is a no-op.
         rows = math.prod(g.shape[:-1])
-        g2 = reshape(g, (rows, g.shape[-1]))
+        g2 = g.reshape((rows, g.shape[-1]))
         grad_x = g @ weight if need_x else None
-        grad_w = g2.T @ reshape(x, (rows, x.shape[-1])) if need_w else None
+        grad_w = g2.T @ x.reshape((rows, x.shape[-1])) if need_w else None
         grad_b = g2.sum(axis=0) if need_b else None
         return grad_x, grad_w, grad_b
 

@@ -1,10 +1,11 @@
 r"""Arithmetic with two operands (and ``where``), each rule written once for VJP and JVP.
 
-The operands broadcast like NumPy. Each input's share of the gradient is the
-local partial derivative times the output's gradient, summed back down to the
-input's own shape (:func:`~minitorch.ops.common.sum_to`), since an input that
-was broadcast took part in many output elements:
-:math:`\bar a = \operatorname{sum\_to}(\bar y \odot \partial y/\partial a,\ \text{shape}(a))`.
+The operands broadcast like NumPy, but the rules never see it: an operand
+that needs a derivative and is smaller than the result is first broadcast by
+an explicit :func:`~minitorch.ops.shape.broadcast_to` node (as tinygrad
+does), whose VJP sums the gradient back down to the operand's shape. So each
+rule is just the local partial derivative times the output's gradient,
+:math:`\bar a = \bar y \odot \partial y/\partial a`.
 """
 
 from __future__ import annotations
@@ -14,21 +15,16 @@ from typing import Any
 from .. import backend, subgradients
 from ..function import ArrayFunction, Context, Function
 from ..tensor import Tensor
-from .common import add_tangents, array_of, broadcast_error, constant, operands, sum_to, tangent_or_zero
-from .elementwise import log
+from .common import (add_tangents, array_of, broadcast_explicitly, broadcast_shape, constant, is_plain_number, operands,
+                     to_tensor)
+from .elementwise import Log
 
-def _binary(function: type[Function], a: Any, b: Any) -> Tensor:
-    name = function.__name__.lower()
+
+def _binary(function: type[Function], name: str, a: Any, b: Any) -> Tensor:
     a, b = operands(name, a, b)
-    try:
-        return function.apply(a, b)
-    except ValueError:
-        xp = backend.namespace_of(a.data)
-        try:
-            xp.broadcast_shapes(a.shape, b.shape)
-        except ValueError:
-            raise broadcast_error(name, a.shape, b.shape) from None
-        raise
+    if a.data.shape != b.data.shape and not (is_plain_number(b) or is_plain_number(a)):
+        a, b = broadcast_explicitly(name, a, b)
+    return function.apply(a, b)
 
 
 class Add(ArrayFunction):
@@ -40,13 +36,11 @@ class Add(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        shape_a, shape_b = ctx.input_shapes
-        need_a, need_b = ctx.needs_input_grad
-        return (sum_to(g, shape_a) if need_a else None), (sum_to(g, shape_b) if need_b else None)
+        return g, g
 
     @staticmethod
     def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:
-        return tangent_or_zero(add_tangents(ta, tb), ctx.output.shape)
+        return add_tangents(ta, tb)
 
 
 class Sub(ArrayFunction):
@@ -58,13 +52,11 @@ class Sub(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        shape_a, shape_b = ctx.input_shapes
-        need_a, need_b = ctx.needs_input_grad
-        return (sum_to(g, shape_a) if need_a else None), (sum_to(-g, shape_b) if need_b else None)
+        return g, (-g if ctx.needs_input_grad[1] else None)
 
     @staticmethod
     def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:
-        return tangent_or_zero(add_tangents(ta, None if tb is None else -tb), ctx.output.shape)
+        return add_tangents(ta, None if tb is None else -tb)
 
 
 class Mul(ArrayFunction):
@@ -78,15 +70,12 @@ class Mul(ArrayFunction):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
         a, b = ctx.saved_tensors
-        shape_a, shape_b = ctx.input_shapes
-        return (sum_to(g * b, shape_a) if ctx.needs_input_grad[0] else None,
-                sum_to(g * a, shape_b) if ctx.needs_input_grad[1] else None)
+        return (g * b if ctx.needs_input_grad[0] else None), (g * a if ctx.needs_input_grad[1] else None)
 
     @staticmethod
     def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:
         a, b = ctx.inputs
-        return tangent_or_zero(add_tangents(None if ta is None else ta * b, None if tb is None else a * tb),
-                               ctx.output.shape)
+        return add_tangents(None if ta is None else ta * b, None if tb is None else a * tb)
 
 
 class Div(ArrayFunction):
@@ -101,16 +90,13 @@ class Div(ArrayFunction):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
         b, out = ctx.saved_tensors
-        shape_a, shape_b = ctx.input_shapes
         g_over_b = g / b
-        return (sum_to(g_over_b, shape_a) if ctx.needs_input_grad[0] else None,
-                sum_to(-g_over_b * out, shape_b) if ctx.needs_input_grad[1] else None)
+        return g_over_b, (-g_over_b * out if ctx.needs_input_grad[1] else None)
 
     @staticmethod
     def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:
         _, b = ctx.inputs
-        numerator = add_tangents(ta, None if tb is None else -ctx.output * tb)
-        return tangent_or_zero(numerator / b, ctx.output.shape)
+        return add_tangents(ta, None if tb is None else -ctx.output * tb) / b
 
 
 class Pow(ArrayFunction):
@@ -136,16 +122,16 @@ class Pow(ArrayFunction):
         if not singular.any():
             return b * a ** (b - 1)
         # Both branches of where are evaluated and differentiated: give the unused one a harmless base.
-        safe_a = where(singular, 1.0, a)
-        return where(singular, 0.0, b * safe_a ** (b - 1))
+        safe_a = Where.of(singular, 1.0, a)
+        return Where.of(singular, 0.0, b * safe_a ** (b - 1))
 
     @staticmethod
     def _partials(ctx: Context, a: Tensor, b: Tensor, out: Tensor, need_a: bool, need_b: bool) -> tuple:
         d_a = Pow._base_partial(a, b) if need_a else None
         if need_b:
             positive = array_of(a) > 0
-            safe_a = where(positive, a, 1.0)  # ln a only where it is defined
-            d_b = where(positive, out * log(safe_a), 0.0)
+            safe_a = Where.of(positive, a, 1.0)  # ln a only where it is defined
+            d_b = Where.of(positive, out * Log.of(safe_a), 0.0)
         else:
             d_b = None
         return d_a, d_b
@@ -154,16 +140,13 @@ class Pow(ArrayFunction):
     def backward(ctx: Context, g: Tensor) -> tuple:
         a, b, out = ctx.saved_tensors
         d_a, d_b = Pow._partials(ctx, a, b, out, *ctx.needs_input_grad)
-        shape_a, shape_b = ctx.input_shapes
-        return (None if d_a is None else sum_to(g * d_a, shape_a),
-                None if d_b is None else sum_to(g * d_b, shape_b))
+        return (None if d_a is None else g * d_a), (None if d_b is None else g * d_b)
 
     @staticmethod
     def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:
         a, b = ctx.inputs
         d_a, d_b = Pow._partials(ctx, a, b, ctx.output, ta is not None, tb is not None)
-        return tangent_or_zero(add_tangents(None if ta is None else d_a * ta, None if tb is None else d_b * tb),
-                               ctx.output.shape)
+        return add_tangents(None if ta is None else d_a * ta, None if tb is None else d_b * tb)
 
 
 class Maximum(ArrayFunction):
@@ -184,14 +167,12 @@ class Maximum(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        shape_a, shape_b = ctx.input_shapes
-        return (sum_to(g * ctx.a_wins, shape_a) if ctx.needs_input_grad[0] else None,
-                sum_to(g * (1.0 - ctx.a_wins), shape_b) if ctx.needs_input_grad[1] else None)
+        return (g * ctx.a_wins if ctx.needs_input_grad[0] else None,
+                g * (1.0 - ctx.a_wins) if ctx.needs_input_grad[1] else None)
 
     @staticmethod
     def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:
-        return tangent_or_zero(add_tangents(None if ta is None else ta * ctx.a_wins,
-                                            None if tb is None else tb * (1.0 - ctx.a_wins)), ctx.output.shape)
+        return add_tangents(None if ta is None else ta * ctx.a_wins, None if tb is None else tb * (1.0 - ctx.a_wins))
 
 
 class Where(ArrayFunction):
@@ -203,82 +184,77 @@ class Where(ArrayFunction):
         ctx.condition = condition.data
         return xp.where(condition.data, a.data, b.data)
 
+    @classmethod
+    def of(cls, condition: Any, a: Any, b: Any) -> Any:
+        """``where`` on tensors (recorded) or, in a rule running on arrays, on arrays and numbers."""
+        if isinstance(a, Tensor) or isinstance(b, Tensor):
+            return where(condition, a, b)
+        return backend.namespace_of(array_of(condition)).where(array_of(condition), a, b)
+
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        _, shape_a, shape_b = ctx.input_shapes
         return (None,
-                sum_to(where(ctx.condition, g, 0.0), shape_a) if ctx.needs_input_grad[1] else None,
-                sum_to(where(ctx.condition, 0.0, g), shape_b) if ctx.needs_input_grad[2] else None)
+                Where.of(ctx.condition, g, 0.0) if ctx.needs_input_grad[1] else None,
+                Where.of(ctx.condition, 0.0, g) if ctx.needs_input_grad[2] else None)
 
     @staticmethod
     def jvp(ctx: Context, tc: Tensor | None, ta: Tensor | None, tb: Tensor | None) -> Tensor:
-        selected = where(ctx.condition, 0.0 if ta is None else ta, 0.0 if tb is None else tb)
-        return tangent_or_zero(selected, ctx.output.shape)
+        return where(ctx.condition, 0.0 if ta is None else ta, 0.0 if tb is None else tb)
 
 
 # --- the functions users call -----------------------------------------------
 def add(a: Any, b: Any) -> Tensor:
     """Elementwise :math:`a + b` with broadcasting."""
-    return _binary(Add, a, b)
+    return _binary(Add, "add", a, b)
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """Elementwise :math:`a - b` with broadcasting."""
-    return _binary(Sub, a, b)
+    return _binary(Sub, "sub", a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """Elementwise :math:`a b` with broadcasting."""
-    return _binary(Mul, a, b)
+    return _binary(Mul, "mul", a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
     """Elementwise :math:`a / b` with broadcasting."""
-    return _binary(Div, a, b)
+    return _binary(Div, "div", a, b)
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 (mirrors NumPy's name)
     """Elementwise :math:`a^b`; the exponent may be a number or a tensor."""
-    return _binary(Pow, a, b)
+    return _binary(Pow, "pow", a, b)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise :math:`\\max(a, b)` with broadcasting."""
-    return _binary(Maximum, a, b)
+    return _binary(Maximum, "maximum", a, b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise :math:`\\min(a, b) = -\\max(-a, -b)`."""
     a, b = operands("minimum", a, b)
-    try:
-        return -maximum(-a, -b)
-    except ValueError:
-        # Name the function the user called, not the maximum it is built from.
-        try:
-            backend.namespace_of(a.data).broadcast_shapes(a.shape, b.shape)
-        except ValueError:
-            raise broadcast_error("minimum", a.shape, b.shape) from None
-        raise
+    if a.shape != b.shape:
+        a, b = broadcast_explicitly("minimum", a, b)  # an error names minimum, not the maximum it is built from
+    return -maximum(-a, -b)
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` is true, else ``b`` (broadcast together)."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        xp = backend.namespace_of(array_of(condition))
-        return xp.where(array_of(condition), a, b)  # arrays: a derivative rule running on arrays
+        a = to_tensor(a, "where")
     a, b = operands("where", a, b)
     condition = condition if isinstance(condition, Tensor) else constant(backend.namespace_of(a.data).asarray(condition))
-    try:
-        return Where.apply(condition, a, b)
-    except ValueError:
-        raise broadcast_error("where", condition.shape, a.shape, b.shape) from None
+    condition, a, b = broadcast_explicitly("where", condition, a, b)
+    return Where.apply(condition, a, b)
 
 
 def compare(name: str, a: Any, b: Any) -> Tensor:
     """A comparison (``less``, ``equal``, ...): a constant boolean tensor."""
     a, b = operands(name, a, b)
     xp = backend.namespace_of(a.data)
-    try:
-        return constant(getattr(xp, name)(a.data, b.data))
-    except ValueError:
-        raise broadcast_error(name, a.shape, b.shape) from None
+    if a.shape != b.shape:
+        broadcast_shape(name, a, b)  # raises, naming the operation, if the shapes do not fit
+    return constant(getattr(xp, name)(a.data, b.data))

@@ -5,8 +5,21 @@ from __future__ import annotations
 import numbers
 from typing import Any, Sequence
 
-from .. import backend
+import numpy
+
+from .. import backend, grad_mode
 from ..tensor import Tensor
+
+
+def to_tensor(x: Any, operation: str) -> Tensor:
+    """``x`` as a tensor: public operations take tensors, and turn arrays, lists and numbers into constants."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (numbers.Number, list, tuple, numpy.ndarray, numpy.generic)):
+        return Tensor._wrap(numpy.asarray(x))
+    if hasattr(x, "__cuda_array_interface__"):
+        return Tensor._wrap(x)
+    raise TypeError(f"{operation}: expected a Tensor, an array or a number, got {type(x).__name__}")
 
 
 def as_tensor(x: Any, like: Tensor, operation: str) -> Tensor:
@@ -144,13 +157,44 @@ def broadcast_error(operation: str, *shapes: tuple[int, ...]) -> ValueError:
     return ValueError(f"{operation}: shapes {listed} cannot be broadcast together")
 
 
+def broadcast_shape(operation: str, *tensors: Tensor) -> tuple[int, ...]:
+    """The shape the operands broadcast to (NumPy's rules), or an error naming ``operation``."""
+    shapes = [t.shape for t in tensors]
+    try:
+        return numpy.broadcast_shapes(*shapes)
+    except ValueError:
+        raise broadcast_error(operation, *shapes) from None
+
+
+def broadcast_explicitly(operation: str, *tensors: Tensor) -> tuple[Tensor, ...]:
+    """The operands, each that needs a derivative brought to the common shape by a ``broadcast_to`` node.
+
+    Broadcasting is then an operation of its own, whose VJP sums the gradient
+    back to the operand's shape, and no elementwise rule has to. Constants
+    (nothing to differentiate) are left to NumPy's implicit broadcasting.
+    """
+    shape = broadcast_shape(operation, *tensors)
+    from .shape import broadcast_to
+
+    return tuple(broadcast_to(t, shape) if t.shape != shape and _differentiable(t) else t for t in tensors)
+
+
+def _differentiable(t: Tensor) -> bool:
+    return bool(t._tangents) or (t.requires_grad and grad_mode.state.grad_enabled)
+
+
+def is_plain_number(t: Tensor) -> bool:
+    """A 0-d constant: it broadcasts against anything, and needs no gradient, so no ``broadcast_to`` node."""
+    return t.data.ndim == 0 and not t.requires_grad and not t._tangents
+
+
 def sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Undo broadcasting in a VJP: sum ``g`` down to ``shape``."""
     if g.shape == shape:
         return g
-    from .shape import sum_to_shape
+    from .shape import SumToShape
 
-    return sum_to_shape(g, shape)
+    return SumToShape.of(g, shape)
 
 
 def tangent_or_zero(t: Tensor | None, shape: tuple[int, ...]) -> Tensor | None:

@@ -14,7 +14,8 @@ import numpy
 from .. import backend, grad_mode, subgradients
 from ..function import ArrayFunction, Context
 from ..tensor import Tensor
-from .common import array_of, check_in_place_write
+from .common import array_of, check_in_place_write, to_tensor
+
 
 class Unary(ArrayFunction):
     r"""An elementwise :math:`y = \phi(x)`: subclasses give ``compute`` and ``derivative``.
@@ -32,6 +33,13 @@ class Unary(ArrayFunction):
     @staticmethod
     def derivative(x: Tensor | None, out: Tensor | None) -> Tensor:
         raise TypeError("a Unary primitive must define derivative(x, out)")
+
+    @classmethod
+    def of(cls, x: Any) -> Any:
+        r""":math:`\phi(x)` of a tensor (recorded) or, in a rule running on arrays, of an array."""
+        if isinstance(x, Tensor):
+            return cls.apply(x)
+        return cls.compute(backend.namespace_of(x), x)
 
     @classmethod
     def forward(cls, ctx: Context, x: Tensor) -> Any:
@@ -92,14 +100,14 @@ class Sin(Unary):
     r""":math:`\sin x`, derivative :math:`\cos x`."""
 
     compute = staticmethod(lambda xp, x: xp.sin(x))
-    derivative = staticmethod(lambda x, out: cos(x))
+    derivative = staticmethod(lambda x, out: Cos.of(x))
 
 
 class Cos(Unary):
     r""":math:`\cos x`, derivative :math:`-\sin x`."""
 
     compute = staticmethod(lambda xp, x: xp.cos(x))
-    derivative = staticmethod(lambda x, out: -sin(x))
+    derivative = staticmethod(lambda x, out: -Sin.of(x))
 
 
 class Tanh(Unary):
@@ -207,11 +215,11 @@ class AsType(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        return astype(g, ctx.source_dtype), None
+        return g.astype(ctx.source_dtype), None
 
     @staticmethod
     def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
-        return astype(t, ctx.output.dtype)
+        return t.astype(ctx.output.dtype)
 
 
 class ToDevice(ArrayFunction):
@@ -224,61 +232,65 @@ class ToDevice(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        return to_device(g, ctx.source_device), None
+        return ToDevice.of(g, ctx.source_device), None
 
     @staticmethod
     def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
         return to_device(t, ctx.output.device)
 
 
-def _unary(function: type[Unary], x: Any) -> Any:
-    """Apply an elementwise primitive to a tensor, or just compute it on an array."""
-    if isinstance(x, Tensor):
-        return function.apply(x)
-    return function.compute(backend.namespace_of(x), x)
-
-
+# --- the functions users call: tensors in, tensors out -----------------------------
 def neg(x: Tensor) -> Tensor:
-    return Neg.apply(x) if isinstance(x, Tensor) else -x
+    """:math:`-x`."""
+    return Neg.apply(to_tensor(x, "neg"))
 
 
 def exp(x: Tensor) -> Tensor:
-    return _unary(Exp, x)
+    """:math:`e^x`, elementwise."""
+    return Exp.apply(to_tensor(x, "exp"))
 
 
 def log(x: Tensor) -> Tensor:
-    return _unary(Log, x)
+    r""":math:`\ln x`, elementwise."""
+    return Log.apply(to_tensor(x, "log"))
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return _unary(Sqrt, x)
+    r""":math:`\sqrt x`, elementwise."""
+    return Sqrt.apply(to_tensor(x, "sqrt"))
 
 
 def sin(x: Tensor) -> Tensor:
-    return _unary(Sin, x)
+    r""":math:`\sin x`, elementwise."""
+    return Sin.apply(to_tensor(x, "sin"))
 
 
 def cos(x: Tensor) -> Tensor:
-    return _unary(Cos, x)
+    r""":math:`\cos x`, elementwise."""
+    return Cos.apply(to_tensor(x, "cos"))
 
 
 def tanh(x: Tensor) -> Tensor:
-    return _unary(Tanh, x)
+    r""":math:`\tanh x`, elementwise."""
+    return Tanh.apply(to_tensor(x, "tanh"))
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return _unary(Sigmoid, x)
+    r""":math:`\sigma(x) = 1/(1 + e^{-x})`, elementwise."""
+    return Sigmoid.apply(to_tensor(x, "sigmoid"))
 
 
 def relu(x: Tensor, inplace: bool = False) -> Tensor:
     """:math:`\\max(x, 0)`; with ``inplace=True`` the result overwrites ``x`` (and is ``x``)."""
+    x = to_tensor(x, "relu")
     if inplace:
         check_in_place_write("relu(inplace=True)", x, recorded=x.requires_grad and grad_mode.is_grad_enabled())
     return Relu.apply(x, bool(inplace))
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001
-    return Abs.apply(x)
+    """:math:`|x|`, elementwise."""
+    return Abs.apply(to_tensor(x, "abs"))
 
 
 def astype(x: Tensor, dtype: Any) -> Tensor:
@@ -287,14 +299,14 @@ def astype(x: Tensor, dtype: Any) -> Tensor:
     A cast to an integer or boolean dtype is a step function: its result is a
     constant, with no graph and no tangent (as in PyTorch).
     """
-    if array_of(x).dtype == dtype:
+    x = to_tensor(x, "astype")
+    if x.dtype == dtype:
         return x
-    if not isinstance(x, Tensor):
-        return x.astype(dtype)
     if numpy.dtype(dtype).kind not in "fc":
         return Tensor._wrap(x.data.astype(dtype))
     return AsType.apply(x, dtype)
 
 
 def to_device(x: Tensor, device: str) -> Tensor:
-    return ToDevice.apply(x, device) if isinstance(x, Tensor) else backend.to_device(x, device)
+    """``x`` on ``device``; the gradient is copied back."""
+    return ToDevice.apply(to_tensor(x, "to_device"), device)

@@ -17,12 +17,11 @@ from typing import Any
 from ..function import ArrayFunction, Context
 from ..tensor import Tensor
 from .common import operands, sum_to
-from .shape import reshape, transpose
 
 
 def _swap_last(x: Tensor) -> Tensor:
     axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
-    return transpose(x, axes)
+    return x.transpose(axes)
 
 
 class MatMul(ArrayFunction):
@@ -49,18 +48,18 @@ class MatMul(ArrayFunction):
         # View vectors as matrices, a: (k,) -> (1, k) and b: (k,) -> (k, 1), and give
         # g the axes they lost, so that one formula covers every case.
         if len(shape_b) == 1:
-            g = reshape(g, g.shape + (1,))
+            g = g.reshape(g.shape + (1,))
         if len(shape_a) == 1:
-            g = reshape(g, g.shape[:-1] + (1,) + g.shape[-1:])
+            g = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:])
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            b2 = reshape(b, (shape_b[0], 1)) if len(shape_b) == 1 else b
+            b2 = b.reshape((shape_b[0], 1)) if len(shape_b) == 1 else b
             a2_shape = (1,) + shape_a if len(shape_a) == 1 else shape_a
-            grad_a = reshape(sum_to(g @ _swap_last(b2), a2_shape), shape_a)
+            grad_a = sum_to(g @ _swap_last(b2), a2_shape).reshape(shape_a)
         if ctx.needs_input_grad[1]:
-            a2 = reshape(a, (1, shape_a[0])) if len(shape_a) == 1 else a
+            a2 = a.reshape((1, shape_a[0])) if len(shape_a) == 1 else a
             b2_shape = shape_b + (1,) if len(shape_b) == 1 else shape_b
-            grad_b = reshape(sum_to(_swap_last(a2) @ g, b2_shape), shape_b)
+            grad_b = sum_to(_swap_last(a2) @ g, b2_shape).reshape(shape_b)
         return grad_a, grad_b
 
     @staticmethod

@@ -15,9 +15,9 @@ from typing import Any, Sequence
 from .. import backend, subgradients
 from ..function import ArrayFunction, Context, Function
 from ..tensor import Tensor
-from .common import Axis, normalize_axis
-from .elementwise import exp
-from .shape import broadcast_to, reshape
+from .common import Axis, normalize_axis, to_tensor
+from .elementwise import Exp
+from .shape import BroadcastTo
 
 
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -27,7 +27,7 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]
 
 def expand_back(g: Tensor, ctx: Context) -> Tensor:
     """Bring a reduction's gradient back to the input's shape."""
-    return broadcast_to(reshape(g, ctx.kept_shape), ctx.input_shapes[0])
+    return BroadcastTo.of(g.reshape(ctx.kept_shape), ctx.input_shapes[0])
 
 
 class Sum(ArrayFunction):
@@ -112,7 +112,7 @@ class LogSumExp(ArrayFunction):
 
     @staticmethod
     def probabilities(ctx: Context, x: Tensor, out: Tensor) -> Tensor:
-        return exp(x - reshape(out, ctx.kept_shape))
+        return Exp.of(x - out.reshape(ctx.kept_shape))
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
@@ -168,14 +168,15 @@ class LogSoftmax(ArrayFunction):
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
         (out,) = ctx.saved_tensors
-        return g - exp(out) * g.sum(axis=ctx.axis, keepdims=True), None
+        return g - Exp.of(out) * g.sum(axis=ctx.axis, keepdims=True), None
 
     @staticmethod
     def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
-        return t - (t * exp(ctx.output)).sum(axis=ctx.axis, keepdims=True)
+        return t - (t * Exp.of(ctx.output)).sum(axis=ctx.axis, keepdims=True)
 
 
 def _reduce(function: type[Function], name: str, x: Tensor, axis: Axis, keepdims: bool) -> Tensor:
+    x = to_tensor(x, name)
     return function.apply(x, normalize_axis(axis, x.ndim, name), bool(keepdims))
 
 
@@ -187,6 +188,7 @@ def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
 
 def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     r"""The average over ``axis``: a sum times :math:`1/n`."""
+    x = to_tensor(x, "mean")
     axes = normalize_axis(axis, x.ndim, "mean")
     count = 1
     for a in axes:
@@ -208,11 +210,13 @@ def _extreme_axes(x: Tensor, axis: Axis, name: str) -> tuple[int, ...]:
 
 def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """The maximum over ``axis``; ties share the gradient (see :mod:`minitorch.subgradients`)."""
+    x = to_tensor(x, "max")
     return Max.apply(x, _extreme_axes(x, axis, "max"), bool(keepdims))
 
 
 def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     r"""The minimum over ``axis``: :math:`\min x = -\max(-x)`."""
+    x = to_tensor(x, "min")
     axes = _extreme_axes(x, axis, "min")  # so that a bad axis is reported by min, not max
     return -max(-x, axes, keepdims)
 
@@ -224,11 +228,13 @@ def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     r""":math:`e^{x_i}/\sum_j e^{x_j}` along ``axis``."""
+    x = to_tensor(x, "softmax")
     normalize_axis(axis, x.ndim, "softmax")
     return Softmax.apply(x, axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     r""":math:`x_i - \log\sum_j e^{x_j}` along ``axis``."""
+    x = to_tensor(x, "log_softmax")
     normalize_axis(axis, x.ndim, "log_softmax")
     return LogSoftmax.apply(x, axis)

@@ -15,7 +15,7 @@ import numpy
 from .. import backend
 from ..function import ArrayFunction, Context
 from ..tensor import Tensor
-from .common import check_same_device, constant, normalize_axis
+from .common import check_same_device, constant, normalize_axis, to_tensor
 
 
 class Reshape(ArrayFunction):
@@ -29,7 +29,7 @@ class Reshape(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        return reshape(g, ctx.input_shapes[0]), None
+        return g.reshape(ctx.input_shapes[0]), None
 
     @staticmethod
     def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
@@ -56,7 +56,7 @@ class Transpose(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        return transpose(g, Transpose.inverse(ctx.axes)), None
+        return g.transpose(Transpose.inverse(ctx.axes)), None
 
     @staticmethod
     def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
@@ -74,7 +74,7 @@ class BroadcastTo(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        return sum_to_shape(g, ctx.input_shapes[0]), None
+        return SumToShape.of(g, ctx.input_shapes[0]), None
 
     @staticmethod
     def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
@@ -101,7 +101,7 @@ class SumToShape(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        return broadcast_to(g, ctx.input_shapes[0]), None
+        return BroadcastTo.of(g, ctx.input_shapes[0]), None
 
     @staticmethod
     def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
@@ -140,7 +140,7 @@ class GetItem(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        return index_add(g, ctx.input_shapes[0], ctx.index), None
+        return IndexAdd.of(g, ctx.input_shapes[0], ctx.index), None
 
     @staticmethod
     def jvp(ctx: Context, t: Tensor, _: None) -> Tensor:
@@ -172,7 +172,7 @@ class IndexAdd(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:
-        return getitem(grad, ctx.index), None, None
+        return grad[ctx.index], None, None
 
     @staticmethod
     def jvp(ctx: Context, t: Tensor, *_: None) -> Tensor:
@@ -198,7 +198,7 @@ class Concatenate(ArrayFunction):
             stop = start + shape[axis]
             if needed:
                 index = (slice(None),) * axis + (slice(start, stop),)
-                grads.append(getitem(g, index))
+                grads.append(g[index])
             else:
                 grads.append(None)
             start = stop
@@ -226,10 +226,10 @@ def _view(out: Tensor, x: Tensor) -> Tensor:
 # --- the functions users call -----------------------------------------------
 def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
     """The same elements in a new shape (one dimension may be -1); a view of ``x`` where NumPy can make one."""
-    shape = tuple(shape)
+    x, shape = to_tensor(x, "reshape"), tuple(shape)
     if shape == x.shape:
         return x
-    return _view(Reshape.apply(x, shape), x) if isinstance(x, Tensor) else x.reshape(shape)
+    return _view(Reshape.apply(x, shape), x)
 
 
 def flatten(x: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:
@@ -269,45 +269,41 @@ def unsqueeze(x: Tensor, axis: int) -> Tensor:
 
 def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     """Permute the axes (reverse them when ``axes`` is None)."""
-    if not isinstance(x, Tensor):
-        return x.transpose(axes)
+    x = to_tensor(x, "transpose")
     return _view(Transpose.apply(x, None if axes is None else tuple(axes)), x)
 
 
 def permute(x: Tensor, axes: Sequence[int]) -> Tensor:
     """Permute the axes: ``y.shape[i] = x.shape[axes[i]]``."""
+    x = to_tensor(x, "permute")
     return _view(Transpose.apply(x, tuple(axes)), x)
 
 
 def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     """Repeat ``x`` along new or size-1 axes to ``shape`` (NumPy's rules)."""
-    shape = tuple(shape)
+    x, shape = to_tensor(x, "broadcast_to"), tuple(shape)
     if shape == x.shape:
         return x
-    if not isinstance(x, Tensor):
-        return backend.namespace_of(x).broadcast_to(x, shape)
     return _view(BroadcastTo.apply(x, shape), x)
 
 
 def sum_to_shape(x: Tensor, shape: Sequence[int]) -> Tensor:
     """Sum ``x`` down to ``shape``, the inverse of broadcasting ``shape`` up to ``x.shape``."""
-    shape = tuple(shape)
+    x, shape = to_tensor(x, "sum_to_shape"), tuple(shape)
     if shape == x.shape:
         return x
-    return SumToShape.apply(x, shape) if isinstance(x, Tensor) else _sum_array_to_shape(x, shape)
+    return SumToShape.apply(x, shape)
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """NumPy indexing: slices, integers, integer arrays (repeats allowed), boolean masks."""
-    index = _array_index(index, backend.device_of(x.data if isinstance(x, Tensor) else x))
-    return _view(GetItem.apply(x, index), x) if isinstance(x, Tensor) else x[index]
+    x = to_tensor(x, "getitem")
+    return _view(GetItem.apply(x, _array_index(index, x.device)), x)
 
 
 def index_add(g: Tensor, shape: Sequence[int], index: Any) -> Tensor:
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices add up)."""
-    if not isinstance(g, Tensor):
-        return _index_add_array(g, tuple(shape), index)
-    return IndexAdd.apply(g, tuple(shape), index)
+    return IndexAdd.apply(to_tensor(g, "index_add"), tuple(shape), index)
 
 
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
