@@ -149,6 +149,21 @@ class Browser:
         """Open ``url`` and wait for its ``load`` event and for MathJax, when the page has it."""
         self._events.clear()
         self.send("Page.navigate", url=url)
+        self.wait_loaded()
+
+    @property
+    def location(self) -> str:
+        """The URL of the page shown now."""
+        return str(self.evaluate("location.href"))
+
+    def follow(self, script: str) -> None:
+        """Run JavaScript that leaves the page (a click on a link, a form's submit) and wait for the next one."""
+        self._events.clear()
+        self.evaluate(script)
+        self.wait_loaded()
+
+    def wait_loaded(self) -> None:
+        """Wait for the page's ``load`` event, then for MathJax to finish typesetting."""
         self._wait_for_event("Page.loadEventFired")
         self.evaluate("window.MathJax && MathJax.startup && MathJax.startup.promise "
                       "? MathJax.startup.promise.then(() => true) : true")
