@@ -228,15 +228,56 @@ def _render_role(match: re.Match, facts: BuildFacts) -> str:
     return content  # term, label, and any other role: its text
 
 
+_ANY_FENCE = re.compile(r"^ {0,3}(?P<marker>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
+
+
 def _outside_code(text: str, change: Callable[[str], str]) -> str:
-    """Apply ``change`` to the parts of Markdown ``text`` outside fenced code blocks and inline code."""
-    parts = re.split(r"(^ {0,3}```[\s\S]*?^ {0,3}```[ \t]*$)", text, flags=re.MULTILINE)
-    for index in range(0, len(parts), 2):  # even parts lie outside fences
-        pieces = re.split(r"((?<![{}\w])`[^`\n]+`)", parts[index])  # inline code not preceded by a role name
-        for inner in range(0, len(pieces), 2):
-            pieces[inner] = change(pieces[inner])
-        parts[index] = "".join(pieces)
-    return "".join(parts)
+    """Apply ``change`` to the parts of Markdown ``text`` outside code blocks and inline code.
+
+    The content of a directive fence (```` ```{exercise} ````, ``:::{note}``) is prose and
+    is changed; the content of a code fence (```` ```python ````) is not.
+    """
+    out: list[str] = []
+    prose: list[str] = []
+    open_fences: list[tuple[str, bool]] = []  # (marker, is it code?) of the fences still open
+
+    def flush() -> None:
+        if not prose:
+            return
+        # Roles and inline code, left to right, so that a role's backticks never open a code span.
+        pieces = re.split(r"(\{[\w:-]+\}`[^`]*`|`[^`\n]+`)", "\n".join(prose))
+        changed, text = [], ""
+        for piece in pieces:
+            if piece.startswith("`"):  # inline code: as it is
+                changed += [change(text), piece]
+                text = ""
+            else:
+                text += piece
+        out.extend("".join([*changed, change(text)]).split("\n"))
+        prose.clear()
+
+    for line in text.split("\n"):
+        fence = _ANY_FENCE.match(line)
+        in_code = any(is_code for _, is_code in open_fences)
+        if fence:
+            marker, info = fence.group("marker"), fence.group("info").strip()
+            top = open_fences[-1][0] if open_fences else ""
+            closes = not info and top[:1] == marker[0] and len(marker) >= len(top)
+            opens = not in_code and (info.startswith("{") or marker[0] != ":")
+            if closes or opens:
+                flush()
+                if closes:
+                    open_fences.pop()
+                else:
+                    open_fences.append((marker, not info.startswith("{")))
+                out.append(line)
+                continue
+        if in_code:
+            out.append(line)
+        else:
+            prose.append(line)
+    flush()
+    return "\n".join(out)
 
 
 def _convert_inline(text: str, facts: BuildFacts) -> str:
@@ -356,13 +397,36 @@ _PIP_NAMES = {"sklearn": "scikit-learn", "minitorch": "minitorch (this course's 
 _IN_EVERY_JUPYTER = {"IPython", "ipykernel"}
 
 
+_GATED_SOLUTION = re.compile(r"(^ {0,3}(`{3,}|:{3,})\{solution-(?:start|end)\}[^\n]*\n(?:.*\n)*?^ {0,3}\2[ \t]*$)",
+                             re.MULTILINE)
+
+
+def _split_at_gated_solutions(cells: list[nbformat.NotebookNode]) -> list[nbformat.NotebookNode]:
+    """Markdown cells cut before and after each ``solution-start`` / ``solution-end``.
+
+    A gated solution spans cells; the prose before its start (the exercise) and after its
+    end must not be folded with it, so each of those markers gets a cell of its own.
+    """
+    out = []
+    for cell in cells:
+        if cell.cell_type != "markdown" or not _GATED_SOLUTION.search(cell.source):
+            out.append(cell)
+            continue
+        pieces = _GATED_SOLUTION.split(cell.source + "\n")
+        # re.split also returns the inner group (the fence marker) after each match: drop it.
+        for index, piece in enumerate(pieces):
+            if index % 3 != 2 and piece.strip():
+                out.append(nbformat.v4.new_markdown_cell(piece.strip("\n"), metadata=copy.deepcopy(cell.metadata)))
+    return out
+
+
 def convert(notebook: nbformat.NotebookNode, facts: BuildFacts) -> nbformat.NotebookNode:
     """The reader's copy of an executed MyST notebook (the input is not modified)."""
     result = copy.deepcopy(notebook)
     support = _SupportFiles(facts)
     state = _CellState()
     cells = []
-    for cell in result.cells:
+    for cell in _split_at_gated_solutions(result.cells):
         if cell.cell_type == "markdown":
             was_in_solution = state.in_solution
             cell.source = _convert_markdown(cell.source, facts, state)
