@@ -469,6 +469,8 @@ def test_folded_solution_opens(built_book: Path, browser: Browser) -> None:
         assert browser.evaluate(body_height) == 0, f"{page}: the solution is shown before a click"
         browser.evaluate("document.querySelector('.solution.dropdown .admonition-title').click()")
         browser.wait_for(f"{body_height} > 20", 10)
+        browser.wait_for("[...document.querySelector('.solution.dropdown').children].every("
+                         "c => getComputedStyle(c).opacity === '1')", 10)  # faded in, for the screenshot
         browser.evaluate("document.querySelector('.solution.dropdown').scrollIntoView()")
         browser.screenshot(SCREENSHOT_DIR / f"open_solution_{width}px.png", full_page=False)
 
