@@ -4,7 +4,7 @@ The reference notebooks are nbgrader's *source* and live in solutions/<assignmen
 student versions are nbgrader's *release* and are generated into exercises/<assignment>/ by the one release
 command, `make release` (`python -m grading release`, which runs
 `nbgrader generate_assignment "*" --no-db --force`). Autograding (`nbgrader autograde`) uses nbgrader's
-default submitted/ and autograded/ folders; its kernels must be able to `import grading` (tests/grading,
+default submitted/ and autograded/ folders; its kernels must be able to `import grading` (grading/,
 installed with the course, or on PYTHONPATH).
 """
 

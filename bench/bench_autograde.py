@@ -33,13 +33,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from grading import classroom as C
+from grading import sandbox as sb
+from grading.checks import EXERCISES
+from grading.mutants import CATALOGUE, write
+from grading.notebooks import released_path, solution_path
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-from grading import classroom as C  # noqa: E402
-from grading import sandbox as sb  # noqa: E402
-from grading.checks import EXERCISES  # noqa: E402
-from grading.mutants import CATALOGUE, write  # noqa: E402
-from grading.notebooks import released_path, solution_path  # noqa: E402
 
 
 def make_class(root: Path, exercise: str, n: int) -> list[str]:
@@ -77,8 +77,7 @@ def run_nbgrader(root: Path, exercise: str) -> tuple[float, dict[str, float]] | 
     shutil.copytree(root / "submitted", course / "submitted")
     (course / "jupyter-config").mkdir()
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(course / "jupyter-config"),
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-               PYTHONPATH=os.pathsep.join([str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")]))
+               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
 
     def nbgrader(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,

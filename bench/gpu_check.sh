@@ -18,7 +18,7 @@ shift $(($# > 0 ? 1 : 0))
 "$python" -c 'import minitorch, cupy; print("device:", minitorch.cuda.device_name(), "| CuPy", cupy.__version__)'
 
 # Everything but the grading and book suites, so a new framework test file is never left out.
-"$python" -m pytest -q -p no:cacheprovider tests --ignore=tests/grading --ignore=tests/test_book.py \
+"$python" -m pytest -q -p no:cacheprovider tests --ignore=tests/test_book.py \
     --ignore-glob='tests/test_grading_*' --ignore-glob='tests/test_autograde_*' --ignore-glob='tests/test_exercises_*'
 tests_status=$?
 "$python" bench/bench_gpu.py "$@"

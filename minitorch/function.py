@@ -16,7 +16,6 @@ derivative of a derivative is just another graph.
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 from . import grad_mode, memory
@@ -92,11 +91,11 @@ class Context:
         saved = []
         for t, version in zip(self._saved, self._saved_versions):
             if version is not None:  # a tensor (or this node's output): check it was not modified
-                current = t.ref() if type(t) is _SavedOutput else t
-                if current is not None and current._version != version:
+                current = t.version_counter.value if type(t) is _SavedOutput else t._version
+                if current != version:
                     raise RuntimeError(
-                        f"{self.name()}: a tensor of shape {current.shape} saved for backward was modified "
-                        f"by an in-place operation (version {current._version}, expected {version})."
+                        f"{self.name()}: a tensor of shape {t.data.shape} saved for backward was modified "
+                        f"by an in-place operation (version {current}, expected {version})."
                     )
                 if self.as_arrays:
                     t = t.data
@@ -132,15 +131,16 @@ class _SavedOutput:
 
     Holding the output tensor itself would make ``out -> grad_fn -> out`` a
     cycle that only the garbage collector can free. Instead the node keeps the
-    array and a weak reference (to notice in-place changes while the tensor
-    lives), and rebuilds an equivalent tensor, with itself as ``grad_fn``.
+    array and the memory's version counter (to notice in-place changes through
+    any view, even after the tensor is gone), and rebuilds an equivalent
+    tensor, with itself as ``grad_fn``.
     """
 
-    __slots__ = ("data", "ref", "tangents")
+    __slots__ = ("data", "version_counter", "tangents")
 
     def __init__(self, out: Tensor):
         self.data = out.data
-        self.ref = weakref.ref(out)
+        self.version_counter = out._shared_version_counter()
         self.tangents = out._tangents  # forward mode may run through this backward pass
 
     def tensor(self, node: Context) -> Tensor:

@@ -34,11 +34,23 @@ def _div_value(a: float, b: float) -> float:
     return a / b
 
 
+def _exp_value(a: float) -> float:
+    # A result too large for a float is inf, as in NumPy and the tensor engine (math.exp raises instead).
+    try:
+        return math.exp(a)
+    except OverflowError:
+        return math.inf
+
+
 def _pow_value(a: float, b: float) -> float:
     try:
         result = a**b
     except ZeroDivisionError:
         raise ZeroDivisionError(f"pow: 0.0 cannot be raised to the negative power {b}") from None
+    except OverflowError:
+        # Too large for a float: inf as in NumPy, negative for a negative base and an odd integer power.
+        odd = float(b).is_integer() and int(b) % 2 == 1
+        return -math.inf if a < 0 and odd else math.inf
     if isinstance(result, complex):
         raise ValueError(f"pow: {a} ** {b} is not a real number")
     return float(result)
@@ -53,7 +65,7 @@ def _pow_partials(out: float, a: float, b: float) -> tuple[float, float]:
     elif a == 0 and b < 1:
         d_base = math.copysign(math.inf, b)  # the slope of a^b is unbounded at 0
     else:
-        d_base = b * a ** (b - 1)
+        d_base = b * _pow_value(a, b - 1)
     d_exponent = out * math.log(a) if a > 0 else 0.0
     return (d_base, d_exponent)
 
@@ -78,7 +90,7 @@ MUL = Primitive("mul", lambda a, b: a * b, lambda out, a, b: (b, a))
 DIV = Primitive("div", _div_value, lambda out, a, b: (1.0 / b, -out / b))
 POW = Primitive("pow", _pow_value, _pow_partials)
 NEG = Primitive("neg", lambda a: -a, lambda out, a: (-1.0,))
-EXP = Primitive("exp", math.exp, lambda out, a: (out,))
+EXP = Primitive("exp", _exp_value, lambda out, a: (out,))
 LOG = Primitive("log", _log_value, lambda out, a: (1.0 / a,))
 SIN = Primitive("sin", math.sin, lambda out, a: (math.cos(a),))
 COS = Primitive("cos", math.cos, lambda out, a: (-math.sin(a),))

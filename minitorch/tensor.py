@@ -9,17 +9,32 @@ A tensor holds its numbers in ``data`` (a NumPy or CuPy array, see
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy
 
-from . import backend
+from . import backend, grad_mode
+
+
+class VersionCounter:
+    """How many times one block of memory has been written in place.
+
+    Every tensor that shares the block (a reshape or basic slice of it, its
+    ``.T``, ``detach()``, ``broadcast_to``) holds the same counter, as in
+    PyTorch: a write through any of them is seen by a graph that saved any
+    other, which then refuses to backpropagate with the new values.
+    """
+
+    # Class-level defaults instead of an __init__: a node that saves its output makes a counter on every
+    # call, and this makes that allocation about twice as cheap.
+    value = 0
+    shared = False  # whether more than one tensor holds this counter
 
 
 class Tensor:
     """An n-dimensional array that can record how it was computed."""
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_version", "_tangents", "__weakref__")
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_version_counter", "_tangents", "__weakref__")
     __array_priority__ = 1000  # numpy_array * tensor must call Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False):
@@ -29,7 +44,7 @@ class Tensor:
         self.requires_grad = False
         self.grad: Tensor | None = None
         self.grad_fn = None
-        self._version = 0
+        self._version_counter: VersionCounter | None = None  # made when first needed
         self._tangents: dict | None = None
         if requires_grad:
             self.requires_grad_(True)
@@ -43,7 +58,7 @@ class Tensor:
         t.requires_grad = False
         t.grad = None
         t.grad_fn = None
-        t._version = 0
+        t._version_counter = None
         t._tangents = None
         return t
 
@@ -90,6 +105,13 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor (a tensor of shape () has no length; use .item() for its value)")
         return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The sub-tensors along the first axis (rows of a matrix), as ``t[0], t[1], ...``."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor (a tensor of shape () has no elements to iterate; "
+                            "use .item() for its value)")
+        return (self[i] for i in range(len(self.data)))  # checked above at once, not at the first next()
 
     def __repr__(self) -> str:
         body = repr(backend.to_device(self.data, "cpu")).replace("array(", "tensor(", 1)
@@ -156,14 +178,14 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """The same values, cut from the graph (shares memory, like PyTorch)."""
-        return Tensor._wrap(self.data)
+        """The same values, cut from the graph (shares memory and its version counter, like PyTorch)."""
+        return Tensor._wrap(self.data)._alias_of(self)
 
     def _without_graph(self) -> Tensor:
         """Cut from the reverse-mode graph but keep forward-mode tangents (for nested transforms)."""
         if self.grad_fn is None and not self.requires_grad:
             return self
-        t = Tensor._wrap(self.data)
+        t = Tensor._wrap(self.data)._alias_of(self)
         t._tangents = self._tangents
         return t
 
@@ -184,10 +206,36 @@ class Tensor:
         """Forget the accumulated gradient (``.grad`` becomes None)."""
         self.grad = None
 
+    # --- in-place writes: one version counter per block of memory ----------------------------------
+    def _shared_version_counter(self) -> VersionCounter:
+        """This tensor's version counter (made on first use: most tensors are never written in place)."""
+        counter = self._version_counter
+        if counter is None:
+            counter = self._version_counter = VersionCounter()
+        return counter
+
+    def _alias_of(self, other: Tensor) -> Tensor:
+        """Make this tensor, which shares ``other``'s memory, share its version counter too; returns self."""
+        counter = other._shared_version_counter()
+        counter.shared = True
+        self._version_counter = counter
+        return self
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes the memory of this tensor has seen, through it or any view of it."""
+        counter = self._version_counter
+        return 0 if counter is None else counter.value
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        self._shared_version_counter().value = value
+
     def _modified_in_place(self) -> None:
-        # Called by whatever overwrites ``data`` in place (in-place ReLU, optimizers, load_state_dict):
-        # a graph that saved this tensor then refuses to backpropagate with the new values.
-        self._version += 1
+        # Called by whatever overwrites ``data`` in place (in-place ReLU and arithmetic, optimizers,
+        # load_state_dict): a graph that saved this tensor, or any view of its memory, then refuses to
+        # backpropagate with the new values.
+        self._shared_version_counter().value += 1
 
     # --- arithmetic: see minitorch.ops ------------------------------------
     def __add__(self, other: Any) -> Tensor:
@@ -219,6 +267,51 @@ class Tensor:
 
     def __rpow__(self, other: Any) -> Tensor:
         return ops.pow(other, self)
+
+    # In-place arithmetic writes into this tensor's own memory, so every view of it sees the new values.
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place("+=", ops.add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place("-=", ops.sub, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place("*=", ops.mul, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place("/=", ops.div, other)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._in_place("**=", ops.pow, other)
+
+    def _in_place(self, operation: str, function: Callable[[Any, Any], Tensor], other: Any) -> Tensor:
+        """``self = function(self, other)`` written into this tensor's memory, with PyTorch's semantics.
+
+        Inside ``no_grad()`` only the values change: ``w -= lr * w.grad``
+        leaves ``w`` a leaf that requires grad (the hand-written SGD step).
+        While gradients are recorded the write is a node of the graph and
+        becomes this tensor's ``grad_fn``; it is refused on a leaf that
+        requires grad. Either way the shared version counter goes up, so a
+        graph that saved the old values refuses to backpropagate.
+        """
+        recorded = grad_mode.state.grad_enabled and (
+            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+        ops.common.check_in_place_write(operation, self, recorded)
+        result = function(self, other)
+        if result.shape != self.shape:
+            raise ValueError(f"{operation}: the result has shape {result.shape}, which does not fit in place into "
+                             f"a tensor of shape {self.shape}")
+        if not numpy.can_cast(result.dtype, self.dtype, casting="same_kind"):
+            raise TypeError(f"{operation}: the result has dtype {result.dtype}, which cannot be written into a "
+                            f"tensor of dtype {self.dtype}")
+        result = ops.astype(result, self.dtype)  # float64 into float32: the gradient converts back
+        self.data[...] = result.data
+        self._modified_in_place()
+        if result.grad_fn is not None:
+            self.grad_fn, self.requires_grad = result.grad_fn, True
+        if result._tangents:
+            self._tangents = result._tangents
+        return self
 
     def __matmul__(self, other: Any) -> Tensor:
         return ops.matmul(self, other)

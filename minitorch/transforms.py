@@ -214,7 +214,11 @@ def jacobian(f: Callable[..., Tensor], argnums: int = 0, mode: str = "auto") -> 
 
         xp = backend.namespace_of(x.data)
         with grad_mode.no_grad():
-            out_shape = g(Tensor._wrap(x.data)).shape
+            probe = g(Tensor._wrap(x.data))
+        if not isinstance(probe, Tensor):
+            raise TypeError(f"jacobian: f must return a Tensor, got {type(probe).__name__} (a plain number "
+                            "does not depend on the input; return minitorch.tensor(...) for a constant)")
+        out_shape = probe.shape
         n_in, n_out = x.data.size, max(1, int(xp.prod(xp.asarray(out_shape))) if out_shape else 1)
         use_forward = mode == "forward" or (mode == "auto" and n_in <= n_out)
         if use_forward:

@@ -264,7 +264,7 @@ def test_a_killed_or_interrupted_run_loses_nothing_and_the_next_one_finishes(gra
     for s in students:
         shutil.copytree(root / "submitted" / s, tmp_path / "submitted" / s)
     out = tmp_path / "out"
-    env = dict(os.environ, PYTHONPATH=str(PACKAGE_DIR.parent))
+    env = dict(os.environ)
     proc = subprocess.Popen([sys.executable, "-m", "grading.classroom", str(tmp_path / "submitted"), "--out", str(out),
                              "--jobs", "1", "--quiet", "--cell-timeout", "3"], env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -357,8 +357,7 @@ def test_nbgrader_autograde_gives_the_same_totals(tmp_path, graded):
     shutil.copytree(REPO_ROOT / "solutions" / NB, course / "solutions" / NB)
     (course / "jupyter-config").mkdir()
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(course / "jupyter-config"),
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-               PYTHONPATH=os.pathsep.join([str(REPO_ROOT / "tests"), os.environ.get("PYTHONPATH", "")]))
+               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     students = ["good", "bug", "renamed_function", "untouched"]
     for s in students:
         shutil.copytree(root / "submitted" / s, course / "submitted" / s)

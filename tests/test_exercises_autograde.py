@@ -36,8 +36,7 @@ def course(tmp_path_factory) -> Path:
     (root / "jupyter-config").mkdir()
     # nbgrader runs `alembic` (from the virtual environment's bin/) when it opens its gradebook.
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(root / "jupyter-config"),
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-               PYTHONPATH=os.pathsep.join([str(REPO_ROOT / "tests"), os.environ.get("PYTHONPATH", "")]))
+               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
     nbgrader = [sys.executable, "-m", "nbgrader"]
     run = lambda *args: subprocess.run(nbgrader + list(args), cwd=root, env=env, capture_output=True,  # noqa
                                        text=True, timeout=600)

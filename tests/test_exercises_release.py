@@ -2,7 +2,7 @@
 
 * regenerating (nbgrader generate_assignment, as `make release` runs it) reproduces exercises/ byte for byte;
 * no released file contains solution code or hidden tests;
-* the source notebooks and the checks in tests/grading agree (one test cell per part, same points).
+* the source notebooks and the checks in grading/ agree (one test cell per part, same points).
 """
 
 from __future__ import annotations

@@ -125,9 +125,7 @@ class Dual:
 
 
 def _cli(*args):
-    env = dict(os.environ, PYTHONPATH=str(PACKAGE_DIR.parent))
-    return subprocess.run([sys.executable, "-m", "grading", *args], capture_output=True, text=True, env=env,
-                          timeout=300)
+    return subprocess.run([sys.executable, "-m", "grading", *args], capture_output=True, text=True, timeout=300)
 
 
 def test_self_check_prints_a_table_of_the_visible_checks():

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from pathlib import Path
 
 import nbformat
 from sphinx.application import Sphinx
 from sphinx.directives.code import LiteralIncludeReader
 
+from bibtex_author_year import author_year_label
 from header_links import repository_url
 from reader_notebook import BuildFacts, convert
 
@@ -50,26 +50,15 @@ def _reader_for(app: Sphinx, source_dir: Path):
     return include
 
 
-def _clean_name(text: str) -> str:
-    return re.sub(r"[{}\\]|\\[a-zA-Z]+\s*", "", text).strip()
-
-
-def _citations(app: Sphinx) -> dict[str, tuple[str, str]]:
-    """``key -> (authors, year)`` for every entry of the book's BibTeX files, as author-year citations read."""
+def _citations(app: Sphinx) -> dict[str, str]:
+    """``key -> "Authors, year"`` for every entry of the book's BibTeX files, as the bibliography labels them."""
     if hasattr(app.env, "_reader_notebook_citations"):
         return app.env._reader_notebook_citations
     from pybtex.database import parse_file  # installed with sphinxcontrib-bibtex
 
-    citations = {}
-    for bibfile in app.config.bibtex_bibfiles or []:
-        for key, entry in parse_file(str(Path(app.srcdir) / bibfile)).entries.items():
-            people = entry.persons.get("author") or entry.persons.get("editor") or []
-            names = [_clean_name(" ".join(person.last_names)) for person in people]
-            if len(names) > 2:
-                authors = f"{names[0]} et al."
-            else:
-                authors = " and ".join(names) or _clean_name(entry.fields.get("organization", key))
-            citations[key] = (authors, entry.fields.get("year", "n.d."))
+    citations = {key: author_year_label(entry)
+                 for bibfile in app.config.bibtex_bibfiles or []
+                 for key, entry in parse_file(str(Path(app.srcdir) / bibfile)).entries.items()}
     app.env._reader_notebook_citations = citations
     return citations
 

@@ -49,7 +49,7 @@ class BuildFacts:
     it are resolved from there); ``repository`` is the folder that a path may not
     leave; ``include`` reads a ``literalinclude`` (path, options) into text;
     ``labels`` maps a reference label to its title; ``citations`` a BibTeX key to
-    ``(authors, year)``; ``substitutions`` the ``{{ name }}`` values; ``glue`` the
+    its author-year label, "Griewank and Walther, 2008"; ``substitutions`` the ``{{ name }}`` values; ``glue`` the
     glued values of this page as text; ``install_from``, when set, is the course's
     repository URL, from which a first cell installs minitorch where it is missing
     (on Binder or Colab).
@@ -59,7 +59,7 @@ class BuildFacts:
     repository: Path
     include: Callable[[str, dict[str, str]], str]
     labels: dict[str, str] = field(default_factory=dict)
-    citations: dict[str, tuple[str, str]] = field(default_factory=dict)
+    citations: dict[str, str] = field(default_factory=dict)
     substitutions: dict[str, str] = field(default_factory=dict)
     glue: dict[str, str] = field(default_factory=dict)
     install_from: str = ""
@@ -188,8 +188,9 @@ _EXPLICIT_TITLE = re.compile(r"^(?P<title>.*?)\s*<(?P<target>[^<>]+)>$", re.DOTA
 def _authors_year(keys: str, facts: BuildFacts, textual: bool) -> str:
     cited = []
     for key in (k.strip() for k in keys.split(",") if k.strip()):
-        authors, year = facts.citations.get(key, (key, ""))
-        cited.append(f"{authors} ({year})" if textual else f"{authors}, {year}")
+        label = facts.citations.get(key, key)
+        authors, _, year = label.rpartition(", ")
+        cited.append(f"{authors} ({year})" if textual and authors else label)
     return ", ".join(cited) if textual else "(" + "; ".join(cited) + ")"
 
 

@@ -24,7 +24,7 @@ import numpy
 from .. import backend
 from ..function import ArrayFunction, Context
 from ..ops import log_softmax, relu, reshape, sigmoid, softmax, tanh
-from ..ops.common import add_tangents, tangent_or_zero
+from ..ops.common import add_tangents, promote, tangent_or_zero
 from ..tensor import Tensor
 
 __all__ = ["Affine", "CrossEntropy", "cross_entropy", "cross_entropy_composite", "linear", "log_softmax",
@@ -90,6 +90,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.shape != weight.shape[:1]:
         raise ValueError(f"linear: bias must have shape ({weight.shape[0]},) for a weight of shape {weight.shape}, "
                          f"got {bias.shape}")
+    if bias is None:
+        x, weight = promote(x, weight)
+    else:
+        x, weight, bias = promote(x, weight, bias)  # mixed dtypes: each gradient keeps its own
     return Affine.apply(x, weight, bias)
 
 

@@ -10,6 +10,7 @@ order of ``parameters()`` deterministic) and are found by ``__getattr__``.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Iterator, Mapping
 
 import numpy
@@ -17,6 +18,29 @@ import numpy
 from .. import backend
 from ..tensor import Tensor
 from .parameter import Parameter
+
+
+def _state_array(name: str, value: Any) -> Any:
+    """A value of a state dict as an array: a tensor's own, a GPU array as it is, anything else through NumPy.
+
+    Anything NumPy can convert is accepted (lists, arrays of other libraries
+    that implement NumPy's array protocol); a value that is not numeric is an
+    error naming its key.
+    """
+    if isinstance(value, Tensor):
+        return value.data
+    cupy = sys.modules.get("cupy")  # only an imported CuPy can have made a GPU array
+    if isinstance(value, numpy.ndarray) or (cupy is not None and isinstance(value, cupy.ndarray)):
+        return value
+    try:
+        array = numpy.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"load_state_dict: the value for '{name}' ({type(value).__name__}) cannot be converted "
+                        f"to an array: {error}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"load_state_dict: the value for '{name}' ({type(value).__name__}) is not numeric "
+                        f"(NumPy reads it as dtype {array.dtype})")
+    return array
 
 
 class Module:
@@ -172,10 +196,7 @@ class Module:
         values = {}
         for name, p in own.items():
             if name in state:
-                value = state[name]
-                value = value.data if isinstance(value, Tensor) else value
-                if not hasattr(value, "shape"):
-                    value = numpy.asarray(value)
+                value = _state_array(name, state[name])
                 if tuple(value.shape) != p.shape:
                     problems.append(f"size mismatch for {name}: the state has shape {tuple(value.shape)}, "
                                     f"the parameter has shape {p.shape}")

@@ -26,11 +26,14 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any, requires_grad: bool = True):
-        if isinstance(data, Tensor):
+        source = data if isinstance(data, Tensor) else None
+        if source is not None:
             data = data.data  # the array only: a parameter is never part of an existing graph
         elif not hasattr(data, "dtype"):
             data = tensor(data).data  # numbers and nested lists: float64, as minitorch.tensor makes them
         super().__init__(data, requires_grad=requires_grad)
+        if source is not None:
+            self._alias_of(source)  # the same memory, so the same version counter
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -114,7 +114,14 @@ class Div(ArrayFunction):
 
 
 class Pow(ArrayFunction):
-    r""":math:`a^b`; partials :math:`b a^{b-1}` and :math:`a^b \ln a` (taken as 0 where :math:`a \le 0`)."""
+    r""":math:`a^b`; partials :math:`b a^{b-1}` and :math:`a^b \ln a` (taken as 0 where :math:`a \le 0`).
+
+    Where :math:`b = 0` the first partial is 0 even at :math:`a = 0`
+    (:math:`a^0 = 1` is constant), although the formula there reads
+    :math:`0 \cdot 0^{-1} = 0 \cdot \infty`. Every derivative of an integer
+    power reaches that case at 0: the third derivative of :math:`x^2` is
+    :math:`2 \cdot 1 \cdot 0 \cdot x^{-1}`, which is 0, not NaN.
+    """
 
     @staticmethod
     def forward(ctx: Context, a: Tensor, b: Tensor) -> Any:
@@ -123,8 +130,18 @@ class Pow(ArrayFunction):
         return out
 
     @staticmethod
+    def _base_partial(a: Tensor, b: Tensor) -> Tensor:
+        r""":math:`b a^{b-1}`, and 0 where :math:`a = b = 0` (the limit, not :math:`0 \cdot \infty`)."""
+        singular = (array_of(b) == 0) & (array_of(a) == 0)
+        if not singular.any():
+            return b * a ** (b - 1)
+        # Both branches of where are evaluated and differentiated: give the unused one a harmless base.
+        safe_a = where(singular, 1.0, a)
+        return where(singular, 0.0, b * safe_a ** (b - 1))
+
+    @staticmethod
     def _partials(ctx: Context, a: Tensor, b: Tensor, out: Tensor, need_a: bool, need_b: bool) -> tuple:
-        d_a = b * a ** (b - 1) if need_a else None
+        d_a = Pow._base_partial(a, b) if need_a else None
         if need_b:
             positive = array_of(a) > 0
             safe_a = where(positive, a, 1.0)  # ln a only where it is defined

@@ -47,10 +47,10 @@ def _number(x: float, like: Tensor) -> Tensor:
 
 
 def operands(operation: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
-    """Two operands as tensors on one device, or a clear error."""
+    """Two operands as tensors of one dtype on one device, or a clear error."""
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            if type(a.data) is type(b.data):
+            if type(a.data) is type(b.data) and a.data.dtype is b.data.dtype:
                 return a, b  # the common case, checked cheaply
         elif type(b) is float or type(b) is int:
             return a, _number(b, a)
@@ -63,14 +63,30 @@ def operands(operation: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     elif not isinstance(b, Tensor):
         b = as_tensor(b, a, operation)
     check_same_device(operation, a, b)
-    return a, b
+    return promote(a, b)
+
+
+def promote(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors converted to the dtype NumPy would compute them in (float32 and float64 give float64).
+
+    The conversion is a differentiable ``astype``, whose VJP converts the
+    gradient back: so a float32 tensor that meets a float64 operand still
+    gets a float32 gradient, as in PyTorch.
+    """
+    dtypes = {t.data.dtype for t in tensors}
+    if len(dtypes) == 1:
+        return tensors
+    from .elementwise import astype
+
+    common = backend.namespace_of(tensors[0].data).result_type(*(t.data for t in tensors))
+    return tuple(astype(t, common) for t in tensors)
 
 
 Axis = int | Sequence[int] | None
 
 
 def normalize_axis(axis: Axis, ndim: int, operation: str) -> tuple[int, ...]:
-    """Axes as a sorted tuple of non-negative ints (all axes for None)."""
+    """Axes as a sorted tuple of non-negative ints (all axes for None); an axis named twice is an error."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
@@ -78,7 +94,43 @@ def normalize_axis(axis: Axis, ndim: int, operation: str) -> tuple[int, ...]:
     for a in axes:
         if not -bound <= a < bound:
             raise ValueError(f"{operation}: axis {a} is out of range for a tensor with {ndim} dimension(s)")
-    return tuple(sorted({a % ndim for a in axes})) if ndim else ()
+    normalized = [a % bound for a in axes]
+    for j, a in enumerate(normalized):
+        if a in normalized[:j]:  # NumPy refuses a repeated axis too
+            first = axes[normalized.index(a)]
+            same = f"axis {first} is repeated" if first == axes[j] else f"axes {first} and {axes[j]} are the same axis"
+            raise ValueError(f"{operation}: {same} in axis={axis} (a tensor with {ndim} dimension(s))")
+    return tuple(sorted(normalized)) if ndim else ()
+
+
+def check_in_place_write(operation: str, x: Tensor, recorded: bool) -> None:
+    """Refuse an in-place write to ``x`` that would give wrong values or gradients, naming the operation.
+
+    * The memory must be writable, each element its own: a broadcast view
+      is read-only (its elements are one number seen many times).
+    * While gradients are recorded (``recorded``), a leaf that requires grad
+      may not change: its gradient is defined at its current value.
+    * A recorded write must not go through memory that another tensor
+      shares (a view, or ``detach()``): the write becomes a node of ``x``'s
+      graph only, and the other tensor's graph would not know its values changed.
+    """
+    array = x.data
+    overlapping = any(step == 0 and n > 1 for step, n in zip(array.strides, array.shape))
+    if overlapping or not getattr(array.flags, "writeable", True):
+        raise RuntimeError(f"{operation}: cannot write in place into a tensor of shape {x.shape} whose memory is "
+                           "read-only or shared by its elements (a broadcast_to view, say); use the out-of-place "
+                           "form, or write into a copy")
+    if not recorded:
+        return
+    if x.grad_fn is None and x.requires_grad:
+        raise RuntimeError(f"{operation}: a tensor of shape {x.shape} is a leaf that requires grad; changing it in "
+                           "place would destroy the value its gradient is defined at. Use the out-of-place form, "
+                           "or change it inside no_grad() (as an optimizer step does).")
+    if x._version_counter is not None and x._version_counter.shared:
+        raise RuntimeError(f"{operation}: a tensor of shape {x.shape} shares its memory with another tensor (a view "
+                           "such as reshape, slicing, .T or broadcast_to, or detach()); a recorded in-place write "
+                           "would leave the other one's graph unaware of the new values. Use the out-of-place form, "
+                           "or write inside no_grad().")
 
 
 def check_same_device(operation: str, *tensors: Tensor) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy
+
 from .. import backend, grad_mode, subgradients
 from ..function import ArrayFunction, Context
 from ..tensor import Tensor
-from .common import array_of
+from .common import array_of, check_in_place_write
 
 class Unary(ArrayFunction):
     r"""An elementwise :math:`y = \phi(x)`: subclasses give ``compute`` and ``derivative``.
@@ -270,11 +272,8 @@ def sigmoid(x: Tensor) -> Tensor:
 
 def relu(x: Tensor, inplace: bool = False) -> Tensor:
     """:math:`\\max(x, 0)`; with ``inplace=True`` the result overwrites ``x`` (and is ``x``)."""
-    if inplace and x.requires_grad and x.grad_fn is None and grad_mode.is_grad_enabled():
-        raise RuntimeError(
-            f"relu(inplace=True): x (shape {x.shape}) is a leaf that requires grad; overwriting it would "
-            "destroy the value its gradient is defined at. Use relu(x), or modify it inside no_grad()."
-        )
+    if inplace:
+        check_in_place_write("relu(inplace=True)", x, recorded=x.requires_grad and grad_mode.is_grad_enabled())
     return Relu.apply(x, bool(inplace))
 
 
@@ -283,9 +282,18 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001
 
 
 def astype(x: Tensor, dtype: Any) -> Tensor:
+    """``x`` converted to ``dtype``; differentiable between floating types only.
+
+    A cast to an integer or boolean dtype is a step function: its result is a
+    constant, with no graph and no tangent (as in PyTorch).
+    """
     if array_of(x).dtype == dtype:
         return x
-    return AsType.apply(x, dtype) if isinstance(x, Tensor) else x.astype(dtype)
+    if not isinstance(x, Tensor):
+        return x.astype(dtype)
+    if numpy.dtype(dtype).kind not in "fc":
+        return Tensor._wrap(x.data.astype(dtype))
+    return AsType.apply(x, dtype)
 
 
 def to_device(x: Tensor, device: str) -> Tensor:

@@ -63,8 +63,6 @@ class Max(ArrayFunction):
 
     @staticmethod
     def forward(ctx: Context, x: Tensor, axes: tuple[int, ...], keepdims: bool) -> Any:
-        if x.data.size == 0:
-            raise ValueError(f"max: cannot reduce an empty tensor of shape {x.shape}")
         xp = backend.namespace_of(x.data)
         ctx.kept_shape = kept_shape(x.shape, axes)
         ctx.reduction = (axes, keepdims)
@@ -101,10 +99,13 @@ class LogSumExp(ArrayFunction):
         xp = backend.namespace_of(x.data)
         ctx.kept_shape = kept_shape(x.shape, axes)
         ctx.reduction = (axes, keepdims)
-        m = x.data.max(axis=axes, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
-        total = xp.exp(x.data - m).sum(axis=axes, keepdims=True)
-        out = xp.log(total) + m
+        if x.data.size:
+            m = x.data.max(axis=axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)
+            total = xp.exp(x.data - m).sum(axis=axes, keepdims=True)
+            out = xp.log(total) + m
+        else:  # a sum of no exponentials is 0, whose log is -inf (and max of nothing is undefined)
+            out = xp.full(ctx.kept_shape, -xp.inf, dtype=x.data.dtype)
         out = Tensor._wrap(out if keepdims else out.reshape([n for i, n in enumerate(x.shape) if i not in axes]))
         ctx.save_for_backward(x, out)
         return out
@@ -130,8 +131,11 @@ class Softmax(ArrayFunction):
     def forward(ctx: Context, x: Tensor, axis: int) -> Any:
         xp = backend.namespace_of(x.data)
         ctx.axis = axis
-        shifted = xp.exp(x.data - x.data.max(axis=axis, keepdims=True))
-        out = Tensor._wrap(shifted / shifted.sum(axis=axis, keepdims=True))
+        if not x.data.size:  # nothing to normalize (and the maximum of nothing is undefined)
+            out = Tensor._wrap(x.data.copy())
+        else:
+            shifted = xp.exp(x.data - x.data.max(axis=axis, keepdims=True))
+            out = Tensor._wrap(shifted / shifted.sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         return out
 
@@ -153,8 +157,11 @@ class LogSoftmax(ArrayFunction):
     def forward(ctx: Context, x: Tensor, axis: int) -> Any:
         xp = backend.namespace_of(x.data)
         ctx.axis = axis
-        shifted = x.data - x.data.max(axis=axis, keepdims=True)
-        out = Tensor._wrap(shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True)))
+        if not x.data.size:  # as in softmax
+            out = Tensor._wrap(x.data.copy())
+        else:
+            shifted = x.data - x.data.max(axis=axis, keepdims=True)
+            out = Tensor._wrap(shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True)))
         ctx.save_for_backward(out)
         return out
 
@@ -189,14 +196,24 @@ def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return sum(x, axes, keepdims) * (1.0 / count)
 
 
+def _extreme_axes(x: Tensor, axis: Axis, name: str) -> tuple[int, ...]:
+    """The axes of a max or min, none of them empty: as in NumPy, the maximum of no elements has no value
+    (an empty tensor reduced over its non-empty axes just gives an empty result)."""
+    axes = normalize_axis(axis, x.ndim, name)
+    empty = [a for a in axes if x.shape[a] == 0]
+    if empty:
+        raise ValueError(f"{name}: cannot reduce over axis {empty[0]}, which is empty (a tensor of shape {x.shape})")
+    return axes
+
+
 def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """The maximum over ``axis``; ties share the gradient (see :mod:`minitorch.subgradients`)."""
-    return _reduce(Max, "max", x, axis, keepdims)
+    return Max.apply(x, _extreme_axes(x, axis, "max"), bool(keepdims))
 
 
 def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     r"""The minimum over ``axis``: :math:`\min x = -\max(-x)`."""
-    axes = normalize_axis(axis, x.ndim, "min")  # so that a bad axis is reported by min, not max
+    axes = _extreme_axes(x, axis, "min")  # so that a bad axis is reported by min, not max
     return -max(-x, axes, keepdims)
 
 

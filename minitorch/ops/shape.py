@@ -212,13 +212,24 @@ class Concatenate(ArrayFunction):
         return concatenate(filled, ctx.axis)
 
 
+def _view(out: Tensor, x: Tensor) -> Tensor:
+    """``out``, sharing ``x``'s version counter if NumPy made it a view of ``x``'s memory.
+
+    An in-place write through either one then shows in the version of both,
+    so a graph that saved one refuses to backpropagate with overwritten values.
+    """
+    if backend.namespace_of(x.data).may_share_memory(out.data, x.data):
+        out._alias_of(x)
+    return out
+
+
 # --- the functions users call -----------------------------------------------
 def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:
-    """The same elements in a new shape (one dimension may be -1)."""
+    """The same elements in a new shape (one dimension may be -1); a view of ``x`` where NumPy can make one."""
     shape = tuple(shape)
     if shape == x.shape:
         return x
-    return Reshape.apply(x, shape) if isinstance(x, Tensor) else x.reshape(shape)
+    return _view(Reshape.apply(x, shape), x) if isinstance(x, Tensor) else x.reshape(shape)
 
 
 def flatten(x: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:
@@ -260,12 +271,12 @@ def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     """Permute the axes (reverse them when ``axes`` is None)."""
     if not isinstance(x, Tensor):
         return x.transpose(axes)
-    return Transpose.apply(x, None if axes is None else tuple(axes))
+    return _view(Transpose.apply(x, None if axes is None else tuple(axes)), x)
 
 
 def permute(x: Tensor, axes: Sequence[int]) -> Tensor:
     """Permute the axes: ``y.shape[i] = x.shape[axes[i]]``."""
-    return Transpose.apply(x, tuple(axes))
+    return _view(Transpose.apply(x, tuple(axes)), x)
 
 
 def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
@@ -275,7 +286,7 @@ def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
         return x
     if not isinstance(x, Tensor):
         return backend.namespace_of(x).broadcast_to(x, shape)
-    return BroadcastTo.apply(x, shape)
+    return _view(BroadcastTo.apply(x, shape), x)
 
 
 def sum_to_shape(x: Tensor, shape: Sequence[int]) -> Tensor:
@@ -289,7 +300,7 @@ def sum_to_shape(x: Tensor, shape: Sequence[int]) -> Tensor:
 def getitem(x: Tensor, index: Any) -> Tensor:
     """NumPy indexing: slices, integers, integer arrays (repeats allowed), boolean masks."""
     index = _array_index(index, backend.device_of(x.data if isinstance(x, Tensor) else x))
-    return GetItem.apply(x, index) if isinstance(x, Tensor) else x[index]
+    return _view(GetItem.apply(x, index), x) if isinstance(x, Tensor) else x[index]
 
 
 def index_add(g: Tensor, shape: Sequence[int], index: Any) -> Tensor:

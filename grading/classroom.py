@@ -509,8 +509,6 @@ def worker_main() -> int:
 class _Worker:
     def __init__(self, index: int, log: Path):
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_DIR.parent)] + [p for p in env.get("PYTHONPATH", "").split(
-            os.pathsep) if p])
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
         self.log = open(log, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "grading.classroom", "--worker"], stdin=subprocess.PIPE,

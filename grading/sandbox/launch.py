@@ -71,7 +71,7 @@ def _preexec(limits: Limits, user: int | None) -> Callable[[], None]:
 def course_paths() -> dict[str, str]:
     """What the sandbox hides (the grading package, the solutions) and where minitorch lives."""
     here = os.path.dirname(PACKAGE_DIR.rstrip(os.sep))
-    repo = os.path.dirname(os.path.dirname(here))
+    repo = os.path.dirname(here)
     paths = {"grading": here, "repo": repo,
              "solutions": os.path.abspath(os.environ.get("MINITORCH_SOLUTIONS", os.path.join(repo, "solutions")))}
     with contextlib.suppress(ImportError):

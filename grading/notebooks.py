@@ -25,7 +25,7 @@ from .core import CheckTimeout, describe_exception, time_limit
 from .sandbox.cells import compile_cell
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_DIR.parent.parent
+REPO_ROOT = PACKAGE_DIR.parent
 #: Where the reference notebooks live (``solutions/<notebook>/<notebook>.ipynb``).
 SOLUTIONS = Path(os.environ.get("MINITORCH_SOLUTIONS", REPO_ROOT / "solutions"))
 RELEASED = REPO_ROOT / "exercises"

@@ -33,8 +33,6 @@ NOTEBOOK_TIMEOUT = 600
 
 def _child_env() -> dict:
     env = dict(os.environ)
-    tests_dir = str(PACKAGE_DIR.parent)
-    env["PYTHONPATH"] = os.pathsep.join([tests_dir] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env.update(PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONIOENCODING="utf-8")
     return env
