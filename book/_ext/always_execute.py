@@ -7,6 +7,10 @@ package, which Sphinx does not track, so after a change to the package an
 incremental ``make book`` would publish stale outputs (and would not fail on a
 cell that now raises). This extension marks every notebook page as outdated on
 each build, so each ``make book`` executes every notebook, as a clean build does.
+
+The one exception is the single-page build that ``make pdf`` prints: it runs
+right after ``make book`` and reuses that build's executed pages (they share
+``_build/.doctrees``), so the PDF costs no second execution of the book.
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 
 
+# Builders that only reprint what the HTML build has just executed.
+_REUSING_BUILDERS = {"singlehtml"}
+
+
 def _all_notebooks(app: Sphinx, env: BuildEnvironment, added, changed, removed) -> list[str]:
+    if app.builder.name in _REUSING_BUILDERS:
+        return []
     return sorted(
         docname
         for docname in env.found_docs
