@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import random
+import threading
 import time
 import traceback
 import warnings
@@ -36,6 +37,7 @@ Watch = Callable[[dict | None], contextlib.AbstractContextManager]
 #: Seconds a single check may take: small inputs, and the deep/large ones.
 LIGHT_TIMEOUT = 5.0
 HEAVY_TIMEOUT = 15.0
+_REFERENCE_LOCK = threading.RLock()
 
 
 class CheckTimeout(BaseException):
@@ -278,16 +280,24 @@ class Tester:
     def reference(self, name: str) -> Any:
         return self.ref[name]
 
-    def probe(self, name: str, *, allow: tuple[str, ...] = (), **args: Any) -> Any:
+    def probe(self, name: str, /, *, allow: tuple[str, ...] = (), **args: Any) -> Any:
         """Run the probe ``probes/<exercise>.py:name`` on the student's code with ``args`` (plain data), wherever
         the submission runs; its result, as plain data. Raises :class:`StudentFailure` if the student's code
         raised, timed out or lacks a name. ``allow``: labels of minitorch code the probe itself swaps in (as
         stand-ins for earlier parts), which the tripwire does not hold against the student."""
         return self.backend.probe(self.spec.exercise, name, args, tuple(allow))
 
-    def expect(self, name: str, **args: Any) -> Any:
-        """The same probe on the reference solution (in this process: the reference is trusted code)."""
-        return probes.run(self.spec.exercise, name, self.ref, args)
+    def expect(self, name: str, /, **args: Any) -> Any:
+        """The same probe on the reference solution (in this process: the reference is trusted code). One at a
+        time (a probe may swap a stand-in into the shared reference namespace); what minitorch code it calls is
+        the grader's, not held against the student."""
+        seen = getattr(self.backend, "seen", [])
+        before = len(seen)
+        try:
+            with _REFERENCE_LOCK:
+                return probes.run(self.spec.exercise, name, self.ref, args)
+        finally:
+            del seen[before:]
 
     @contextlib.contextmanager
     def patched(self, **names: Any) -> Iterator[None]:
