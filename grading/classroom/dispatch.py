@@ -95,17 +95,11 @@ def graded(tasks: Iterable[Task], workers: Workers,
                 yield future.result()
             except BrokenExecutor as exc:
                 broken = True
-                yield _lost(task, f"the grading process died ({exc}); graded again by the next run")
+                yield task.record(f"the grading process died ({exc}); graded again by the next run", final=False)
             except Exception as exc:  # noqa: BLE001 - a Dask worker lost, a task that could not be sent...
-                yield _lost(task, f"the grading worker failed: {type(exc).__name__}: {exc}")
+                yield task.record(f"the grading worker failed: {type(exc).__name__}: {exc}", final=False)
         if broken:
             workers.restart()
-
-
-def _lost(task: Task, reason: str) -> SubmissionRecord:
-    record = task.record()
-    record.reason, record.final = reason, False
-    return record
 
 
 def default_jobs() -> int:

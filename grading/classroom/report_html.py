@@ -37,7 +37,7 @@ img { max-width: 100%; }
 
 def _figure_uri(fig) -> str:  # noqa: ANN001 - a matplotlib Figure
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=96)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -53,7 +53,8 @@ def score_figure(exercise_id: str, records: list[SubmissionRecord]) -> str:
                    [r.points for r in records]))
     columns = 4
     rows = -(-len(panels) // columns)
-    fig = Figure(figsize=(3.1 * columns, 2.2 * rows), layout="constrained")
+    fig = Figure(figsize=(3.1 * columns, 2.2 * rows))
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.32 / rows, top=1 - 0.28 / rows, hspace=0.55, wspace=0.25)
     for i, (title, top, values) in enumerate(panels):
         ax = fig.add_subplot(rows, columns, i + 1)
         ax.hist(values, bins=[top * k / 10 for k in range(11)], color="#b42318" if title.startswith("total")
@@ -63,7 +64,7 @@ def score_figure(exercise_id: str, records: list[SubmissionRecord]) -> str:
         ax.tick_params(labelsize=8)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.spines[["top", "right"]].set_visible(False)
-    fig.supylabel("submissions", fontsize=9)
+    fig.supylabel("submissions", fontsize=9, x=0.01)
     return _figure_uri(fig)
 
 
@@ -84,7 +85,8 @@ def failing_checks(records: list[SubmissionRecord]) -> list[tuple[str, str, int,
 def checks_figure(rows: list[tuple[str, str, int, str]]) -> str:
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(9, 0.35 * len(rows) + 0.8), layout="constrained")
+    fig = Figure(figsize=(10, 0.32 * len(rows) + 0.9))
+    fig.subplots_adjust(left=0.42, right=0.97, bottom=0.6 / (0.32 * len(rows) + 0.9), top=0.97)
     ax = fig.add_subplot()
     labels = [f"{part}: {what[:60]}" for part, what, _, _ in rows][::-1]
     ax.barh(labels, [n for _, _, n, _ in rows][::-1], color="#3b6fd8")

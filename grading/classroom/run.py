@@ -13,12 +13,11 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..checks import EXERCISES
-from ..record import SubmissionRecord, now, read_record, read_records, record_path, write_record
+from ..record import SubmissionRecord, read_record, read_records, record_path, write_record
 from .dispatch import Workers, default_jobs, graded
 from .outputs import write_csv, write_feedback
 from .report_html import write_report
@@ -96,23 +95,18 @@ class Progress:
             print(file=sys.stderr)
 
 
-def prepare(sub: Submission, options: Options) -> Task | SubmissionRecord:
-    """The task that grades a submission, or its failed-to-grade record when it cannot be graded."""
-    version = grader_version(sub.exercise) if sub.exercise else None
-    record = SubmissionRecord(sub.student, sub.assignment, str(sub.path), None, sub.exercise, reason=sub.problem,
-                              grader_version=version, timestamp=sub.timestamp(), graded_at=now(),
-                              max_points=EXERCISES[sub.exercise].max_points if sub.exercise else None)
-    if sub.problem or not sub.exercise:
-        return record
+def prepare(sub: Submission, options: Options) -> Task:
+    """The task that grades a submission; with a ``problem`` when it cannot be graded."""
+    task = Task(sub.student, sub.assignment, sub.exercise, str(sub.path), problem=sub.problem, options=options,
+                grader_version=grader_version(sub.exercise) if sub.exercise else None, timestamp=sub.timestamp())
+    if task.problem:
+        return task
     try:
         data = read_submission(sub.path)
-        record.sha256 = hashlib.sha256(data).hexdigest()
-        code = code_only(data)
+        task = replace(task, sha256=hashlib.sha256(data).hexdigest())  # kept when the data is no notebook
+        return replace(task, notebook=code_only(data))
     except Ungradable as exc:
-        record.reason = str(exc)
-        return record
-    return Task(sub.student, sub.assignment, sub.exercise, str(sub.path), record.sha256, code, version,
-                record.timestamp, options)
+        return replace(task, problem=str(exc))
 
 
 def save(out: Path, record: SubmissionRecord) -> None:
@@ -131,15 +125,15 @@ def run(paths: Iterable[str | os.PathLike], out: str | os.PathLike, *, jobs: int
     summary = RunSummary(total=len(submissions), out=out)
     tasks, failed = [], []
     for sub in submissions:
-        prepared = prepare(sub, options or Options())
+        task = prepare(sub, options or Options())
         previous = read_record(record_path(out, sub.student, sub.assignment))
-        if (not force and previous is not None and previous.final and prepared.sha256 is not None
-                and previous.sha256 == prepared.sha256 and previous.grader_version == prepared.grader_version):
+        if (not force and previous is not None and previous.final and task.sha256 is not None
+                and previous.sha256 == task.sha256 and previous.grader_version == task.grader_version):
             summary.skipped += 1
         else:
-            (failed if isinstance(prepared, SubmissionRecord) else tasks).append(prepared)
+            (failed if task.problem else tasks).append(task)
     bar = Progress(len(tasks) + len(failed), enabled=progress)
-    for record in failed:
+    for record in (task.record() for task in failed):
         save(out, record)
         summary.count(record)
         bar.update(record)

@@ -35,23 +35,25 @@ class Options:
 
 @dataclass(frozen=True)
 class Task:
-    """One submission to grade, with everything the worker needs."""
+    """One submission to grade, with everything the worker needs; or, with a ``problem``, one that cannot be."""
 
     student: str
     assignment: str
-    exercise: str
+    exercise: str | None
     path: str
-    sha256: str
-    notebook: bytes = field(repr=False)
-    grader_version: str = ""
+    sha256: str | None = None
+    notebook: bytes = field(default=b"", repr=False)
+    grader_version: str | None = None
     timestamp: str | None = None
     options: Options = Options()
+    problem: str | None = None
 
-    def record(self) -> SubmissionRecord:
-        """A failed-to-grade record of this task (the reason is for the caller to fill in)."""
-        spec = EXERCISES[self.exercise]
-        return SubmissionRecord(self.student, self.assignment, self.path, self.sha256, spec.id, title=spec.title,
-                                max_points=spec.max_points, grader_version=self.grader_version,
+    def record(self, reason: str | None = None, final: bool = True) -> SubmissionRecord:
+        """A failed-to-grade record of this submission (``reason``: by default its problem)."""
+        spec = EXERCISES.get(self.exercise or "")
+        return SubmissionRecord(self.student, self.assignment, self.path, self.sha256, self.exercise,
+                                reason=reason or self.problem, final=final, title=spec.title if spec else "",
+                                max_points=spec.max_points if spec else None, grader_version=self.grader_version,
                                 timestamp=self.timestamp, graded_at=now())
 
 
@@ -68,12 +70,12 @@ def grade_task(task: Task) -> SubmissionRecord:
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="grading-") as tmp:
-            path = Path(tmp) / f"{EXERCISES[task.exercise].notebook}.ipynb"
+            path = Path(tmp) / f"{EXERCISES[task.exercise or ''].notebook}.ipynb"
             path.write_bytes(task.notebook)
             report, notes, isolation = grade(path, task.options)
     except Exception as exc:  # noqa: BLE001 - a bug of the grader, or no sandbox: say so, try again next run
         traceback.print_exc(file=sys.stderr)
-        record.reason, record.final = f"grader error: {type(exc).__name__}: {exc}", False
+        record = task.record(f"grader error: {type(exc).__name__}: {exc}", final=False)
     else:
         record.status, record.parts, record.cell_errors = GRADED, report.parts, report.cell_errors
         record.notes, record.isolation, record.reason = notes, isolation, problems(report)
