@@ -19,7 +19,7 @@ import sys
 
 
 def _grade(args: argparse.Namespace, hidden: bool) -> int:
-    from .runner import grade_notebook
+    from .grade import grade_notebook
 
     try:
         report = grade_notebook(args.notebook, hidden=hidden, exercise=args.exercise)
