@@ -295,16 +295,20 @@ class Sandbox:
                     raise TimeoutError
                 data = data[os.write(self.wfd, data[:1 << 16]):]
         except TimeoutError:
-            self._end()
-            raise SandboxDied("timeout", "the submission's process stopped reading its requests") from None
+            raise self._ended("timeout", "the submission's process stopped reading its requests") from None
         except OSError:
-            reason = self.exit_reason(wait=2.0) or "the submission's process closed its requests"
-            self._end()
-            raise SandboxDied("crash", reason) from None
+            raise self._ended("crash", "the submission's process closed its requests") from None
         return self._read(deadline)
 
+    def _ended(self, kind: str, reason: str) -> SandboxDied:
+        """End the process; the error that says why (for a crash, how the process ended, if it did)."""
+        if kind == "crash":
+            reason = self.exit_reason(wait=2.0) or reason
+        self._end()
+        return SandboxDied(kind, reason)
+
     def _read(self, deadline: float) -> tuple[Any, list[str]]:
-        reply, trip, reports = b"", b"", []
+        reply, trip, reports = bytearray(), b"", []
         limit = self.limits.reply_mb << 20
         open_fds = [self.rfd, self.tfd]
         try:
@@ -314,7 +318,7 @@ class Sandbox:
                     if size > limit:
                         raise Malformed(f"a reply of {size:,} bytes (the limit is {limit:,})")
                     if len(reply) >= HEADER.size + size:
-                        return loads(reply[HEADER.size:HEADER.size + size]), reports
+                        return loads(bytes(reply[HEADER.size:HEADER.size + size])), reports
                 wait = deadline - time.monotonic()
                 ready = select.select(open_fds, [], [], max(wait, 0))[0] if wait > 0 else []
                 if not ready:
@@ -333,16 +337,11 @@ class Sandbox:
                             raise Malformed("tripwire reports over the size limit")
                         reports += [line.decode("utf-8", "replace") for line in lines]
         except TimeoutError:
-            self._end()
-            raise SandboxDied("timeout", "no reply before the deadline") from None
+            raise self._ended("timeout", "no reply before the deadline") from None
         except EOFError:
-            reason = self.exit_reason(wait=2.0) or "the submission's process closed its replies"
-            self._end()
-            raise SandboxDied("crash", reason) from None
+            raise self._ended("crash", "the submission's process closed its replies") from None
         except Malformed as exc:
-            self._end()
-            raise SandboxDied("malformed", f"the submission's process sent a malformed reply "
-                                           f"({exc})") from None
+            raise self._ended("malformed", f"the submission's process sent a malformed reply ({exc})") from None
 
     def exit_reason(self, wait: float = 0.0) -> str | None:
         """How the process ended, in words (None while it runs)."""
