@@ -22,8 +22,6 @@ from .probes.cells import run_cell
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
-#: Where the reference notebooks live (``solutions/<notebook>/<notebook>.ipynb``).
-SOLUTIONS = Path(os.environ.get("MINITORCH_SOLUTIONS", REPO_ROOT / "solutions"))
 RELEASED = REPO_ROOT / "exercises"
 
 CELL_TIMEOUT = 60.0
@@ -58,7 +56,10 @@ def is_locked_given_code(cell: dict) -> bool:
 
 
 def solution_path(notebook: str) -> Path:
-    return SOLUTIONS / notebook / f"{notebook}.ipynb"
+    """Where the reference notebook lives: ``solutions/<notebook>/<notebook>.ipynb`` (``$MINITORCH_SOLUTIONS``
+    names another solutions folder)."""
+    solutions = Path(os.environ.get("MINITORCH_SOLUTIONS", REPO_ROOT / "solutions"))
+    return solutions / notebook / f"{notebook}.ipynb"
 
 
 def released_path(notebook: str) -> Path:
@@ -133,9 +134,10 @@ _references: dict[str, dict] = {}
 
 
 def load_reference(exercise: str, notebook: str) -> dict:
-    """The namespace of the reference solution (cached): its code cells, test cells excluded."""
-    if exercise not in _references:
-        path = solution_path(notebook)
+    """The namespace of the reference solution (cached per file): its code cells, test cells excluded."""
+    path = solution_path(notebook)
+    key = f"{exercise}:{path}"
+    if key not in _references:
         if not path.exists():
             raise RuntimeError(f"the reference solution {path} is missing: the checks compare with it, so they "
                                "need the course repository (set MINITORCH_SOLUTIONS to its solutions/ folder)")
@@ -143,5 +145,5 @@ def load_reference(exercise: str, notebook: str) -> dict:
         errors = execute(read(path), namespace, label=f"reference {exercise}")
         if errors:
             raise RuntimeError(f"the reference solution {path} fails: " + "; ".join(map(str, errors)))
-        _references[exercise] = namespace
-    return _references[exercise]
+        _references[key] = namespace
+    return _references[key]
