@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import io
 import random
-import threading
 import time
 import traceback
 import warnings
@@ -27,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from . import probes, tripwire
+from .notebooks import REFERENCE_LOCK
 from .probes.base import Missing, describe
 from .probes.cells import alarm
 
@@ -37,7 +37,6 @@ Watch = Callable[[dict | None], contextlib.AbstractContextManager]
 #: Seconds a single check may take: small inputs, and the deep/large ones.
 LIGHT_TIMEOUT = 5.0
 HEAVY_TIMEOUT = 15.0
-_REFERENCE_LOCK = threading.RLock()
 
 
 class CheckTimeout(BaseException):
@@ -59,14 +58,14 @@ class InProcess:
     is a profile hook (:mod:`grading.tripwire`); the sandboxed grader has its own backend
     (:class:`grading.grade.Sandboxed`)."""
 
-    def __init__(self, namespace: dict, watch: Watch = tripwire.watch):
+    def __init__(self, namespace: dict, tripwire_watch: Watch = tripwire.watch):
         self.namespace = namespace
+        self.tripwire_watch = tripwire_watch
         self.seen: list[str] = []
-        self._watch = watch
 
     @contextlib.contextmanager
     def watch(self, codes: dict | None) -> Iterator[list[str]]:
-        with self._watch(codes) as seen:
+        with self.tripwire_watch(codes) as seen:
             self.seen = seen
             yield seen
 
@@ -295,7 +294,7 @@ class Tester:
         seen = getattr(self.backend, "seen", [])
         before = len(seen)
         try:
-            with _REFERENCE_LOCK:
+            with REFERENCE_LOCK:
                 return probes.run(self.spec.exercise, name, self.ref, args)
         finally:
             del seen[before:]
@@ -400,6 +399,7 @@ def run_part(spec: PartSpec, namespace: dict, reference: dict, *, hidden: bool,
     """All checks of one part in one mode (visible or hidden). If a ``previous`` check
     of the part timed out, the new ones are not run (each would likely time out too). ``backend``: where the
     probes run (default: in this process, on ``namespace``)."""
+    # The tripwire's list must be the one the backend's probes filter (stand-ins' calls are not the student's).
     backend = backend if backend is not None else InProcess(namespace, watch)
     t = Tester(spec, namespace, reference, hidden, backend)
     try:
