@@ -58,7 +58,7 @@ class Part:
 
 
 def grade_notebook(path, **kwargs) -> NotebookReport:  # noqa: ANN001
-    """Grade a notebook in a subprocess; see :func:`grading.runner.grade_notebook`."""
-    from .runner import grade_notebook as grade
+    """Grade a notebook with its code sandboxed; see :func:`grading.grade.grade_notebook`."""
+    from .grade import grade_notebook as grade
 
     return grade(path, **kwargs)

@@ -23,11 +23,12 @@ import time
 import traceback
 import warnings
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from . import tripwire
-from .sandbox.cells import alarm
+from . import probes, tripwire
+from .notebooks import REFERENCE_LOCK
+from .probes.base import Missing, describe
+from .probes.cells import alarm
 
 #: Text to show, or a function that makes it when it is shown.
 Text = str | Callable[[], str] | None
@@ -37,20 +38,51 @@ Watch = Callable[[dict | None], contextlib.AbstractContextManager]
 LIGHT_TIMEOUT = 5.0
 HEAVY_TIMEOUT = 15.0
 
-_PACKAGE_DIR = str(Path(__file__).resolve().parent)
-
 
 class CheckTimeout(BaseException):
     """Raised by the alarm in a check that runs too long (a BaseException, so
     that a student's ``except Exception`` cannot swallow it)."""
 
 
-class Missing(Exception):
-    """A name the part needs is not defined in the student's namespace."""
+class StudentFailure(Exception):
+    """A probe that did not return: ``status`` is ``missing``, ``not_implemented``, ``timeout`` or ``error``, and
+    ``text`` says why (for ``missing``: the name)."""
 
-    def __init__(self, name: str):
-        super().__init__(name)
-        self.name = name
+    def __init__(self, status: str, text: str):
+        super().__init__(text)
+        self.status, self.text = status, text
+
+
+class InProcess:
+    """Where the probes of a notebook's test cell run: in this process, on the notebook's namespace. The tripwire
+    is a profile hook (:mod:`grading.tripwire`); the sandboxed grader has its own backend
+    (:class:`grading.grade.Sandboxed`)."""
+
+    def __init__(self, namespace: dict, tripwire_watch: Watch = tripwire.watch):
+        self.namespace = namespace
+        self.tripwire_watch = tripwire_watch
+        self.seen: list[str] = []
+
+    @contextlib.contextmanager
+    def watch(self, codes: dict | None) -> Iterator[list[str]]:
+        with self.tripwire_watch(codes) as seen:
+            self.seen = seen
+            yield seen
+
+    def time_limit(self, seconds: float | None) -> contextlib.AbstractContextManager:
+        return time_limit(seconds)
+
+    def defined(self, name: str) -> bool:
+        return name in self.namespace
+
+    def probe(self, exercise: str, name: str, args: dict, allow: tuple[str, ...]) -> Any:
+        before = len(self.seen)
+        try:
+            return probes.run(exercise, name, self.namespace, args)
+        finally:
+            # calls of what the probe swapped in (minitorch's public code) are the grader's, not the student's
+            self.seen[before:] = [label for label in self.seen[before:] if not label.startswith(allow)] \
+                if allow else self.seen[before:]
 
 
 @dataclass
@@ -229,11 +261,12 @@ class PartResult:
 class Tester:
     """What a case generator sees: the two namespaces, the mode and a seeded RNG."""
 
-    def __init__(self, spec: PartSpec, namespace: dict, reference: dict, hidden: bool):
+    def __init__(self, spec: PartSpec, namespace: dict, reference: dict, hidden: bool, backend: Any = None):
         self.spec = spec
         self.ns = namespace
         self.ref = reference
         self.hidden = hidden
+        self.backend = backend if backend is not None else InProcess(namespace)
         # A str seed is hashed with SHA-512: the same inputs on every run and machine.
         self.rng = random.Random(f"{spec.key}/{'hidden' if hidden else 'visible'}")
 
@@ -246,6 +279,25 @@ class Tester:
 
     def reference(self, name: str) -> Any:
         return self.ref[name]
+
+    def probe(self, name: str, /, *, allow: tuple[str, ...] = (), **args: Any) -> Any:
+        """Run the probe ``probes/<exercise>.py:name`` on the student's code with ``args`` (plain data), wherever
+        the submission runs; its result, as plain data. Raises :class:`StudentFailure` if the student's code
+        raised, timed out or lacks a name. ``allow``: labels of minitorch code the probe itself swaps in (as
+        stand-ins for earlier parts), which the tripwire does not hold against the student."""
+        return self.backend.probe(self.spec.exercise, name, args, tuple(allow))
+
+    def expect(self, name: str, /, **args: Any) -> Any:
+        """The same probe on the reference solution (in this process: the reference is trusted code). One at a
+        time (a probe may swap a stand-in into the shared reference namespace); what minitorch code it calls is
+        the grader's, not held against the student."""
+        seen = getattr(self.backend, "seen", [])
+        before = len(seen)
+        try:
+            with REFERENCE_LOCK:
+                return probes.run(self.spec.exercise, name, self.ref, args)
+        finally:
+            del seen[before:]
 
     @contextlib.contextmanager
     def patched(self, **names: Any) -> Iterator[None]:
@@ -280,38 +332,42 @@ def time_limit(seconds: float | None) -> contextlib.AbstractContextManager:
 
 
 def describe_exception(exc: BaseException) -> str:
-    """``Type: message``, and where in the student's code it was raised."""
-    text = f"{type(exc).__name__}: {exc}".rstrip(": ")
-    if isinstance(exc, RecursionError):
-        text = "RecursionError: maximum recursion depth exceeded"
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_PACKAGE_DIR)]
-    if frames:
-        frame = frames[-1]
-        where = f"in {frame.name}" if frame.name != "<module>" else "at the top level of a cell"
-        line = f": {frame.line.strip()}" if frame.line else ""
-        text += f"  ({where}, line {frame.lineno}{line})"
-    return text
+    """``Type: message``, and where in the student's own code it was raised."""
+    return describe(exc)
 
 
-def run_case(spec: PartSpec, case: Case, hidden: bool, watch: Watch = tripwire.watch) -> Check:
+@contextlib.contextmanager
+def _quiet(sink: io.StringIO) -> Iterator[None]:
+    """What code run in this process prints goes to ``sink``, its warnings nowhere (process-wide: only for
+    probes that run here; a sandboxed grader runs checks in threads)."""
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def run_case(spec: PartSpec, case: Case, hidden: bool, watch: Watch = tripwire.watch, backend: Any = None) -> Check:
     """Run one case with a time limit, captured output and the tripwire; never raises
     (except KeyboardInterrupt). ``watch(codes)`` is the tripwire: a context that yields the list of forbidden
-    functions called in it (the classroom grader's watches the submission's process instead of this one)."""
+    functions called in it; a ``backend`` (where the probes run) brings its own tripwire and time limit."""
     check = Check(what=case.what, hidden=hidden, status="error", weight=case.weight, input=None,
                   hint=case.hint or spec.hint)
     codes = None if case.heavy else tripwire.codes(spec.forbidden)
     sink = io.StringIO()
     started = time.perf_counter()
-    with watch(codes) as seen:
+    limit = case.timeout or (HEAVY_TIMEOUT if case.heavy else LIGHT_TIMEOUT)
+    timeout_text = f"took longer than {limit:g} s (an infinite loop, or an algorithm slower than O(V + E)?)"
+    backend = backend if backend is not None else InProcess({}, watch)
+    with backend.watch(codes) as seen:
         try:
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with time_limit(case.timeout or (HEAVY_TIMEOUT if case.heavy else LIGHT_TIMEOUT)):
-                    verdict = case.run()
+            with _quiet(sink) if getattr(backend, "in_process", True) else contextlib.nullcontext(), \
+                    backend.time_limit(limit):
+                verdict = case.run()
         except CheckTimeout:
-            limit = case.timeout or (HEAVY_TIMEOUT if case.heavy else LIGHT_TIMEOUT)
             check.status = "timeout"
-            check.error = f"took longer than {limit:g} s (an infinite loop, or an algorithm slower than O(V + E)?)"
+            check.error = timeout_text
+        except StudentFailure as exc:
+            check.status = exc.status
+            check.error = timeout_text if exc.status == "timeout" else exc.text
         except NotImplementedError as exc:
             check.status = "not_implemented"
             check.error = "not implemented yet: " + describe_exception(exc)
@@ -339,10 +395,13 @@ def run_case(spec: PartSpec, case: Case, hidden: bool, watch: Watch = tripwire.w
 
 
 def run_part(spec: PartSpec, namespace: dict, reference: dict, *, hidden: bool,
-             previous: list[Check] = (), watch: Watch = tripwire.watch) -> list[Check]:
+             previous: list[Check] = (), watch: Watch = tripwire.watch, backend: Any = None) -> list[Check]:
     """All checks of one part in one mode (visible or hidden). If a ``previous`` check
-    of the part timed out, the new ones are not run (each would likely time out too)."""
-    t = Tester(spec, namespace, reference, hidden)
+    of the part timed out, the new ones are not run (each would likely time out too). ``backend``: where the
+    probes run (default: in this process, on ``namespace``)."""
+    # The tripwire's list must be the one the backend's probes filter (stand-ins' calls are not the student's).
+    backend = backend if backend is not None else InProcess(namespace, watch)
+    t = Tester(spec, namespace, reference, hidden, backend)
     try:
         cases = list(spec.cases(t))
     except Missing as exc:
@@ -360,7 +419,7 @@ def run_part(spec: PartSpec, namespace: dict, reference: dict, *, hidden: bool,
     elif any(c.status == "forbidden" for c in previous):
         stop = "not run: this part calls minitorch's own implementation"
     for name in spec.needs:
-        if name not in namespace:
+        if not backend.defined(name):
             stop = f"not run: `{name}` is not defined"
             checks.append(Check(what=f"`{name}` is defined", hidden=hidden, status="missing", error=name,
                                 hint=f"Run the cell that defines `{name}` first (and keep that name)."))
@@ -369,7 +428,7 @@ def run_part(spec: PartSpec, namespace: dict, reference: dict, *, hidden: bool,
             checks.append(Check(what=case.what, hidden=hidden, status="skipped", weight=case.weight,
                                 error=stop))
             continue
-        check = run_case(spec, case, hidden, watch)
+        check = run_case(spec, case, hidden, watch, backend)
         checks.append(check)
         if check.status == "timeout":
             stop = "not run: an earlier check of this part timed out"

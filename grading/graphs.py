@@ -152,6 +152,36 @@ def cycle_behind_diamond() -> Node:
     return Node("y", (d, Node("z")))
 
 
+# --------------------------------------------------------------------------- as data
+
+def to_data(output: object, parents: Callable[[object], Sequence] = lambda n: n.parents,  # type: ignore
+            name: Callable[[object], str] = repr) -> tuple[dict, list]:
+    """The graph that ``output`` depends on as plain data for a probe (``{"names", "parents", "output"}``, nodes
+    numbered in a fixed order), and the nodes in that order."""
+    nodes = list(ancestors(output, parents).values())
+    number = {id(node): i for i, node in enumerate(nodes)}
+    return ({"names": [name(n) for n in nodes], "parents": [[number[id(p)] for p in parents(n)] for n in nodes],
+             "output": number[id(output)]}, nodes)
+
+
+class Returned:
+    """Something a student's sort returned that is not a node of the graph (shown as the probe saw it)."""
+
+    def __init__(self, text: str, kind: str | None = None):
+        self.text, self.kind = text, kind
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def from_data(reply: dict, nodes: list) -> object:
+    """The order a probe returned (:func:`grading.probes.ex02.encode_order`), in terms of ``nodes``: a list, or a
+    :class:`Returned` for anything that is not a sequence."""
+    if "items" not in reply:
+        return Returned(str(reply.get("repr")), str(reply.get("kind")))
+    return [nodes[x] if isinstance(x, int) and 0 <= x < len(nodes) else Returned(str(x)) for x in reply["items"]]
+
+
 # --------------------------------------------------------------------------- validity
 
 def ancestors(output: object, parents: Callable[[object], Sequence] = lambda n: n.parents) -> dict:  # type: ignore
@@ -170,6 +200,8 @@ def order_problem(output: object, result: object,
                   parents: Callable[[object], Sequence] = lambda n: n.parents,  # type: ignore
                   label: Callable[[object], str] = repr) -> str | None:
     """Why ``result`` is not a valid topological order of ``output``'s ancestors (None if it is)."""
+    if isinstance(result, Returned) and result.kind:
+        return f"expected a list of nodes, got {result.kind}"
     if isinstance(result, (str, bytes, dict, set, frozenset)) or result is None:
         return f"expected a list of nodes, got {type(result).__name__}"
     try:

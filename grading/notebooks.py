@@ -9,25 +9,20 @@ runs every other code cell, in order, in a fresh module namespace.
 from __future__ import annotations
 
 import builtins
-import contextlib
-import io
 import json
-import linecache
 import os
 import re
 import sys
+import threading
 import types
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core import CheckTimeout, describe_exception, time_limit
-from .sandbox.cells import compile_cell
+from .probes.cells import label as cell_label
+from .probes.cells import run_cell
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
-#: Where the reference notebooks live (``solutions/<notebook>/<notebook>.ipynb``).
-SOLUTIONS = Path(os.environ.get("MINITORCH_SOLUTIONS", REPO_ROOT / "solutions"))
 RELEASED = REPO_ROOT / "exercises"
 
 CELL_TIMEOUT = 60.0
@@ -62,7 +57,10 @@ def is_locked_given_code(cell: dict) -> bool:
 
 
 def solution_path(notebook: str) -> Path:
-    return SOLUTIONS / notebook / f"{notebook}.ipynb"
+    """Where the reference notebook lives: ``solutions/<notebook>/<notebook>.ipynb`` (``$MINITORCH_SOLUTIONS``
+    names another solutions folder)."""
+    solutions = Path(os.environ.get("MINITORCH_SOLUTIONS", REPO_ROOT / "solutions"))
+    return solutions / notebook / f"{notebook}.ipynb"
 
 
 def released_path(notebook: str) -> Path:
@@ -73,9 +71,10 @@ def released_path(notebook: str) -> Path:
 class CellError:
     index: int
     error: str
+    label: str = ""
 
     def __str__(self) -> str:
-        return f"code cell {self.index}: {self.error}"
+        return f'the cell "{self.label}": {self.error}' if self.label else f"code cell {self.index}: {self.error}"
 
 
 def new_namespace(name: str) -> dict:
@@ -87,51 +86,67 @@ def new_namespace(name: str) -> dict:
     return module.__dict__
 
 
+def cells_to_run(nb: dict, restore_from: dict | None = None) -> tuple[list[tuple[int, str]], list[str]]:
+    """The code cells to execute, numbered among the code cells: test cells skipped, read-only given cells
+    replaced by the source notebook's version (``restore_from``), as ``nbgrader autograde`` does; and notes
+    about the test cells (missing or with a changed grade_id)."""
+    source_cells = [c for c in (restore_from or {}).get("cells", []) if isinstance(c, dict)]
+    given = {nbgrader(c).get("grade_id"): source(c) for c in source_cells if is_locked_given_code(c)}
+    tests = {nbgrader(c).get("grade_id") for c in source_cells if c.get("cell_type") == "code" and nbgrader(c).get("grade")}
+    cells: list[tuple[int, str]] = []
+    seen_tests = set()
+    index = 0
+    for cell in nb.get("cells", []):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        index += 1
+        text = source(cell)
+        if not isinstance(text, str):
+            text = ""
+        if is_test_cell(cell):
+            seen_tests.add(nbgrader(cell).get("grade_id"))
+            continue
+        if is_locked_given_code(cell) and nbgrader(cell).get("grade_id") in given:
+            text = given[nbgrader(cell)["grade_id"]]
+        cells.append((index, text))
+    missing = sorted(str(t) for t in tests - seen_tests)
+    notes = [f"test cells missing or with a changed grade_id: {', '.join(missing)} (graded from the code anyway)"] \
+        if restore_from and missing else []
+    return cells, notes
+
+
 def execute(nb: dict, namespace: dict, *, label: str, restore_from: dict | None = None,
             timeout: float | None = CELL_TIMEOUT) -> list[CellError]:
-    """Run every code cell except test cells; return the errors (execution goes on after one).
+    """Run every code cell except test cells in this process; return the errors (execution goes on after one).
 
     With ``restore_from`` (the source notebook), read-only given code cells are
     replaced by the source's version first, as ``nbgrader autograde`` does.
     """
-    given = {nbgrader(c).get("grade_id"): source(c) for c in (restore_from or {}).get("cells", [])
-             if is_locked_given_code(c)}
     errors: list[CellError] = []
-    index = 0
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        index += 1
-        if is_test_cell(cell):
-            continue
-        text = source(cell)
-        if is_locked_given_code(cell) and nbgrader(cell).get("grade_id") in given:
-            text = given[nbgrader(cell)["grade_id"]]
-        filename = f"<{label} cell {index}>"
-        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-        sink = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                code = compile_cell(text, filename)
-                with time_limit(timeout):
-                    exec(code, namespace)
-        except CheckTimeout:
-            errors.append(CellError(index, f"took longer than {timeout:g} s; stopped"))
-        except KeyboardInterrupt:
-            raise
-        except (Exception, SystemExit) as exc:
-            errors.append(CellError(index, describe_exception(exc)))
+    origin = "cell" if label == "notebook" else label
+    for index, text in cells_to_run(nb, restore_from)[0]:
+        error, _ = run_cell(index, text, namespace, timeout, origin)
+        if error is not None:
+            errors.append(CellError(index, error, cell_label(text)))
     return errors
 
 
 _references: dict[str, dict] = {}
+#: Held while reference code runs in this process (minitorch's grad mode is process-wide: two threads running
+#: reference code at once would switch it under each other).
+REFERENCE_LOCK = threading.RLock()
 
 
 def load_reference(exercise: str, notebook: str) -> dict:
-    """The namespace of the reference solution (cached): its code cells, test cells excluded."""
-    if exercise not in _references:
-        path = solution_path(notebook)
+    """The namespace of the reference solution (cached per file): its code cells, test cells excluded."""
+    with REFERENCE_LOCK:
+        return _load_reference(exercise, notebook)
+
+
+def _load_reference(exercise: str, notebook: str) -> dict:
+    path = solution_path(notebook)
+    key = f"{exercise}:{path}"
+    if key not in _references:
         if not path.exists():
             raise RuntimeError(f"the reference solution {path} is missing: the checks compare with it, so they "
                                "need the course repository (set MINITORCH_SOLUTIONS to its solutions/ folder)")
@@ -139,5 +154,5 @@ def load_reference(exercise: str, notebook: str) -> dict:
         errors = execute(read(path), namespace, label=f"reference {exercise}")
         if errors:
             raise RuntimeError(f"the reference solution {path} fails: " + "; ".join(map(str, errors)))
-        _references[exercise] = namespace
-    return _references[exercise]
+        _references[key] = namespace
+    return _references[key]

@@ -113,6 +113,8 @@ class NotebookReport:
     parts: list[PartResult] = field(default_factory=list)
     cell_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: What the grader did that a student should know (IPython lines skipped, test cells missing).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def points(self) -> float:

@@ -1,4 +1,5 @@
-"""Grade one notebook in a fresh Python process.
+"""Grade one notebook in a fresh Python process: the grader of the exercises not converted to the data-only
+sandbox yet (:func:`grading.grade.grade_notebook` calls it for them; it goes once every exercise has probes).
 
 The parent (:func:`grade_notebook`) starts ``python -m grading.runner`` on the
 notebook. The child executes the notebook's code cells (never its test cells)
@@ -11,7 +12,6 @@ child grades the remaining parts, so one bad part never costs the others.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -23,8 +23,11 @@ from pathlib import Path
 from .checks import exercise as exercise_spec
 from .checks import exercise_of_notebook
 from .core import PartResult, run_part
-from .notebooks import PACKAGE_DIR, execute, load_reference, new_namespace, read, solution_path
+from .notebooks import execute, load_reference, new_namespace, read, solution_path
 from .report import NotebookReport
+from .grade import grade_notebook, report_for  # the one grading path, under its old names
+
+__all__ = ["grade_in_subprocess", "grade_notebook", "report_for"]
 
 #: Memory a grading process may use (address space), and the wall-clock limit per notebook.
 MEMORY_LIMIT = 8 * 2**30
@@ -38,8 +41,8 @@ def _child_env() -> dict:
     return env
 
 
-def grade_notebook(path: str | os.PathLike, *, hidden: bool = True, exercise: str | None = None,
-                   parts: list[str] | None = None, timeout: float = NOTEBOOK_TIMEOUT) -> NotebookReport:
+def grade_in_subprocess(path: str | os.PathLike, *, hidden: bool = True, exercise: str | None = None,
+                        parts: list[str] | None = None, timeout: float = NOTEBOOK_TIMEOUT) -> NotebookReport:
     """Grade ``path``: the visible checks only, or (``hidden=True``) every check."""
     path = Path(path)
     spec = exercise_spec(exercise) if exercise else exercise_of_notebook(path.name)
@@ -88,21 +91,6 @@ def grade_notebook(path: str | os.PathLike, *, hidden: bool = True, exercise: st
     ordered = [results[name] for name in (parts or spec.parts) if name in results]
     return NotebookReport(str(path), spec.id, spec.title, hidden, ordered, cell_errors,
                           round(time.monotonic() - started, 3))
-
-
-_cache: dict[tuple, NotebookReport] = {}
-
-
-def report_for(path: str | os.PathLike, *, hidden: bool = True) -> NotebookReport:
-    """:func:`grade_notebook`, once per process: results are cached on the notebook's exercise, content
-    and mode, so the same notebook under another path (a copy in a test's course folder) is not graded
-    again."""
-    path = Path(path).resolve()
-    spec = exercise_of_notebook(path.name)
-    key = (spec.id if spec else path.name, hashlib.sha256(path.read_bytes()).hexdigest(), hidden)
-    if key not in _cache:
-        _cache[key] = grade_notebook(path, hidden=hidden)
-    return _cache[key]
 
 
 def _crashed(exercise: str, part: str, why: str) -> PartResult:

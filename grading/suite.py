@@ -18,7 +18,7 @@ import pytest
 from .checks import exercise, exercise_of_notebook
 from .notebooks import solution_path
 from .report import NotebookReport, points, render_checks
-from .runner import report_for
+from .grade import report_for
 
 __all__ = ["Suite", "grading_tests", "report_for"]
 

@@ -1,7 +1,8 @@
 """Exercise 1: forward mode with dual numbers.
 
-Every Dual check builds the same expression twice, once with the student's
-``Dual`` class and once with the reference's, and compares primal and tangent;
+Every Dual check builds the same expression twice (probes/ex01.py), once with the
+student's ``Dual`` class in the sandbox and once with the reference's here, and compares
+primal and tangent;
 the tangent is also compared (in the message, and by the grader's own tests)
 with a central difference of the same expression evaluated on floats.
 """
@@ -9,20 +10,17 @@ with a central difference of the same expression evaluated on floats.
 from __future__ import annotations
 
 import math
-import operator
 from typing import Any, Callable
 
 from ..core import Case, ExerciseSpec, Tester, Verdict
 from ..numeric import central, close, fd_agrees, is_real, show
+from ..probes.ex01 import DUAL_STANDIN, FUNCTIONS, OPERATORS, PLAIN
 from ..tripwire import AUTODIFF
 
 EXERCISE = ExerciseSpec("ex01", "ex01_forward_mode", "Forward mode with dual numbers")
 
-def _pair(x: object) -> tuple[float, float] | None:
-    primal, tangent = getattr(x, "primal", None), getattr(x, "tangent", None)
-    if is_real(primal) and is_real(tangent):
-        return float(primal), float(tangent)  # type: ignore[arg-type]
-    return None
+def _pair(reply: dict) -> tuple[float, float] | None:
+    return tuple(reply["pair"]) if "pair" in reply else None  # type: ignore[return-value]
 
 
 def _show_dual(pair: tuple[float, float] | None) -> str:
@@ -33,24 +31,19 @@ def _show_operand(x: Any) -> str:
     return f"Dual({show(x[0])}, {show(x[1])})" if isinstance(x, tuple) else show(x)
 
 
-def _make(D: type, x: Any) -> Any:
-    return D(*x) if isinstance(x, tuple) else x
-
-
-def _dual_case(t: Tester, what: str, build: Callable[[type], Any], *, scale: Callable[[type], float],
+def _dual_case(t: Tester, what: str, name: str, args: dict, *, scale: Callable[[], float],
                fd: Callable[[], float] | None, hint: str | None = None) -> Case:
-    """Compare ``build(StudentDual)`` with ``build(ReferenceDual)``."""
+    """Compare the probe ``name`` on the student's ``Dual`` with the same on the reference's."""
 
     def run() -> Verdict:
-        ref_dual = t.reference("Dual")
-        expected = _pair(build(ref_dual))
-        result = build(t.student("Dual"))
+        expected = _pair(t.expect(name, **args))
+        result = t.probe(name, **args)
         actual = _pair(result)
         if actual is None:
-            return Verdict(False, _show_dual(expected), f"{show(result)}  (not a Dual: it needs .primal and "
+            return Verdict(False, _show_dual(expected), f"{result['repr']}  (not a Dual: it needs .primal and "
                            ".tangent, real numbers)")
         assert expected is not None
-        size = scale(ref_dual)
+        size = scale()
         passed = close(actual[0], expected[0]) and close(actual[1], expected[1], size)
         note = warning = None
         if fd is not None:
@@ -65,18 +58,14 @@ def _dual_case(t: Tester, what: str, build: Callable[[type], Any], *, scale: Cal
 
 def binary(t: Tester, symbol: str, x: Any, y: Any, *, fd: bool = True, hint: str | None = None) -> Case:
     """``x <symbol> y`` where each operand is a Dual (a tuple) or a plain number."""
-    op = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-          "**": operator.pow}[symbol]
+    op = OPERATORS[symbol]
 
-    def build(D: type) -> Any:
-        return op(_make(D, x), _make(D, y))
-
-    def scale(D: type) -> float:
+    def scale() -> float:
         # |contribution of x's tangent| + |contribution of y's tangent|
         total = 0.0
         for keep in (0, 1):
             ops = [(v[0], v[1] if i == keep else 0.0) if isinstance(v, tuple) else v for i, v in enumerate((x, y))]
-            pair = _pair(op(_make(D, ops[0]), _make(D, ops[1])))
+            pair = _pair(t.expect("binary", symbol=symbol, x=ops[0], y=ops[1]))
             total += abs(pair[1]) if pair else 0.0
         return total
 
@@ -88,42 +77,34 @@ def binary(t: Tester, symbol: str, x: Any, y: Any, *, fd: bool = True, hint: str
     def estimate() -> float:
         return central(lambda s: op(xs[0] + s * xs[1], ys[0] + s * ys[1]), 0.0, h)
 
-    return _dual_case(t, f"{_show_operand(x)} {symbol} {_show_operand(y)}", build, scale=scale,
-                      fd=estimate if fd else None, hint=hint)
+    return _dual_case(t, f"{_show_operand(x)} {symbol} {_show_operand(y)}", "binary",
+                      {"symbol": symbol, "x": x, "y": y}, scale=scale, fd=estimate if fd else None, hint=hint)
 
 
 def same_object(t: Tester, symbol: str, x: tuple[float, float]) -> Case:
     """``x <symbol> x`` with one Dual object used twice."""
-    op = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-          "**": operator.pow}[symbol]
-
-    def build(D: type) -> Any:
-        a = D(*x)
-        return op(a, a)
+    op = OPERATORS[symbol]
 
     def estimate() -> float:
         return central(lambda s: op(x[0] + s * x[1], x[0] + s * x[1]), 0.0, 1e-6)
 
-    return _dual_case(t, f"x {symbol} x  with x = Dual({show(x[0])}, {show(x[1])})", build,
-                      scale=lambda D: 0.0, fd=estimate)
+    return _dual_case(t, f"x {symbol} x  with x = Dual({show(x[0])}, {show(x[1])})", "same_object",
+                      {"symbol": symbol, "x": x}, scale=lambda: 0.0, fd=estimate)
 
 
 _MATH = {"exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos}
 
 
 def unary(t: Tester, name: str, x: tuple[float, float], *, fd: bool = True) -> Case:
-    def build(D: type) -> Any:
-        return getattr(D(*x), name)()
-
-    def scale(D: type) -> float:
+    def scale() -> float:
         # rounding of the argument (sin(a + pi/2) for cos(a), say) is relative to |a|
         return 1e-6 * (1.0 + abs(x[0])) * abs(x[1])
 
     def estimate() -> float:
         return central(lambda s: _MATH[name](x[0] + s * x[1]), 0.0, 1e-6 * max(1.0, abs(x[0])) / abs(x[1]))
 
-    return _dual_case(t, f"Dual({show(x[0])}, {show(x[1])}).{name}()", build, scale=scale,
-                      fd=estimate if fd and x[1] else None)
+    return _dual_case(t, f"Dual({show(x[0])}, {show(x[1])}).{name}()", "unary", {"name": name, "x": x},
+                      scale=scale, fd=estimate if fd and x[1] else None)
 
 
 def _value(rng: Any, low: float = 0.1, high: float = 10.0) -> float:
@@ -257,34 +238,18 @@ def sin_cos(t: Tester):
         yield unary(t, name, (1e6, 1.0), fd=False)
 
 
-# The functions derivative() is checked on: (text, f). They use operators and Dual methods only.
-FUNCTIONS: dict[str, Callable[[Any], Any]] = {
-    "x * x * x": lambda x: x * x * x,
-    "x.sin() * x.exp()": lambda x: x.sin() * x.exp(),
-    "3.0": lambda x: 3.0,
-    "x": lambda x: x,
-    "(x ** 2 + 1).log() / x": lambda x: (x ** 2 + 1).log() / x,
-    "x ** x": lambda x: x ** x,
-    "(2 ** x).cos() - x": lambda x: (2 ** x).cos() - x,
-    "1 / (1 + (-x).exp())": lambda x: 1 / (1 + (-x).exp()),
-    "x * 1e6 * x": lambda x: x * 1e6 * x,
-    "x.sin() ** 2 + x.cos() ** 2": lambda x: x.sin() ** 2 + x.cos() ** 2,
-    "(x * x).sin().exp() * 0.5 - 7": lambda x: (x * x).sin().exp() * 0.5 - 7,
-}
-
-
 def _derivative_case(t: Tester, text: str, x: float, *, fd: bool = True) -> Case:
     f = FUNCTIONS[text]
 
     def run() -> Verdict:
-        ref_dual = t.reference("Dual")
-        expected = t.reference("derivative")(f, x)
-        # The student's derivative() runs with the reference Dual, so that a bug in
+        expected = t.expect("derivative", function=text, x=x)
+        # The student's derivative() runs with minitorch's Dual, so that a bug in
         # Dual costs points in the Dual parts only.
-        with t.patched(Dual=ref_dual):
-            actual = t.student("derivative")(f, x)
+        actual = t.probe("derivative", function=text, x=x, allow=DUAL_STANDIN)
         note = warning = None
         if fd:
+            ref_dual = t.reference("Dual")
+
             def g(s: float) -> float:
                 out = f(ref_dual(s, 0.0))
                 return out.primal if isinstance(out, ref_dual) else float(out)
@@ -294,7 +259,7 @@ def _derivative_case(t: Tester, text: str, x: float, *, fd: bool = True) -> Case
             if not fd_agrees(estimate, expected, 1.0):
                 warning = f"reference derivative {expected!r} but central difference {estimate!r}"
         if not is_real(actual):
-            return Verdict(False, show(expected), f"{show(actual)}  (derivative must return a float)", note=note)
+            return Verdict(False, show(expected), f"{actual['repr']}  (derivative must return a float)", note=note)
         return Verdict(close(actual, expected, 1e-3), show(expected), show(actual), note=note,
                        grader_warning=warning)
 
@@ -323,32 +288,23 @@ def derivative(t: Tester):
     yield _derivative_case(t, "x * 1e6 * x", 1e6, fd=False)
 
 
-_PLAIN: dict[str, Callable[[float], float]] = {
-    "math.sin": math.sin,
-    "math.exp": math.exp,
-    "math.log": math.log,
-    "lambda x: x ** 3": lambda x: x ** 3,
-    "lambda x: 1 / (1 + x * x)": lambda x: 1 / (1 + x * x),
-}
-
-
 def _cd_case(t: Tester, name: str, x: float, h: float | None) -> Case:
-    f = _PLAIN[name]
+    f = PLAIN[name]
 
     def run() -> Verdict:
+        actual = t.probe("central_difference", function=name, x=x, h=h)
+        shown = actual["repr"] if isinstance(actual, dict) else show(actual)
         if h is None:
             exact = derivative_of(name, x)
-            actual = t.student("central_difference")(f, x)
             if not is_real(actual):
-                return Verdict(False, f"about {show(exact)}", show(actual))
+                return Verdict(False, f"about {show(exact)}", shown)
             passed = abs(float(actual) - exact) <= 1e-6 * max(1.0, abs(exact))
             return Verdict(passed, f"{show(exact)} to about 6 digits (the exact derivative)", show(actual),
                            detail=None if passed else "with the default step h = 1e-6 the estimate should be "
                                                       "accurate to about 1e-6")
-        expected = t.reference("central_difference")(f, x, h)
-        actual = t.student("central_difference")(f, x, h)
+        expected = t.expect("central_difference", function=name, x=x, h=h)
         if not is_real(actual):
-            return Verdict(False, show(expected), show(actual))
+            return Verdict(False, show(expected), shown)
         scale = (abs(f(x + h)) + abs(f(x - h))) / (2 * h)
         return Verdict(close(actual, expected, scale), show(expected), show(actual))
 
@@ -370,7 +326,7 @@ def central_difference(t: Tester):
         yield _cd_case(t, "lambda x: x ** 3", 2.0, 1e-3)
         yield _cd_case(t, "math.exp", 0.5, None)
         return
-    names = list(_PLAIN)
+    names = list(PLAIN)
     for _ in range(6):
         name = t.rng.choice(names)
         x = t.rng.uniform(0.5, 3.0)

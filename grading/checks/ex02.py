@@ -3,6 +3,11 @@
 Any valid order is accepted: a result is checked structurally (every ancestor of
 the output exactly once, each after all of its parents, the output last), not
 compared with one particular order.
+
+The worked example of the data-only form (see grading/README.md, "Converting an exercise"): a check
+builds its graph here, sends it to the probe as an edge list (:func:`grading.graphs.to_data`), and gets
+the student's order back as node numbers (:mod:`grading.probes.ex02`), which it maps back to its own
+nodes to judge.
 """
 
 from __future__ import annotations
@@ -22,13 +27,13 @@ VALID = "every node the output depends on, exactly once, each after all of its p
 def order_case(t: Tester, function: str, what: str, build: Callable[[], G.Node], *, heavy: bool = False) -> Case:
     def run() -> Verdict:
         output = build()
-        result = t.student(function)(output)
+        graph, nodes = G.to_data(output)
+        result = G.from_data(t.probe("order", function=function, graph=graph), nodes)
         problem = G.order_problem(output, result)
         warning = None
-        if not heavy:
-            reference = build()
-            if G.order_problem(reference, t.reference(function)(reference)) is not None:
-                warning = "the reference solution returns an invalid order"
+        if not heavy and G.order_problem(output, G.from_data(t.expect("order", function=function, graph=graph),
+                                                             nodes)) is not None:
+            warning = "the reference solution returns an invalid order"
         return Verdict(problem is None, VALID, G.show_order(result), detail=problem, grader_warning=warning)
 
     return Case(f"{function}({what})", run, heavy=heavy, input=None if heavy else G.describe(build()))
@@ -36,12 +41,11 @@ def order_case(t: Tester, function: str, what: str, build: Callable[[], G.Node],
 
 def cycle_case(t: Tester, function: str, what: str, build: Callable[[], G.Node]) -> Case:
     def run() -> Verdict:
-        output = build()
-        try:
-            result = t.student(function)(output)
-        except ValueError:
+        graph, nodes = G.to_data(build())
+        reply = t.probe("cycle", function=function, graph=graph)
+        if reply.get("raised") == "ValueError":
             return Verdict(True, "ValueError", "ValueError")
-        return Verdict(False, "ValueError (the graph has a cycle)", f"returned {G.show_order(result)}",
+        return Verdict(False, "ValueError (the graph has a cycle)", f"returned {G.show_order(G.from_data(reply, nodes))}",
                        detail="a graph with a cycle has no topological order: raise ValueError")
 
     return Case(f"{function}({what})", run, input=G.describe(build()))

@@ -170,7 +170,7 @@ class MutantResult:
 
 def grade_catalogue(mutants: list[Mutant] | None = None, workers: int | None = None) -> list[MutantResult]:
     """Grade every mutant (in parallel subprocesses); results in catalogue order."""
-    from ..runner import report_for
+    from ..grade import report_for
 
     mutants = CATALOGUE if mutants is None else mutants
     with tempfile.TemporaryDirectory(prefix="mutants-") as tmp:
