@@ -84,7 +84,7 @@ def sandbox_startup(exercise: str, repeats: int = 5) -> float:
         path.write_text(json.dumps(empty), encoding="utf-8")
         for _ in range(repeats):
             started = time.perf_counter()
-            grade(path, Options())
+            grade(path, exercise, Options())
             times.append(time.perf_counter() - started)
     return statistics.median(times)
 

@@ -165,8 +165,8 @@ EXPECTED = {
     "sys_exit": ("graded", _lost(central_difference=0), ""),
     "segfault": ("graded", _lost(div=0), "div: crashed: the submission's process died with SIGSEGV"),
     "huge_allocation": ("graded", _lost(add_sub=1.0), ""),
-    "huge_allocation_in_a_cell": ("graded", FULL, "errors in code cells 2"),
-    "infinite_loop_in_a_cell": ("graded", FULL, "errors in code cells 2"),
+    "huge_allocation_in_a_cell": ("graded", FULL, 'errors in the cell "big = bytearray(50 * 2**30)"'),
+    "infinite_loop_in_a_cell": ("graded", FULL, 'errors in the cell "while True:"'),
     "deleted_test_cells": ("graded", FULL, ""),
     "edited_test_cells": ("graded", FULL, ""),
     "renamed_function": ("graded", _lost(derivative=0), "derivative: not defined: derivative"),
@@ -273,11 +273,7 @@ def cluster():
 def test_a_killed_or_interrupted_run_loses_nothing_and_the_next_one_finishes(graded, tmp_path, request, executor,
                                                                              how):
     root = graded[0]
-    # On a Dask worker the grading runs in a thread, where a check's own time limit (an alarm) cannot fire, so
-    # an endless check is stopped by the part's limit: a slower case with another reason (until the grading path
-    # has deadlines of its own).
-    students = ["good", "segfault" if executor == "cluster" else "infinite_loop", "bug", "renamed_function",
-                "os_exit"]
+    students = ["good", "infinite_loop", "bug", "renamed_function", "os_exit"]
     for s in students:
         shutil.copytree(root / "submitted" / s, tmp_path / "submitted" / s)
     out = tmp_path / "out"
@@ -324,24 +320,18 @@ def test_a_dask_cluster_grades_as_local_processes_do_with_resume_and_progress(gr
     assert (again.graded, again.failed, again.skipped) == (0, 0, 6)
 
 
-def test_limits_per_part_and_per_submission(tmp_path):
-    slow = _solution("ex01_central_difference", "if x != 0.7:  # not in the notebook's own cells\n    import time\n"
-                                                "    time.sleep(2.5)\nreturn (f(x + h) - f(x - h)) / (2 * h)")
+def test_a_submission_that_hangs_and_ignores_signals_stops_at_its_time_limit(tmp_path):
     stuck = _with_cell(_reference(), "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n"
                                      "    pass", 3)
-    for student, nb in (("slow", slow), ("stuck", stuck)):
-        path = tmp_path / "submitted" / student / NB / f"{NB}.ipynb"
-        path.parent.mkdir(parents=True)
-        path.write_text(json.dumps(nb), encoding="utf-8")
-    C.run([tmp_path / "submitted" / "slow"], tmp_path / "out", jobs=1, progress=False,
-          options=C.Options(part_timeout=6.0))
-    C.run([tmp_path / "submitted" / "stuck"], tmp_path / "out", jobs=1, progress=False,
-          options=C.Options(timeout=5.0, cell_timeout=1.0))
-    rows = _rows(tmp_path / "out" / "grades.csv")
-    assert rows["slow"]["ex01_test_central_difference"] == "0.0" and rows["slow"]["raw_score"] == "15.0"
-    assert "central_difference: crashed: this part took longer than 6 s" in rows["slow"]["reason"]
-    assert rows["stuck"]["raw_score"] == "0.0" and rows["stuck"]["status"] == "graded"
-    assert "grading took longer than 5 s in all" in rows["stuck"]["reason"]
+    path = tmp_path / "submitted" / "stuck" / NB / f"{NB}.ipynb"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(stuck), encoding="utf-8")
+    C.run([tmp_path / "submitted"], tmp_path / "out", jobs=1, progress=False,
+          options=C.Options(timeout=20.0, cell_timeout=1.0))
+    row = _rows(tmp_path / "out" / "grades.csv")["stuck"]
+    assert row["status"] == "graded" and 'errors in the cell "import signal"' in row["reason"], row
+    record = read_record(record_path(tmp_path / "out", "stuck", NB))
+    assert any("took longer than 1 s" in e for e in record.cell_errors), record.cell_errors
 
 
 def test_a_single_notebook_and_isolation_none(tmp_path):
@@ -476,7 +466,8 @@ def test_the_report_shows_parts_failing_checks_and_failed_submissions_offline(gr
     text = " ".join(page.text)
     assert "http://" not in page_text and "https://" not in page_text
     assert "script" not in page.tags and "link" not in page.tags
-    assert page.sources and all(s.startswith("data:image/png;base64,") for s in page.sources)
+    images = [s for s in page.sources if not s.startswith("#")]  # links within the page, and embedded figures
+    assert images and all(s.startswith("data:image/png;base64,") for s in images)
     records = [read_record(p) for p in (root / "out" / "results").glob(f"*/{NB}.json")]
     graded_ones = [r for r in records if r.status == "graded"]
     per_part = {row[0]: row for row in page.rows if len(row) == 6}

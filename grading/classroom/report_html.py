@@ -30,6 +30,7 @@ h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { border-bottom: 2px solid #dde
 table { border-collapse: collapse; width: 100%; margin: .6em 0 1.4em; }
 th, td { text-align: left; padding: .35em .6em; border-bottom: 1px solid #e4e7ec; vertical-align: top; }
 th { background: #f4f6fb; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+a { color: #2952b3; text-decoration: none; } a:hover { text-decoration: underline; }
 pre { margin: 0; white-space: pre-wrap; font-size: .85em; max-height: 12em; overflow: auto; }
 img { max-width: 100%; }
 """
@@ -82,15 +83,21 @@ def failing_checks(records: list[SubmissionRecord]) -> list[tuple[str, str, int,
     return [(part, what, n, example[part, what]) for (part, what), n in counts.most_common(TOP_CHECKS)]
 
 
+def _short(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[:width - 1] + "\u2026"
+
+
 def checks_figure(rows: list[tuple[str, str, int, str]]) -> str:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(10, 0.32 * len(rows) + 0.9))
     fig.subplots_adjust(left=0.42, right=0.97, bottom=0.6 / (0.32 * len(rows) + 0.9), top=0.97)
     ax = fig.add_subplot()
-    labels = [f"{part}: {what[:60]}" for part, what, _, _ in rows][::-1]
+    labels = [_short(f"{part}: {what}") for part, what, _, _ in rows][::-1]
     ax.barh(labels, [n for _, _, n, _ in rows][::-1], color="#3b6fd8")
     ax.set_xlabel("submissions failing the check")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(labelsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return _figure_uri(fig)
@@ -107,7 +114,7 @@ def _table(head: list[str], rows: list[list], numeric: set[int] = frozenset()) -
 def _section(exercise_id: str, records: list[SubmissionRecord]) -> str:
     spec = EXERCISES[exercise_id]
     graded = [r for r in records if r.graded]
-    out = [f"<h2>{html.escape(spec.id)}: {html.escape(spec.title)}</h2>"]
+    out = [f"<h2 id='{spec.id}'>{html.escape(spec.id)}: {html.escape(spec.title)}</h2>"]
     if graded:
         mean = sum(r.points for r in graded) / len(graded)
         full = sum(r.points == r.max_points for r in graded)
@@ -151,7 +158,10 @@ def report_html(records: list[SubmissionRecord]) -> str:
              f"<h1>Class report</h1><p class='muted'>Made {now()} from {len(records)} records.</p>",
              "<div class='cards'>" + "".join(f"<div class='card{c}'><b>{n}</b>{t}</div>" for t, n, c in cards)
              + "</div>"]
-    parts += [_section(e, rs) for e, rs in sorted(by_exercise.items(), key=lambda item: item[0] or "~") if e]
+    known = sorted(e for e in by_exercise if e)
+    parts.append("<p>" + " &middot; ".join(f"<a href='#{e}'>{e}: {html.escape(EXERCISES[e].title)}</a>"
+                                            for e in known) + "</p>")
+    parts += [_section(e, by_exercise[e]) for e in known]
     unknown = by_exercise.get(None, [])
     if unknown:
         parts.append(f"<h2>Not one of the course's exercises ({len(unknown)})</h2>")
