@@ -23,6 +23,15 @@ def as_array(x: object) -> np.ndarray | None:
     return a if a.dtype.kind in "biuf" else None
 
 
+def returned(x: object) -> object:
+    """What a probe sent back for a student's result, ready for :func:`show_array` and :func:`compare`: an array
+    or None as it is; ``{"kind": type name, "repr": text}`` (anything else) as a stand-in object of that type
+    name whose repr is the text (so messages read as if the object itself were here)."""
+    if isinstance(x, dict) and set(x) == {"kind", "repr"}:
+        return type(str(x["kind"]), (), {"__repr__": lambda self: str(x["repr"])})()
+    return x
+
+
 def show_array(x: object, digits: int = 10) -> str:
     """An array with its shape, compact enough for a failure message."""
     a = as_array(x)
@@ -108,4 +117,4 @@ def fd_problem(estimate: np.ndarray, exact: object, scale: object = 0.0, level: 
     return f"at index {index}: exact {float(e[index])!r}, central difference {float(estimate[index])!r}"
 
 
-__all__ = ["as_array", "compare", "fd_problem", "numeric_vjp", "show_array", "show_input"]
+__all__ = ["as_array", "compare", "fd_problem", "numeric_vjp", "returned", "show_array", "show_input"]

@@ -65,6 +65,27 @@ def test_tripwire_ignores_minitorch_called_by_a_standin():
     assert seen == []
 
 
+def _vjp_call(name: str, rng: np.random.Generator) -> tuple[tuple, dict]:
+    x = rng.standard_normal((3, 4))
+    return {"vjp_matmul": ((x, rng.standard_normal((4, 2)), rng.standard_normal((3, 2))), {}),
+            "vjp_mean": ((x, rng.standard_normal(3)), {"axis": 1}),
+            "vjp_sigmoid": ((x, rng.standard_normal((3, 4))), {}),
+            "vjp_cross_entropy": ((x, rng.integers(0, 4, 3), 1.5), {})}[name]
+
+
+@pytest.mark.parametrize("name", ["vjp_matmul", "vjp_mean", "vjp_sigmoid", "vjp_cross_entropy"])
+def test_vjp_standin_matches_the_reference_and_is_exempt_from_the_tripwire(name):
+    """The scalar reverse-mode stand-ins reach minitorch.Scalar through NumPy's object-array code (np.sum,
+    np.vectorize): still the stand-in's calls, not the student's."""
+    args, kwargs = _vjp_call(name, np.random.default_rng(3))
+    with tripwire.watch(tripwire.codes(tripwire.AUTODIFF + tripwire.TENSOR_OPS)) as seen:
+        ours = standins.EX04_VJPS[name](*args, **kwargs)
+    assert seen == []
+    theirs = load_reference("ex04", "ex04_vjp")[name](*args, **kwargs)
+    for a, b in zip(*(r if isinstance(r, tuple) else (r,) for r in (ours, theirs))):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
 def test_tripwire_still_sees_the_students_own_call_of_minitorch():
     with tripwire.watch(tripwire.codes(OWN_PRIMITIVES)) as seen:
         _step(lambda x, W, b: minitorch.matmul(x, W) + b)

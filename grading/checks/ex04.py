@@ -4,8 +4,12 @@ A VJP check calls the student's function and the reference's on copies of the sa
 shapes, size-1 axes, 0-dimensional arrays, large magnitudes) and compares every returned array: its shape
 exactly, its entries to ``RTOL`` relative to the size of the terms summed into them (so any summation order
 or equivalent formula passes). Central differences of ``sum(g * f(inputs))`` check the reference (a grader
-warning if they disagree) and are shown when a check fails. Parts that use earlier functions run with the
-reference versions swapped in, so a mistake costs points only in its own part.
+warning if they disagree) and are shown when a check fails. Parts that use earlier functions run with public
+stand-ins swapped in (:mod:`grading.probes.standins`: minitorch's array helpers and reverse mode; for the short
+training run, which the tripwire watches, central differences), so a mistake costs points only in its own part.
+
+The student's functions run in :mod:`grading.probes.ex04` on arrays sent as data (the reference's through the
+same probes, here); what comes back is judged here.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import standins
-from ..arrays import as_array, compare, fd_problem, numeric_vjp, show_array, show_input
+from ..arrays import as_array, compare, fd_problem, numeric_vjp, returned, show_array, show_input
 from ..core import Case, ExerciseSpec, Tester, Verdict
+from ..probes import standins
 from ..tripwire import AUTODIFF, TENSOR_OPS
 
 EXERCISE = ExerciseSpec("ex04", "ex04_vjp", "Vector-Jacobian products")
@@ -53,32 +57,37 @@ def _outputs(x: Any, n: int) -> list | None:
     return None
 
 
+def _returned(reply: dict) -> Any:
+    """A probe's result (:func:`grading.probes.ex04.result_data`) as the student's function returned it."""
+    if "tuple" in reply:
+        return tuple(returned(x) for x in reply["tuple"])
+    return returned(reply["value"])
+
+
 def vjp_case(t: Tester, name: str, inputs: Sequence[np.ndarray], g: Any, *, names: Sequence[str],
              outputs: Sequence[str], forward: Callable[..., Any] | None = None,
              scale: Callable[[Callable, list, Any], list] | None = None,
-             call: Callable[[Callable, list, Any], Any] | None = None, patch: Sequence[str] = (),
+             call: str = "plain", extra: dict | None = None, patch: Sequence[str] = (),
              fd: bool = True, what: str | None = None, hint: str | None = None, weight: float = 1.0,
              input_text: str | None = None) -> Case:
-    """Compare ``name(*inputs, g)`` (or ``call(fn, inputs, g)``) of the student and of the reference.
+    """Compare ``name(*inputs, g)`` (or another ``call`` of :data:`grading.probes.ex04.CALLS`, with ``extra``
+    arguments) of the student and of the reference.
 
     ``outputs`` names the returned arrays (one per input that has an adjoint); ``forward`` is the NumPy function
     whose VJP it is (for central differences); ``scale(ref_fn, inputs, g)`` gives, per output, the size of the
-    terms summed into each entry; ``patch`` lists the student's functions replaced by the reference's."""
-    call = call or (lambda fn, xs, g_: fn(*xs, g_))
+    terms summed into each entry; ``patch`` lists the student's functions replaced by public stand-ins
+    (:data:`grading.probes.standins.EX04_VJPS`)."""
     inputs = [np.asarray(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x)
               for x in inputs]
 
-    def copies() -> tuple[list, Any]:
-        return [x.copy() for x in inputs], (g.copy() if isinstance(g, np.ndarray) else g)
+    request = {"name": name, "inputs": inputs, "g": g, "call": call, "extra": extra or {}}
 
     def run() -> Verdict:
         ref_fn = t.reference(name)
-        expected = _outputs(call(ref_fn, *copies()), len(outputs))
+        expected = _outputs(_returned(t.expect("vjp", **request, patch=[])), len(outputs))
         assert expected is not None, f"the reference {name} returned the wrong number of arrays"
         scales = scale(ref_fn, [x.copy() for x in inputs], g) if scale else [0.0] * len(outputs)
-        student = t.student(name)
-        with t.patched(**{n: t.reference(n) for n in patch}):
-            result = call(student, *copies())
+        result = _returned(t.probe("vjp", **request, patch=list(patch), allow=standins.labels(patch)))
         def expected_text() -> str:
             return "\n".join(f"{o} = {show_array(e)}" for o, e in zip(outputs, expected))
 
@@ -131,7 +140,7 @@ def unbroadcast_case(t: Tester, g_shape: tuple, shape: tuple, *, size: float = 1
     x = np.zeros(shape)
     return vjp_case(t, "unbroadcast", [x], g, names=["x", "g"], outputs=["result"],
                     forward=lambda a: np.broadcast_to(a, g_shape),
-                    call=lambda fn, xs, g_: fn(g_, shape),
+                    call="unbroadcast", extra={"shape": shape},
                     scale=lambda ref, xs, g_: [ref(np.abs(g_), shape)],
                     what=f"unbroadcast(g of shape {g_shape}, shape={shape})",
                     input_text=f"{show_input('g', g)}\nshape = {shape}")
@@ -323,7 +332,7 @@ def reduction_case(t: Tester, fn: str, x_shape: tuple, axis: Any, keepdims: bool
     args = f"axis={axis!r}" + (", keepdims=True" if keepdims else "")
     return vjp_case(t, f"vjp_{fn}", [x], g, names=["x", "g"], outputs=["gx"],
                     forward=lambda x_: reduce(x_, axis=axis, keepdims=keepdims),
-                    call=lambda f, xs, g_: f(xs[0], g_, axis=axis, keepdims=keepdims),
+                    call="reduce", extra={"axis": axis, "keepdims": keepdims},
                     scale=lambda ref, xs, g_: [ref(np.abs(xs[0]), np.abs(g_), axis=axis, keepdims=keepdims)],
                     what=f"vjp_{fn}(x of shape {x_shape}, g of shape {np.shape(g)}, {args})",
                     patch=("vjp_sum",) if fn == "mean" else ())
@@ -377,7 +386,7 @@ def softmax_case(t: Tester, fn: str, x: np.ndarray, axis: int, *, what: str | No
 
     forward = _softmax if fn == "softmax" else _log_softmax
     return vjp_case(t, f"vjp_{fn}", [x], g, names=["x", "g"], outputs=["gx"],
-                    forward=lambda x_: forward(x_, axis), call=lambda f, xs, g_: f(xs[0], g_, axis=axis),
+                    forward=lambda x_: forward(x_, axis), call="softmax", extra={"axis": axis},
                     scale=scale, what=what or f"vjp_{fn}(x of shape {x.shape}, g, axis={axis})")
 
 
@@ -425,7 +434,7 @@ def ce_case(t: Tester, n: int, c: int, g: Any, *, logits: np.ndarray | None = No
     g_text = "a 0-d array" if isinstance(g, np.ndarray) else repr(g)
     return vjp_case(t, "vjp_cross_entropy", [z], g, names=["logits", "g"], outputs=["g_logits"],
                     forward=lambda z_: _cross_entropy(z_, targets),
-                    call=lambda f, xs, g_: f(xs[0], targets.copy(), g_), scale=scale,
+                    call="cross_entropy", extra={"targets": targets}, scale=scale,
                     what=what or f"vjp_cross_entropy(logits of shape {(n, c)}, targets, g={g_text})",
                     input_text="\n".join([show_input("logits", z), f"targets = {targets.tolist()}",
                                           show_input("g", np.asarray(g))]))
@@ -451,38 +460,23 @@ def cross_entropy(t: Tester):
 
 # --------------------------------------------------------------------------- part 9: the primitives
 
-def _tensor(a: np.ndarray, requires_grad: bool) -> Any:
-    import minitorch
-
-    return minitorch.tensor(np.array(a, dtype=np.float64), requires_grad=requires_grad)
-
-
-def function_case(t: Tester, what: str, build: Callable[[dict, dict], Any], arrays: dict[str, np.ndarray],
-                  requires: set[str], *, cotangent: np.ndarray | None = None,
+def function_case(t: Tester, what: str, build: str, arrays: dict[str, np.ndarray], requires: set[str], *,
+                  cotangent: np.ndarray | None = None, targets: np.ndarray | None = None,
                   loss: Callable[..., float] | None = None) -> Case:
-    """Build a graph from the student's primitives and from the reference's, back-propagate the same cotangent
-    (``None``: the output is a scalar loss) and compare the output and every leaf's gradient."""
-    classes = ("LinearFn", "ReluFn", "CrossEntropyFn")
-
-    def evaluate(fns: dict) -> tuple[Any, dict]:
-        import minitorch
-
-        leaves = {n: _tensor(a, n in requires) for n, a in arrays.items()}
-        out = build(fns, leaves)
-        if not isinstance(out, minitorch.Tensor):
-            raise TypeError(f"apply returned {type(out).__name__}, not a minitorch Tensor")
-        out.backward(gradient=None if cotangent is None else minitorch.tensor(cotangent))
-        return out, {n: leaves[n].grad for n in arrays}
+    """Build a graph (``build``: its name in :data:`grading.probes.ex04.GRAPHS`) from the student's primitives and
+    from the reference's, back-propagate the same cotangent (``None``: the output is a scalar loss) and compare
+    the output and every leaf's gradient. The student's primitives run with the VJP stand-ins."""
+    request = {"build": build, "arrays": arrays, "requires": sorted(requires), "cotangent": cotangent,
+               "targets": targets}
 
     def run() -> Verdict:
-        ref_out, ref_grads = evaluate({c: t.reference(c) for c in classes})
-        fns = {c: t.student(c) for c in classes}
-        with t.patched(**{n: t.reference(n) for n in VJPS}):
-            out, grads = evaluate(fns)
-        expected = [("output", ref_out.data)] + [(f"{n}.grad", ref_grads[n].data) for n in arrays if n in requires]
+        reference = t.expect("graph", **request, patch=False)
+        ref_out, ref_grads = reference["output"], reference["grads"]
+        student = t.probe("graph", **request, patch=True, allow=standins.labels(VJPS))
+        out, grads = student["output"], {n: returned(g) for n, g in student["grads"].items()}
+        expected = [("output", ref_out)] + [(f"{n}.grad", ref_grads[n]) for n in arrays if n in requires]
         expected_text = "\n".join(f"{n} = {show_array(v)}" for n, v in expected)
-        shown = [("output", out.data)] + [(f"{n}.grad", None if grads[n] is None else grads[n].data)
-                                          for n in arrays if n in requires]
+        shown = [("output", out)] + [(f"{n}.grad", grads[n]) for n in arrays if n in requires]
         actual_text = "\n".join(f"{n} = {'None' if v is None else show_array(v)}" for n, v in shown)
         note = warning = None
         if loss is not None:
@@ -492,7 +486,7 @@ def function_case(t: Tester, what: str, build: Callable[[dict, dict], Any], arra
             note = "central differences: " + "; ".join(f"{n}.grad ~ {show_array(e, digits=6)}"
                                                        for n, e in zip(names, estimates))
             for n, est in zip(names, estimates):
-                problem = fd_problem(est, ref_grads[n].data, np.abs(ref_grads[n].data).max(), level)
+                problem = fd_problem(est, ref_grads[n], np.abs(ref_grads[n]).max(), level)
                 if problem:
                     warning = f"reference {n}.grad disagrees with central differences {problem}"
         for (n, e), (_, a) in zip(expected, shown):
@@ -516,22 +510,6 @@ def function_case(t: Tester, what: str, build: Callable[[dict, dict], Any], arra
     return Case(what, run, input=text)
 
 
-def _linear(fns: dict, v: dict) -> Any:
-    return fns["LinearFn"].apply(v["x"], v["W"], v["b"])
-
-
-def _relu(fns: dict, v: dict) -> Any:
-    return fns["ReluFn"].apply(v["x"])
-
-
-def _mlp(targets: np.ndarray) -> Callable[[dict, dict], Any]:
-    def build(fns: dict, v: dict) -> Any:
-        h = fns["ReluFn"].apply(fns["LinearFn"].apply(v["X"], v["W1"], v["b1"]))
-        return fns["CrossEntropyFn"].apply(fns["LinearFn"].apply(h, v["W2"], v["b2"]), targets)
-
-    return build
-
-
 def _mlp_loss(targets: np.ndarray) -> Callable[..., float]:
     def loss(X: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray) -> float:
         return _cross_entropy(np.maximum(X @ W1 + b1, 0.0) @ W2 + b2, targets)
@@ -543,26 +521,23 @@ def linear_fn_case(t: Tester, x_shape: tuple, d_out: int, requires: set[str]) ->
     rng = _rng(t)
     arrays = {"x": _normal(rng, x_shape), "W": _normal(rng, (x_shape[-1], d_out)), "b": _normal(rng, (d_out,))}
     return function_case(t, f"LinearFn.apply(x {x_shape}, W {arrays['W'].shape}, b {(d_out,)}), then "
-                            "backward(cotangent)", _linear, arrays, requires,
+                            "backward(cotangent)", "linear", arrays, requires,
                          cotangent=_normal(rng, x_shape[:-1] + (d_out,)))
 
 
 def relu_fn_case(t: Tester, x: np.ndarray) -> Case:
     rng = _rng(t)
-    return function_case(t, f"ReluFn.apply(x {x.shape}), then backward(cotangent)", _relu, {"x": x}, {"x"},
+    return function_case(t, f"ReluFn.apply(x {x.shape}), then backward(cotangent)", "relu", {"x": x}, {"x"},
                          cotangent=_normal(rng, x.shape))
 
 
 def ce_fn_case(t: Tester, logits: np.ndarray, gradient: float | None = None) -> Case:
     rng = _rng(t)
     targets = rng.integers(0, logits.shape[1], size=logits.shape[0])
-
-    def build(fns: dict, v: dict) -> Any:
-        return fns["CrossEntropyFn"].apply(v["logits"], targets.copy())
-
     how = "backward()" if gradient is None else f"backward({gradient})"
-    return function_case(t, f"CrossEntropyFn.apply(logits {logits.shape}, targets), then {how}", build,
-                         {"logits": logits}, {"logits"}, cotangent=None if gradient is None else np.array(gradient),
+    return function_case(t, f"CrossEntropyFn.apply(logits {logits.shape}, targets), then {how}",
+                         "cross_entropy", {"logits": logits}, {"logits"}, targets=targets,
+                         cotangent=None if gradient is None else np.array(gradient),
                          loss=None if gradient is not None or np.abs(logits).max() > 100 else
                          (lambda logits: _cross_entropy(logits, targets)))
 
@@ -573,8 +548,8 @@ def mlp_case(t: Tester, n: int, d: int, hidden: int, c: int, requires: set[str])
               "W2": _normal(rng, (hidden, c)), "b2": _normal(rng, (c,))}
     targets = rng.integers(0, c, size=n)
     return function_case(t, f"CrossEntropyFn(LinearFn(ReluFn(LinearFn(X, W1, b1)), W2, b2), y): a network of "
-                            f"{d}-{hidden}-{c} units on {n} examples, then backward()", _mlp(targets), arrays,
-                         requires, loss=_mlp_loss(targets))
+                            f"{d}-{hidden}-{c} units on {n} examples, then backward()", "mlp", arrays,
+                         requires, targets=targets, loss=_mlp_loss(targets))
 
 
 @EXERCISE.part("functions", points=2, title="LinearFn, ReluFn, CrossEntropyFn (minitorch primitives)",
@@ -606,12 +581,12 @@ def _parameters(result: Any) -> list | None:
     return params if params is not None and len(params) == 4 and all(p is not None for p in params) else None
 
 
-def _call_train_mlp(t: Tester, X: np.ndarray, y: np.ndarray, *kwargs: dict) -> list:
-    """``train_mlp(X, y, **kw)`` for each ``kw`` of ``kwargs``, with correct primitives swapped in."""
-    # The primitives are swapped for stand-ins, not the reference's: they run inside the classroom
-    # autograder's sandbox, where a reference object would cost a process crossing per call.
-    with t.patched(**{n: t.reference(n) for n in VJPS}, **standins.EX04_PRIMITIVES):
-        return [t.student("train_mlp")(X.copy(), y.copy(), **kw) for kw in kwargs]
+def _call_train_mlp(t: Tester, X: np.ndarray, y: np.ndarray, *kwargs: dict, numeric: bool = False) -> list:
+    """``train_mlp(X, y, **kw)`` for each ``kw`` of ``kwargs``, with correct primitives swapped in: by minitorch's
+    reverse mode, or (``numeric``) by central differences, for a check that runs with the tripwire: those call
+    none of the operations a student's train_mlp must not use, so every such call is the student's."""
+    results = t.probe("train", X=X, y=y, runs=list(kwargs), numeric=numeric)
+    return [_returned(result) for result in results]
 
 
 def _shapes_problem(params: list | None, shapes: list, result: Any) -> tuple[str, str] | None:
@@ -631,7 +606,7 @@ def short_run_case(t: Tester, steps: int) -> Case:
         X, y = t.reference("make_rings")(100, classes=2, seed=6)
         shapes = [(2, 16), (16,), (16, 2), (2,)]
         expected = f"W1, b1, W2, b2 of shapes {', '.join(map(str, shapes))}, changed by the {steps} steps"
-        start, result = _call_train_mlp(t, X, y, {"steps": 0}, {"steps": steps})
+        start, result = _call_train_mlp(t, X, y, {"steps": 0}, {"steps": steps}, numeric=True)
         params = _parameters(result)
         problem = _shapes_problem(params, shapes, result)
         if problem:

@@ -6,6 +6,9 @@ float32, 0-dimensional to 2-D, arguments of +-1000 and beyond) and compares the 
 Softplus's rules are also compared with central differences (grader warnings) and checked with
 ``minitorch.gradcheck``; the straight-through rules are not derivatives, and are checked against their
 definition (the identity, or the mask of the unclipped entries).
+
+The primitives run in :mod:`grading.probes.ex05` (the student's in the sandbox, the reference's here), on arrays
+sent as data; the arrays they give back are judged here.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..arrays import as_array, compare, fd_problem, numeric_vjp, show_array, show_input
+from ..arrays import as_array, compare, fd_problem, numeric_vjp, returned, show_array, show_input
 from ..core import Case, ExerciseSpec, Tester, Verdict
 
 EXERCISE = ExerciseSpec("ex05", "ex05_custom_primitives", "Custom primitives: softplus and straight-through rounding")
@@ -63,14 +66,13 @@ def value_case(t: Tester, name: str, x: np.ndarray, args: tuple = (), *, what: s
     """``name.apply(tensor(x), *args)``: the output's values."""
 
     def run() -> Verdict:
-        mt = _mt()
-        expected = t.reference(name).apply(mt.tensor(x.copy()), *args).data
+        expected = t.expect("value", name=name, x=x, args=list(args))
         warning = None
         if independent is not None:
             problem = compare(expected, independent(x), rtol=_rtol(x))
             if problem:
                 warning = f"the reference {name} disagrees with an independent computation: {problem}"
-        out = t.student(name).apply(mt.tensor(x.copy()), *args)
+        out = returned(t.probe("value", name=name, x=x, args=list(args)))
         actual = as_array(out)
         if actual is None:
             return Verdict(False, show_array(expected), show_array(out), detail="forward must return a NumPy array",
@@ -91,15 +93,8 @@ def vjp_case(t: Tester, name: str, x: np.ndarray, args: tuple = (), *, what: str
     rng = _rng(t)
     v = rng.standard_normal(x.shape).astype(x.dtype) if v is None else v
 
-    def grad_of(cls: Any) -> Any:
-        mt = _mt()
-        leaf = mt.tensor(x.copy(), requires_grad=True)
-        out = cls.apply(leaf, *args)
-        out.backward(gradient=mt.tensor(v.copy()))
-        return leaf.grad
-
     def run() -> Verdict:
-        expected = grad_of(t.reference(name)).data
+        expected = t.expect("vjp", name=name, x=x, args=list(args), v=v)
         warning = note = None
         if derivative is not None:
             problem = compare(expected, v * derivative(x), np.abs(v), rtol=_rtol(x))
@@ -111,7 +106,7 @@ def vjp_case(t: Tester, name: str, x: np.ndarray, args: tuple = (), *, what: str
             problem = fd_problem(estimate, expected, np.abs(v), level)
             if problem:
                 warning = f"the reference {name}.backward disagrees with central differences {problem}"
-        grad = grad_of(t.student(name))
+        grad = returned(t.probe("vjp", name=name, x=x, args=list(args), v=v))
         if grad is None:
             return Verdict(False, show_array(expected), "x.grad is None", detail="no gradient reached x",
                            note=note, grader_warning=warning)
@@ -124,26 +119,21 @@ def vjp_case(t: Tester, name: str, x: np.ndarray, args: tuple = (), *, what: str
                         f"{_dtype_text(x)})", run, input=text)
 
 
-def chain_case(t: Tester, name: str, what: str, build: Callable[[Any, dict], Any], arrays: dict[str, np.ndarray],
+def chain_case(t: Tester, name: str, what: str, chain: str, arrays: dict[str, np.ndarray],
                expected_grads: Callable[[dict], dict] | None = None) -> Case:
-    """A small graph of minitorch operations around the primitive; compare every leaf's gradient (and, if
-    given, the reference's with a formula)."""
-
-    def grads_of(cls: Any) -> dict:
-        mt = _mt()
-        leaves = {n: mt.tensor(a.copy(), requires_grad=True) for n, a in arrays.items()}
-        build(cls, leaves).backward()
-        return {n: leaf.grad for n, leaf in leaves.items()}
+    """A small graph of minitorch operations around the primitive (``chain``: its name in
+    :data:`grading.probes.ex05.CHAINS`); compare every leaf's gradient (and, if given, the reference's with a
+    formula)."""
 
     def run() -> Verdict:
-        expected = {n: g.data for n, g in grads_of(t.reference(name)).items()}
+        expected = t.expect("chain", name=name, chain=chain, arrays=arrays)
         warning = None
         if expected_grads is not None:
             for n, formula in expected_grads(arrays).items():
                 problem = compare(expected[n], formula, np.abs(formula).max(), rtol=1e-9)
                 if problem:
                     warning = f"the reference's {n}.grad disagrees with its formula: {problem}"
-        actual = grads_of(t.student(name))
+        actual = {n: returned(g) for n, g in t.probe("chain", name=name, chain=chain, arrays=arrays).items()}
         expected_text = "\n".join(f"{n}.grad = {show_array(e)}" for n, e in expected.items())
         actual_text = "\n".join(f"{n}.grad = {'None' if g is None else show_array(g)}" for n, g in actual.items())
         for n, e in expected.items():
@@ -190,12 +180,10 @@ SIGMOID_HINT = ("softplus'(x) = sigmoid(x): return g * x.sigmoid() (x from ctx.s
 
 def gradcheck_case(t: Tester, x: np.ndarray) -> Case:
     def run() -> Verdict:
-        mt = _mt()
-        try:
-            ok = mt.gradcheck(t.student("Softplus").apply, [mt.tensor(x.copy(), requires_grad=True)])
-        except AssertionError as error:  # GradcheckError
-            return Verdict(False, "True", "GradcheckError", detail=str(error))
-        return Verdict(ok is True, "True", repr(ok))
+        reply = t.probe("gradcheck", x=x)
+        if "failed" in reply:  # GradcheckError
+            return Verdict(False, "True", "GradcheckError", detail=str(reply["failed"]))
+        return Verdict(reply["true"] is True, "True", str(reply["ok"]))
 
     return Case(f"minitorch.gradcheck(Softplus.apply, [x])  (x of shape {x.shape})", run, input=show_input("x", x))
 
@@ -222,8 +210,7 @@ def softplus_vjp(t: Tester):
     yield gradcheck_case(t, np.array([-35.0, 0.25, 35.0]))
     x, w = rng.standard_normal(4), rng.standard_normal(4)
     yield chain_case(t, "Softplus", "x.grad and w.grad after (Softplus.apply(x * w) * c).sum().backward()",
-                     lambda cls, v: (cls.apply(v["x"] * v["w"]) * _mt().tensor(np.arange(1.0, 5.0))).sum(),
-                     {"x": x, "w": w},
+                     "softplus_xw", {"x": x, "w": w},
                      lambda a: {"x": np.arange(1.0, 5.0) * _sigmoid(a["x"] * a["w"]) * a["w"],
                                 "w": np.arange(1.0, 5.0) * _sigmoid(a["x"] * a["w"]) * a["x"]})
 
@@ -232,22 +219,13 @@ def jvp_case(t: Tester, x: np.ndarray, *, tangent: np.ndarray | None = None, wha
     rng = _rng(t)
     v = rng.standard_normal(x.shape).astype(x.dtype) if tangent is None else tangent
 
-    def tangent_of(cls: Any) -> Any:
-        # What minitorch.jvp does, without calling it (a rule that calls it is noticed by the tripwire).
-        mt = _mt()
-        with mt.grad_mode.forward_level() as level:
-            leaf = mt.tensor(x.copy())
-            leaf._tangents = {level: mt.tensor(v.copy())}
-            out = cls.apply(leaf)
-            return (out._tangents or {}).pop(level, None)
-
     def run() -> Verdict:
-        expected = tangent_of(t.reference("Softplus")).data
+        expected = t.expect("jvp", x=x, v=v)
         warning = None
         problem = compare(expected, _sigmoid(x) * v, np.abs(v), rtol=_rtol(x))
         if problem:
             warning = f"the reference Softplus.jvp disagrees with sigmoid(x) * t: {problem}"
-        actual = tangent_of(t.student("Softplus"))
+        actual = returned(t.probe("jvp", x=x, v=v))
         problem = compare(actual, expected, np.abs(v), rtol=_rtol(x))
         return Verdict(problem is None, show_array(expected), show_array(actual), detail=problem,
                        grader_warning=warning)
@@ -280,12 +258,6 @@ def _no_halves(x: np.ndarray) -> np.ndarray:
     return np.where(np.abs(frac - 0.5) < 0.02, x + 0.1, x)
 
 
-def _quadratic_loss(cls: Any, v: dict) -> Any:
-    mt = _mt()
-    target = mt.tensor(np.array([2.0, -1.0, 0.0, 3.0, 1.0]))
-    return ((cls.apply(v["w"] * v["x"]) - target) ** 2).sum()
-
-
 def _quadratic_grads(a: dict) -> dict:
     target = np.array([2.0, -1.0, 0.0, 3.0, 1.0])
     r = 2.0 * (np.round(a["w"] * a["x"]) - target)
@@ -306,7 +278,7 @@ def ste_round(t: Tester):
         yield value_case(t, "RoundSTE", x, independent=np.round)
         yield vjp_case(t, "RoundSTE", x, derivative=identity)
         yield chain_case(t, "RoundSTE", "w.grad and x.grad after ((RoundSTE.apply(w * x) - target) ** 2).sum()"
-                         ".backward()", _quadratic_loss, fit, _quadratic_grads)
+                         ".backward()", "quadratic", fit, _quadratic_grads)
         return
     x = _no_halves(5.0 * rng.standard_normal((3, 4)))
     yield value_case(t, "RoundSTE", x, independent=np.round)
@@ -316,7 +288,7 @@ def ste_round(t: Tester):
         yield value_case(t, "RoundSTE", x, independent=np.round)
         yield vjp_case(t, "RoundSTE", x, derivative=identity)
     yield chain_case(t, "RoundSTE", "w.grad and x.grad after ((RoundSTE.apply(w * x) - target) ** 2).sum()"
-                     ".backward()", _quadratic_loss, {"w": np.array([-1.3]), "x": _no_halves(rng.uniform(-3, 3, 5))},
+                     ".backward()", "quadratic", {"w": np.array([-1.3]), "x": _no_halves(rng.uniform(-3, 3, 5))},
                      _quadratic_grads)
 
 
@@ -348,5 +320,5 @@ def ste_clipped(t: Tester):
     yield from clipped_cases(t, (3.0 * rng.standard_normal(6)).astype(np.float32), -2, 2)
     x = _clipped_inputs(rng.uniform(-4.0, 4.0, 5), -2, 2)
     yield chain_case(t, "ClippedRoundSTE", "x.grad after (ClippedRoundSTE.apply(x, -2, 2) * c).sum().backward()",
-                     lambda cls, v: (cls.apply(v["x"], -2, 2) * _mt().tensor(np.arange(1.0, 6.0))).sum(), {"x": x},
+                     "clipped", {"x": x},
                      lambda a: {"x": np.arange(1.0, 6.0) * ((a["x"] >= -2) & (a["x"] <= 2))})

@@ -92,6 +92,9 @@ MUTANTS = [
               gA, gB = pullback(minitorch.tensor(g))
               return gA.numpy(), gB.numpy()
           """)),
+    cheat("linear_fn_forward_by_minitorch", E, "LinearFn.forward computes with minitorch.matmul and a tensor sum "
+          "(the grader's stand-in VJPs must not hide it)", {"functions"},
+          Edit(FUNCTIONS, "return x.data @ W.data + b.data", "return (minitorch.matmul(x, W) + b).data")),
     cheat("train_with_minitorch_nn", E, "train_mlp with minitorch.nn.Linear and minitorch.nn.functional.cross_entropy",
           {"train"},
           ReplaceSolution(TRAIN, """
