@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import io
 import random
-import threading
 import time
 import traceback
 import warnings
@@ -27,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from . import probes, tripwire
+from .notebooks import REFERENCE_LOCK
 from .probes.base import Missing, describe
 from .probes.cells import alarm
 
@@ -37,7 +37,6 @@ Watch = Callable[[dict | None], contextlib.AbstractContextManager]
 #: Seconds a single check may take: small inputs, and the deep/large ones.
 LIGHT_TIMEOUT = 5.0
 HEAVY_TIMEOUT = 15.0
-_REFERENCE_LOCK = threading.RLock()
 
 
 class CheckTimeout(BaseException):
@@ -294,7 +293,7 @@ class Tester:
         seen = getattr(self.backend, "seen", [])
         before = len(seen)
         try:
-            with _REFERENCE_LOCK:
+            with REFERENCE_LOCK:
                 return probes.run(self.spec.exercise, name, self.ref, args)
         finally:
             del seen[before:]

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sys
+import threading
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,10 +131,18 @@ def execute(nb: dict, namespace: dict, *, label: str, restore_from: dict | None 
 
 
 _references: dict[str, dict] = {}
+#: Held while reference code runs in this process (minitorch's grad mode is process-wide: two threads running
+#: reference code at once would switch it under each other).
+REFERENCE_LOCK = threading.RLock()
 
 
 def load_reference(exercise: str, notebook: str) -> dict:
     """The namespace of the reference solution (cached): its code cells, test cells excluded."""
+    with REFERENCE_LOCK:
+        return _load_reference(exercise, notebook)
+
+
+def _load_reference(exercise: str, notebook: str) -> dict:
     if exercise not in _references:
         path = solution_path(notebook)
         if not path.exists():
