@@ -60,7 +60,7 @@ class Sandboxed:
         self.notes: list[str] = []
         self.died: SandboxDied | None = None  # the process died in the current part
         self.reloaded: set[str] = set()  # minitorch modules whose source the submission loaded again
-        self.case_deadline = deadline
+        self.case_limit = cell_timeout
         self.labels: dict[str, str] = {}
         self.seen: list[str] = []
         self.starts = 0
@@ -68,24 +68,31 @@ class Sandboxed:
 
     # ----------------------------------------------------------------- the process
     def start(self) -> str | None:
-        """A live process with the cells executed; the reason if that is impossible."""
-        if self.box is not None:
-            return None
-        if time.monotonic() >= self.deadline:
-            return "grading took longer than the submission's time budget in all"
+        """A live process with the cells executed; the reason if that is impossible. A cell that hangs or kills
+        the process is skipped from then on, and the cells before it run again in a fresh process."""
+        while self.box is None:
+            if time.monotonic() >= self.deadline:
+                return "grading took longer than the submission's time budget in all"
+            try:
+                self.box = Sandbox(self.isolation, self.limits, startup_timeout=max(1.0, min(
+                    60.0, self.deadline - time.monotonic())))
+            except SandboxDied as exc:
+                return exc.reason
+            self.starts += 1
+            self.startup_seconds += self.box.startup_seconds
+            errors, notes = self._run_cells()
+            if self.box is not None and self.cell_errors is None:
+                self.cell_errors, self.notes = errors, notes
+        return None
+
+    def _run_cells(self) -> tuple[list[str], list[str]]:
+        """Run the cells in the new process: (errors, notes); the process is closed if a cell ended it."""
         errors, notes = [], []
         for index, text in self.cells:
+            where = f'the cell "{cell_label(text)}"'
             if index in self.skipped:
-                errors.append(f'the cell "{cell_label(text)}": {self.skipped[index]}')
+                errors.append(f"{where}: {self.skipped[index]}")
                 continue
-            if self.box is None:
-                try:
-                    self.box = Sandbox(self.isolation, self.limits, startup_timeout=max(1.0, min(
-                        60.0, self.deadline - time.monotonic())))
-                except SandboxDied as exc:
-                    return exc.reason
-                self.starts += 1
-                self.startup_seconds += self.box.startup_seconds
             deadline = min(self.deadline, time.monotonic() + self.cell_timeout + GRACE)
             try:
                 reply = self._request({"op": "cell", "index": index, "text": text, "timeout": self.cell_timeout},
@@ -95,20 +102,13 @@ class Sandboxed:
                     raise SandboxDied("malformed", "the submission's process sent a malformed reply")
             except SandboxDied as exc:
                 self.close()
-                why = f"took longer than {self.cell_timeout:g} s; stopped" if exc.kind == "timeout" else exc.reason
-                self.skipped[index] = why
-                errors.append(f'the cell "{cell_label(text)}": {why}')
-                if time.monotonic() >= self.deadline:
-                    return "grading took longer than the submission's time budget in all"
-                continue
+                self.skipped[index] = (f"took longer than {self.cell_timeout:g} s; stopped" if exc.kind == "timeout"
+                                       else exc.reason)
+                return errors, notes
             if reply["error"]:
-                errors.append(f'the cell "{cell_label(text)}": {reply["error"]}')
-            notes += [f'the cell "{cell_label(text)}": {note}' for note in reply["notes"] if type(note) is str]
-        if self.cell_errors is None:
-            self.cell_errors, self.notes = errors, notes
-        if self.box is None:
-            return "no cell could run"
-        return None
+                errors.append(f"{where}: {reply['error']}")
+            notes += [f"{where}: {note}" for note in reply["notes"] if type(note) is str]
+        return errors, notes
 
     def _request(self, message: dict, deadline: float) -> Any:
         assert self.box is not None
@@ -156,7 +156,9 @@ class Sandboxed:
 
     @contextlib.contextmanager
     def time_limit(self, seconds: float | None) -> Iterator[None]:
-        self.case_deadline = min(self.deadline, time.monotonic() + (seconds or self.cell_timeout))
+        """A check's time limit holds for each of its probes in the sandbox (where the student's code runs;
+        building inputs and judging here is the grader's time)."""
+        self.case_limit = seconds or self.cell_timeout
         yield
 
     def defined(self, name: str) -> bool:
@@ -170,8 +172,8 @@ class Sandboxed:
 
     def probe(self, exercise: str, name: str, args: dict, allow: tuple[str, ...]) -> Any:
         reply = self._call({"op": "probe", "exercise": exercise, "name": name, "args": args,
-                            "timeout": max(0.01, self.case_deadline - time.monotonic())},
-                           min(self.deadline, self.case_deadline + GRACE), allow)
+                            "timeout": self.case_limit},
+                           min(self.deadline, time.monotonic() + self.case_limit + GRACE), allow)
         if type(reply) is dict and "value" in reply:
             return reply["value"]
         failure = reply.get("failure") if type(reply) is dict else None

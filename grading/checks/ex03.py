@@ -6,17 +6,21 @@ adjoint of *every* node; each is compared with the reference's, with a tolerance
 relative to the sum of the absolute values of the terms that make it up (so any
 summation order passes), and the inputs' adjoints with central differences.
 
-Parts are checked on their own: ``backward`` runs with the reference
-``topological_sort``, and ``grad`` with the reference ``backward``.
+Graphs are built here with the reference's ``Var`` and rebuilt in the sandbox with the notebook's
+(:mod:`grading.probes.ex03`). Parts are checked on their own: ``backward`` runs with minitorch's
+``topological_sort``, and ``grad`` with a backward pass by minitorch's ``Scalar``.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
+from minitorch import scalar_primitives as P
+
 from .. import graphs as G
 from ..core import Case, ExerciseSpec, Tester, Verdict
 from ..numeric import central, close, fd_agrees, is_real, show
+from ..probes.ex03 import BACKWARD_STANDIN
 from ..programs import Program, deep_chain, diamond_ladder, random_program
 from ..tripwire import AUTODIFF
 
@@ -25,6 +29,8 @@ EXERCISE = ExerciseSpec("ex03", "ex03_reverse_mode", "Reverse mode: back-propaga
 SORT_FORBIDDEN = ("minitorch.graph", "graphlib")
 # Everything that differentiates for you (scalar_primitives' partials are allowed here: local_gradients uses them).
 BACKWARD_FORBIDDEN = tuple(g for g in AUTODIFF if g != "minitorch.scalar_primitives.partials")
+#: id of each of minitorch's primitives -> its name in minitorch.scalar_primitives (how a node's primitive travels).
+_PRIMITIVES = {id(obj): name for name, obj in vars(P).items() if isinstance(obj, P.Primitive)}
 
 
 def _abs_adjoints(t: Tester, output: Any, order: list) -> dict:
@@ -48,12 +54,20 @@ def _show_adjoints(values: list[tuple[str, object]], output: str) -> str:
 
 # --------------------------------------------------------------------------- topological_sort
 
+def _graph(output: Any) -> tuple[dict, list]:
+    """A graph of the reference's nodes as data for the probes (:mod:`grading.probes.ex03`), and its nodes."""
+    data, nodes = G.to_data(output)
+    return {"values": [node.value for node in nodes], "prims": [_PRIMITIVES.get(id(node.prim)) for node in nodes],
+            "parents": data["parents"], "output": data["output"]}, nodes
+
+
 def topo_case(t: Tester, what: str, make: Callable[[type], tuple[Any, dict]], *, heavy: bool = False,
               text: str | None = None) -> Case:
     def run() -> Verdict:
         output, names = make(t.reference("Var"))
         label = _labeller(names)
-        result = t.student("topological_sort")(output)
+        graph, nodes = _graph(output)
+        result = G.from_data(t.probe("toposort", graph=graph), nodes)
         problem = G.order_problem(output, result, label=label)
         return Verdict(problem is None, "every node the output depends on, once, each after its parents",
                        G.show_order(result, label=label), detail=problem)
@@ -112,12 +126,14 @@ def backward_case(t: Tester, what: str, *, program: Program | None = None, depth
         order = t.reference("topological_sort")(output)
         expected = t.reference("backward")(output)
         scales = _abs_adjoints(t, output, order) if not heavy else {}
-        with t.patched(topological_sort=t.reference("topological_sort")):
-            actual = t.student("backward")(output)
+        graph, nodes = _graph(output)
+        reply = t.probe("backward", graph=graph)
         in_graph = [(name, leaf) for name, leaf in inputs if leaf in expected]
         expected_text = _show_adjoints([(n, expected[leaf]) for n, leaf in in_graph], out_name)
-        if not (hasattr(actual, "get") and hasattr(actual, "__contains__")):
-            return Verdict(False, expected_text, f"{show(actual)}  (backward must return a dict: node -> adjoint)")
+        if "adjoints" not in reply:
+            return Verdict(False, expected_text, f"{reply['repr']}  (backward must return a dict: node -> adjoint)")
+        actual = {node: G.Returned(a) if isinstance(a, str) else a for node, a in zip(nodes, reply["adjoints"])
+                  if a is not None}
         actual_text = ", ".join(f"d{out_name}/d{n} = {show(actual[leaf]) if leaf in actual else 'missing'}"
                                 for n, leaf in in_graph)
         problem = None
@@ -220,7 +236,9 @@ def backward_deep(t: Tester):
 
 # --------------------------------------------------------------------------- grad
 
-def grad_case(t: Tester, text: str, f: Callable[..., Any], xs: tuple[float, ...]) -> Case:
+def grad_case(t: Tester, text: str, program: Program) -> Case:
+    f, xs = program.function(), tuple(program.inputs.values())
+
     def run() -> Verdict:
         Var = t.reference("Var")
         expected = list(t.reference("grad")(f, *xs))
@@ -230,13 +248,11 @@ def grad_case(t: Tester, text: str, f: Callable[..., Any], xs: tuple[float, ...]
         if isinstance(output, Var):
             acc = _abs_adjoints(t, output, t.reference("topological_sort")(output))
             scales = [acc.get(leaf, 0.0) for leaf in leaves]
-        with t.patched(backward=t.reference("backward"), topological_sort=t.reference("topological_sort")):
-            result = t.student("grad")(f, *xs)
+        result = t.probe("grad", inputs=list(program.inputs), lines=program.lines, xs=list(xs), allow=BACKWARD_STANDIN)
         expected_text = "[" + ", ".join(show(e) for e in expected) + "]"
-        try:
-            actual = list(result)
-        except TypeError:
-            return Verdict(False, expected_text, f"{show(result)}  (grad must return a list of floats)")
+        if isinstance(result, dict):
+            return Verdict(False, expected_text, f"{result['repr']}  (grad must return a list of floats)")
+        actual = [G.Returned(a) if isinstance(a, str) else a for a in result]
         actual_text = "[" + ", ".join(show(a) for a in actual) + "]"
         passed = len(actual) == len(expected) and all(
             is_real(a) and close(a, e, s) for a, e, s in zip(actual, expected, scales))
@@ -259,9 +275,14 @@ def grad_case(t: Tester, text: str, f: Callable[..., Any], xs: tuple[float, ...]
 
 
 def _program_case(t: Tester, what: str, program: Program) -> Case:
-    case = grad_case(t, what, program.function(), tuple(program.inputs.values()))
+    case = grad_case(t, what, program)
     case.input = program.text()
     return case
+
+
+def _function(*, y: str, **inputs: float) -> Program:
+    """``lambda <inputs>: y`` as a one-line program."""
+    return Program(inputs, [("y", y)] if y not in inputs else [])
 
 
 @EXERCISE.part("grad", points=2, title="grad(f, *xs): gradient by one backward pass", needs=("grad",),
@@ -270,14 +291,14 @@ def _program_case(t: Tester, what: str, program: Program) -> Case:
                     "adjoint (0.0 for an input the output does not depend on, or when f returns a plain number).")
 def grad(t: Tester):
     if not t.hidden:
-        yield grad_case(t, "lambda x1, x2: x1 * x2 + x1.sin()", lambda x1, x2: x1 * x2 + x1.sin(), (0.5, -1.5))
-        yield grad_case(t, "lambda x: x", lambda x: x, (2.0,))
-        yield grad_case(t, "lambda x, y: x * 3.0  (y is not used)", lambda x, y: x * 3.0, (1.0, 2.0))
+        yield grad_case(t, "lambda x1, x2: x1 * x2 + x1.sin()", _function(x1=0.5, x2=-1.5, y="x1 * x2 + x1.sin()"))
+        yield grad_case(t, "lambda x: x", _function(x=2.0, y="x"))
+        yield grad_case(t, "lambda x, y: x * 3.0  (y is not used)", Program({"x": 1.0, "y": 2.0}, [("v", "x * 3.0")]))
         return
     Var = t.reference("Var")
     for i in range(5):
         program = random_program(t.rng, Var, inputs=t.rng.randint(1, 4), ops=t.rng.randint(3, 15), reuse=True)
         yield _program_case(t, f"random program #{i + 1}", program)
-    yield grad_case(t, "lambda x: 2.0  (a plain number)", lambda x: 2.0, (1.0,))
-    yield grad_case(t, "lambda a, b: a * b  (two inputs with the same value)", lambda a, b: a * b, (3.0, 3.0))
-    yield grad_case(t, "lambda x: x * x * 1e-6", lambda x: x * x * 1e-6, (1e8,))
+    yield grad_case(t, "lambda x: 2.0  (a plain number)", _function(x=1.0, y="2.0"))
+    yield grad_case(t, "lambda a, b: a * b  (two inputs with the same value)", _function(a=3.0, b=3.0, y="a * b"))
+    yield grad_case(t, "lambda x: x * x * 1e-6", _function(x=1e8, y="x * x * 1e-6"))
