@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("rest", nargs=argparse.REMAINDER)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["autograde"]:  # its own options (argparse would take --help for itself)
-        from .classroom import main as autograde
+        from .classroom.cli import main as autograde
 
         return autograde(argv[1:])
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""The classroom autograder end to end (``minitorch-autograde``, grading/classroom.py).
+"""The classroom autograder end to end (``minitorch-autograde``, the package grading/classroom).
 
 A class of ex01 submissions, good and bad, is graded in parallel: every bad one gets exactly the points and
 the reason it should (infinite loop, os._exit, sys.exit, segfault, a 50 GB allocation, invalid JSON, a file
@@ -17,11 +17,13 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,7 @@ from grading import sandbox as sb
 from grading.checks import EXERCISES
 from grading.mutants import CATALOGUE, Mutant, ReplaceSolution, apply
 from grading.notebooks import PACKAGE_DIR, REPO_ROOT, nbgrader, released_path, solution_path, source
+from grading.record import read_record, record_path
 from grading.release import secret_lines
 from grading.runner import report_for
 
@@ -257,16 +260,31 @@ def test_a_second_run_skips_what_is_graded_unless_forced(graded):
     assert len(_rows(root / "out" / "grades.csv")) == 20  # the CSV is made from every result, not this run's
 
 
-@pytest.mark.parametrize("how", ["SIGKILL", "SIGINT"])
-def test_a_killed_or_interrupted_run_loses_nothing_and_the_next_one_finishes(graded, tmp_path, how):
+@pytest.fixture(scope="module")
+def cluster():
+    """A Dask cluster of two worker processes on this machine, one thread each (as --scheduler asks)."""
+    import distributed
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+        yield c
+
+
+@pytest.mark.parametrize("executor, how", [("local", "SIGKILL"), ("local", "SIGINT"), ("cluster", "SIGINT")])
+def test_a_killed_or_interrupted_run_loses_nothing_and_the_next_one_finishes(graded, tmp_path, request, executor,
+                                                                             how):
     root = graded[0]
-    students = ["good", "infinite_loop", "bug", "renamed_function", "os_exit"]
+    # On a Dask worker the grading runs in a thread, where a check's own time limit (an alarm) cannot fire, so
+    # an endless check is stopped by the part's limit: a slower case with another reason (until the grading path
+    # has deadlines of its own).
+    students = ["good", "segfault" if executor == "cluster" else "infinite_loop", "bug", "renamed_function",
+                "os_exit"]
     for s in students:
         shutil.copytree(root / "submitted" / s, tmp_path / "submitted" / s)
     out = tmp_path / "out"
-    env = dict(os.environ)
-    proc = subprocess.Popen([sys.executable, "-m", "grading.classroom", str(tmp_path / "submitted"), "--out", str(out),
-                             "--jobs", "1", "--quiet", "--cell-timeout", "3"], env=env, start_new_session=True,
+    scheduler = request.getfixturevalue("cluster").scheduler_address if executor == "cluster" else None
+    where = ["--scheduler", scheduler] if scheduler else ["--jobs", "1"]
+    proc = subprocess.Popen([sys.executable, "-m", "grading", "autograde", str(tmp_path / "submitted"), "--out",
+                             str(out), *where, "--quiet", "--cell-timeout", "3"], start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while not list((out / "results").glob("*/*.json")) and time.monotonic() < deadline:
@@ -275,20 +293,35 @@ def test_a_killed_or_interrupted_run_loses_nothing_and_the_next_one_finishes(gra
     stdout, _ = proc.communicate(timeout=60)
     if how == "SIGINT":
         assert proc.returncode == 130 and b"Interrupted" in stdout and b"Run the same command again" in stdout
-        assert (out / "grades.csv").exists()  # what was graded is in the CSV already
+        assert (out / "grades.csv").exists() and (out / "report.html").exists()  # what was graded is in them
     else:
         assert proc.returncode == -signal.SIGKILL
-    kept = {p.parent.name: json.loads(p.read_text()) for p in (out / "results").glob("*/*.json")}
+    kept = {p.parent.name: read_record(p) for p in (out / "results").glob("*/*.json")}
     assert kept and len(kept) < len(students)
-    assert all(r["status"] == "graded" for r in kept.values())  # complete records only
-    resumed = C.run([tmp_path / "submitted"], out, jobs=2, options=OPTIONS, progress=False)
+    assert all(r is not None and r.status == "graded" for r in kept.values())  # complete records only
+    resumed = C.run([tmp_path / "submitted"], out, jobs=2, scheduler=scheduler, options=OPTIONS, progress=False)
     assert resumed.skipped == len(kept) and resumed.graded == len(students) - len(kept)
-    full = _rows(root / "out-serial" / "grades.csv") if (root / "out-serial").exists() else _rows(
-        root / "out" / "grades.csv")
+    full = _rows(root / "out" / "grades.csv")
     rows = _rows(out / "grades.csv")
     assert set(rows) == set(students)
     for s in students:
         assert rows[s] == full[s]
+
+
+def test_a_dask_cluster_grades_as_local_processes_do_with_resume_and_progress(graded, cluster, tmp_path, capsys):
+    root = graded[0]
+    students = ["good", "bug", "os_exit", "renamed_function", "calls_minitorch", "invalid_json"]
+    for s in students:
+        shutil.copytree(root / "submitted" / s, tmp_path / "submitted" / s)
+    out = tmp_path / "out"
+    summary = C.run([tmp_path / "submitted"], out, scheduler=cluster.scheduler_address, options=OPTIONS)
+    assert (summary.graded, summary.failed) == (5, 1) and "Dask cluster" in summary.workers
+    progress = capsys.readouterr().err
+    assert "6/6  graded 5  failed 1" in progress
+    rows, full = _rows(out / "grades.csv"), _rows(root / "out" / "grades.csv")
+    assert {s: rows[s] for s in students} == {s: full[s] for s in students}
+    again = C.run([tmp_path / "submitted"], out, scheduler=cluster.scheduler_address, options=OPTIONS)
+    assert (again.graded, again.failed, again.skipped) == (0, 0, 6)
 
 
 def test_limits_per_part_and_per_submission(tmp_path):
@@ -341,8 +374,8 @@ def test_catalogued_submissions_of_other_exercises_get_the_subprocess_graders_po
         paths[name] = path
     C.run([tmp_path / "submitted"], tmp_path / "out", jobs=2, progress=False)
     for name, path in paths.items():
-        record = json.loads(C.result_path(tmp_path / "out", name, path.parent.name).read_text())
-        ours = {p["part"]: p["points"] for p in record["parts"]}
+        record = read_record(record_path(tmp_path / "out", name, path.parent.name))
+        ours = {p.part: p.points for p in record.parts}
         theirs = {p.part: p.points for p in report_for(path).parts}
         assert ours == pytest.approx(theirs, abs=1e-9), name
 
@@ -375,3 +408,93 @@ def test_nbgrader_autograde_gives_the_same_totals(tmp_path, graded):
             assert sum(nbgrader_parts.values()) == pytest.approx(float(rows[s]["raw_score"]), abs=1e-6), s
             for grade_id, score in nbgrader_parts.items():
                 assert score == pytest.approx(float(rows[s][grade_id]), abs=1e-6), (s, grade_id)
+
+
+# --------------------------------------------------------------------------- reading submissions
+
+def test_links_and_special_files_are_not_graded_and_outputs_do_not_count_towards_the_size_limit(tmp_path):
+    submitted = tmp_path / "submitted"
+    reference = solution_path(NB)
+    for student in ("linked_file", "linked_folder", "fifo", "big_outputs", "big_code"):
+        (submitted / student).mkdir(parents=True)
+    (submitted / "linked_file" / NB).mkdir()
+    (submitted / "linked_file" / NB / f"{NB}.ipynb").symlink_to(reference)
+    (submitted / "linked_folder" / NB).symlink_to(reference.parent)
+    (submitted / "linked_student").symlink_to(submitted / "linked_file")
+    (submitted / "fifo" / NB).mkdir()
+    os.mkfifo(submitted / "fifo" / NB / f"{NB}.ipynb")
+    big = _reference()
+    code = next(c for c in big["cells"] if c["cell_type"] == "code")
+    code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * (40 << 20)}]
+    (submitted / "big_outputs" / NB).mkdir()
+    (submitted / "big_outputs" / NB / f"{NB}.ipynb").write_text(json.dumps(big), encoding="utf-8")
+    huge = _with_cell(_reference(), "# " + "x" * (40 << 20))
+    (submitted / "big_code" / NB).mkdir()
+    (submitted / "big_code" / NB / f"{NB}.ipynb").write_text(json.dumps(huge), encoding="utf-8")
+    summary = C.run([submitted], tmp_path / "out", jobs=1, options=OPTIONS, progress=False)
+    rows = _rows(tmp_path / "out" / "grades.csv")
+    assert (summary.graded, summary.failed) == (1, 5)
+    assert rows["big_outputs"]["status"] == "graded" and rows["big_outputs"]["raw_score"] == "16.0"
+    for student in ("linked_file", "linked_folder", "linked_student"):
+        assert rows[student]["status"] == "failed-to-grade" and "symbolic link" in rows[student]["reason"], student
+        assert rows[student]["raw_score"] == "0.0"
+    assert rows["fifo"]["reason"] == "not a regular file"
+    assert "without its outputs" in rows["big_code"]["reason"] and rows["big_code"]["status"] == "failed-to-grade"
+
+
+# --------------------------------------------------------------------------- report.html
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.text, self.sources, self.tags, self.rows, self.row = [], [], [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.sources += [v for k, v in attrs if k in ("src", "href")]
+        if tag == "tr":
+            self.row = []
+        elif tag == "td" and self.row is not None:
+            self.row.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "tr" and self.row:
+            self.rows.append(self.row)
+            self.row = None
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self.row:
+            self.row[-1] += data
+
+
+def test_the_report_shows_parts_failing_checks_and_failed_submissions_offline(graded):
+    root = graded[0]
+    page_text = (root / "out" / "report.html").read_text(encoding="utf-8")
+    page = _Page()
+    page.feed(page_text)
+    text = " ".join(page.text)
+    assert "http://" not in page_text and "https://" not in page_text
+    assert "script" not in page.tags and "link" not in page.tags
+    assert page.sources and all(s.startswith("data:image/png;base64,") for s in page.sources)
+    records = [read_record(p) for p in (root / "out" / "results").glob(f"*/{NB}.json")]
+    graded_ones = [r for r in records if r.status == "graded"]
+    per_part = {row[0]: row for row in page.rows if len(row) == 6}
+    assert list(per_part) == PARTS
+    for part in PARTS:
+        scores = [r.part_points()[f"ex01_test_{part}"] for r in graded_ones]
+        full_marks = sum(s == FULL[part] for s in scores)
+        assert per_part[part][2:] == [str(FULL[part]), f"{sum(scores) / len(scores):.2f}", str(full_marks),
+                                      str(scores.count(0.0))], part
+    failing: dict[tuple[str, str], int] = {}  # submissions failing a check (random inputs count together)
+    for record in records:
+        keys = {(part.part, re.sub(r"-?\d+\.\d+(?:e[-+]?\d+)?", "#", check.what)) for part in record.parts
+                for check in part.checks if check.status not in ("passed", "skipped", "not_implemented")}
+        for key in keys:
+            failing[key] = failing.get(key, 0) + 1
+    shown = {(row[0], row[1]): int(row[2]) for row in page.rows if len(row) == 4}
+    assert shown and all(failing[key] == n for key, n in shown.items())
+    assert min(shown.values()) >= sorted(failing.values())[-len(shown)]  # the most frequent ones
+    failed = {row[0]: row[1] for row in page.rows if len(row) == 3 and row[2].endswith(".ipynb")}
+    assert failed == {r.student: r.reason for r in records if r.status == "failed-to-grade"}
+    assert "Failed to grade (3)" in text and f"{len(records)}" in text

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,56 @@ def test_autograde_matches_the_grading_suite(course, exercise_id, student):
         assert total == 0
     else:
         assert 0 < total < spec.max_points
+
+
+# --------------------------------------------------------------------------- nothing secret in what students get
+
+def _code_lines(path: Path) -> set[str]:
+    """The lines of a Python file that hold code (not only a string, a comment or a bracket), stripped."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    code: set[int] = set()
+    with open(path, "rb") as f:
+        for token in tokenize.tokenize(f.readline):
+            if token.type in (tokenize.NAME, tokenize.NUMBER) or (token.type == tokenize.OP and token.string not in
+                                                                  "()[]{},:"):
+                code.add(token.start[0])
+    return {lines[n - 1].strip() for n in code if len(lines[n - 1].strip()) >= 12}
+
+
+def test_no_feedback_or_csv_contains_solution_code_or_hidden_check_source(tmp_path):
+    """The whole catalogue (bugs, alternatives, cheats) and the untouched notebooks, graded by the classroom
+    runner: no line of solutions/ code and no line of a check's source reaches a student, except lines the
+    student's own notebook contains (or a hint quotes: hints are written to be shown)."""
+    from grading import classroom
+    from grading.notebooks import PACKAGE_DIR, read, released_path, source
+    from grading.record import read_records
+    from grading.release import secret_lines
+
+    submitted = {}
+    for mutant in CATALOGUE:
+        notebook = EXERCISES[mutant.exercise].notebook
+        submitted[mutant.name, notebook] = write(mutant, tmp_path / "mutants")
+    for spec in EXERCISES.values():
+        submitted["untouched", spec.notebook] = released_path(spec.notebook)
+    for (student, notebook), path in submitted.items():
+        target = tmp_path / "submitted" / student / notebook / f"{notebook}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    summary = classroom.run([tmp_path / "submitted"], tmp_path / "out", progress=False)
+    assert summary.graded == len(submitted)
+    secrets = {spec.notebook: set(secret_lines(read(solution_path(spec.notebook)))) for spec in EXERCISES.values()}
+    checks = set().union(*(_code_lines(p) for p in (PACKAGE_DIR / "checks").glob("ex*.py")))
+    csv_text = (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8")
+    records = read_records(tmp_path / "out")
+    hints = {c.hint for r in records for p in r.parts for c in p.checks if c.hint}  # written to be shown
+    not_in_hints = lambda lines: {line for line in lines if not any(line in hint for hint in hints)}  # noqa: E731
+    secrets = {notebook: not_in_hints(lines) for notebook, lines in secrets.items()}
+    checks = not_in_hints(checks)
+    for record in records:
+        own = {line.strip() for cell in read(record.notebook)["cells"] for line in source(cell).splitlines()}
+        feedback = (tmp_path / "out" / "feedback" / record.student / f"{record.assignment}.txt").read_text()
+        shown = {line.strip() for line in feedback.splitlines()} | {line.strip() for line in (record.reason or "")
+                                                                    .split("; ")}
+        leaked = {line for line in (secrets[record.assignment] | checks) - own if any(line in s for s in shown)}
+        assert not leaked, (record.key, sorted(leaked)[:5])
+        assert not {line for line in secrets[record.assignment] - own if line in csv_text}, record.key

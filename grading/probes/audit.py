@@ -26,9 +26,12 @@ from the book would be).
 from __future__ import annotations
 
 import ast
+import contextlib
+import hashlib
 import importlib
 import importlib.abc
 import importlib.machinery
+import marshal
 import os
 import pkgutil
 import sys
@@ -71,11 +74,28 @@ class _Announce(ast.NodeTransformer):
         return node
 
 
+def instrumented(fullname: str, path: str, source: bytes) -> Any:
+    """The code of a module with every function announcing its calls."""
+    tree = _Announce(fullname).visit(ast.parse(source, path))
+    return compile(ast.fix_missing_locations(tree), path, "exec", dont_inherit=True)
+
+
+def cache_file(cache: str, fullname: str, source: bytes) -> str:
+    """Where :func:`instrumented` code is kept (compiling it is most of a sandbox's start-up)."""
+    return os.path.join(cache, f"{fullname}-{hashlib.sha256(source).hexdigest()[:20]}.code")
+
+
 class _Loader(importlib.machinery.SourceFileLoader):
+    cache: str | None = None
+
     def get_code(self, fullname: str) -> Any:
         path = self.get_filename(fullname)
-        tree = _Announce(fullname).visit(ast.parse(self.get_data(path), path))
-        return compile(ast.fix_missing_locations(tree), path, "exec", dont_inherit=True)
+        source = self.get_data(path)
+        if self.cache:
+            with contextlib.suppress(OSError, ValueError, EOFError), open(cache_file(self.cache, fullname, source),
+                                                                           "rb") as f:
+                return marshal.load(f)
+        return instrumented(fullname, path, source)
 
 
 class _Finder(importlib.abc.MetaPathFinder):
@@ -88,9 +108,11 @@ class _Finder(importlib.abc.MetaPathFinder):
         return spec
 
 
-def instrument() -> str:
+def instrument(cache: str | None = None) -> str:
     """Import minitorch (all of it) and graphlib with every function announcing its calls; the folder of
-    minitorch's files. Call before anything imports them."""
+    minitorch's files. Call before anything imports them. ``cache``: a folder of code the grader compiled
+    (:func:`cache_file`), read-only here."""
+    _Loader.cache = cache
     finder = _Finder()
     sys.meta_path.insert(0, finder)
     try:

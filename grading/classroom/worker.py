@@ -1,0 +1,116 @@
+"""Grading one submission in a worker (a local process or a Dask worker): a :class:`Task` in, a record out.
+
+A task carries the notebook itself (its code, outputs dropped), so a worker on another machine needs the
+course installed but not the class's files. The one call into the grading path is :func:`grade`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..checks import EXERCISES
+from ..notebooks import PACKAGE_DIR, solution_path
+from ..record import GRADED, SubmissionRecord, now
+from ..report import NotebookReport
+from .sandboxed import grade_in_sandbox
+
+
+@dataclass(frozen=True)
+class Options:
+    """How each submission is graded: isolation level and limits (seconds, MB)."""
+
+    isolation: str = "auto"
+    timeout: float = 600.0
+    part_timeout: float = 180.0
+    cell_timeout: float = 60.0
+    memory_mb: int = 4096
+    cpu_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """One submission to grade, with everything the worker needs; or, with a ``problem``, one that cannot be."""
+
+    student: str
+    assignment: str
+    exercise: str | None
+    path: str
+    sha256: str | None = None
+    notebook: bytes = field(default=b"", repr=False)
+    grader_version: str | None = None
+    timestamp: str | None = None
+    options: Options = Options()
+    problem: str | None = None
+
+    def record(self, reason: str | None = None, final: bool = True) -> SubmissionRecord:
+        """A failed-to-grade record of this submission (``reason``: by default its problem)."""
+        spec = EXERCISES.get(self.exercise or "")
+        return SubmissionRecord(self.student, self.assignment, self.path, self.sha256, self.exercise,
+                                reason=reason or self.problem, final=final, title=spec.title if spec else "",
+                                max_points=spec.max_points if spec else None, grader_version=self.grader_version,
+                                timestamp=self.timestamp, graded_at=now())
+
+
+def grade(path: Path, options: Options) -> tuple[NotebookReport, list[str], str]:
+    """The grading path, for one notebook file: its report, notes on it, the isolation level used."""
+    report, extra = grade_in_sandbox(path, options=options)
+    return report, extra["notes"], extra["isolation"]
+
+
+def grade_task(task: Task) -> SubmissionRecord:
+    """Grade the task's notebook; never raises. A failure of the grader itself gives a record that is not
+    ``final`` (graded again by the next run), with the error in the reason."""
+    record = task.record()
+    started = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory(prefix="grading-") as tmp:
+            path = Path(tmp) / f"{EXERCISES[task.exercise or ''].notebook}.ipynb"
+            path.write_bytes(task.notebook)
+            report, notes, isolation = grade(path, task.options)
+    except Exception as exc:  # noqa: BLE001 - a bug of the grader, or no sandbox: say so, try again next run
+        traceback.print_exc(file=sys.stderr)
+        record = task.record(f"grader error: {type(exc).__name__}: {exc}", final=False)
+    else:
+        record.status, record.parts, record.cell_errors = GRADED, report.parts, report.cell_errors
+        record.notes, record.isolation, record.reason = notes, isolation, problems(report)
+        record.timings["grading"] = report.seconds
+    record.timings["total"] = round(time.monotonic() - started, 3)
+    return record
+
+
+def problems(report: NotebookReport) -> str | None:
+    """The CSV's reason for a graded notebook: what cost points other than failing checks."""
+    found = [f"{p.part}: {p.status}" for p in report.parts
+             if p.crashed or p.forbidden or "timed out" in p.status or p.status.startswith("not defined")]
+    if report.cell_errors:
+        found.append("errors in code cells " + ", ".join(e.split(":")[0].replace("code cell ", "")
+                                                         for e in report.cell_errors))
+    return "; ".join(found)[:1000] or None
+
+
+_versions: dict[str, str] = {}
+
+
+def grader_version(exercise_id: str) -> str:
+    """A hash of everything that decides an exercise's grades: the grading package (of the exercises' checks
+    only this one's; not the classroom runner), its reference solution and minitorch. A submission graded by another version is graded
+    again."""
+    if exercise_id not in _versions:
+        import minitorch
+
+        ours = PACKAGE_DIR / "checks" / f"{exercise_id}.py"
+        files = [p for p in PACKAGE_DIR.rglob("*.py") if "mutants" not in p.parts
+                 and not (p.parent.name == "checks" and p.name.startswith("ex") and p != ours)
+                 and not (p.parent.name == "classroom" and p.name != "sandboxed.py")]  # outputs, not grades
+        files += list(Path(minitorch.__file__).parent.rglob("*.py")) + [solution_path(EXERCISES[exercise_id].notebook)]
+        digest = hashlib.sha256()
+        for path in sorted(files):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        _versions[exercise_id] = digest.hexdigest()[:16]
+    return _versions[exercise_id]
