@@ -10,19 +10,23 @@ all). Each run is measured with ``minitorch.profile_memory`` and back-propagates
   twice: without recording in the forward pass, recording in the backward pass);
 * the bytes held after the forward pass, the peak and the forward operations must be the reference's.
 
-Parts are checked on their own: ``checkpointed_sequential`` and ``checkpoint_blocks`` run with the reference
-``checkpoint_segment``, and ``measure`` with the reference ``checkpointed_sequential`` too.
+Parts are checked on their own: ``checkpointed_sequential`` and ``checkpoint_blocks`` run with minitorch's
+``Checkpoint`` primitive as ``checkpoint_segment``, and ``measure`` with ``minitorch.checkpoint_sequential`` as
+``checkpointed_sequential`` too (the reference then runs with the same stand-ins).
+
+The runs happen in :mod:`grading.probes.ex06` (the student's in the sandbox, the reference's and the plain one
+here); this module compares what they report.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from ..core import Case, ExerciseSpec, Tester, Verdict
+from ..probes import ex06 as P
 
 EXERCISE = ExerciseSpec("ex06", "ex06_checkpointing", "Gradient checkpointing: memory for computation")
 
@@ -31,70 +35,26 @@ RTOL = 1e-9
 
 # --------------------------------------------------------------------------- blocks and chains
 
-#: Block kinds (see Block.__call__); tanh_affine and scaled_sin have parameters.
+#: Block kinds (see grading.probes.ex06.Block); tanh_affine and scaled_sin have parameters.
 KINDS = ("sine3", "sin", "tanh_affine", "scaled_sin", "log1p_square")
-
-
-class Block:
-    """A block of a chain: a function of one tensor that counts its calls (and the grad mode of each)."""
-
-    def __init__(self, kind: str, params: list):
-        self.kind, self.params = kind, params
-        self.calls: list[bool] = []
-
-    def __call__(self, h: Any) -> Any:
-        import minitorch
-
-        self.calls.append(minitorch.is_grad_enabled())
-        if self.kind == "sine3":
-            return h.sin().sin().sin()
-        if self.kind == "sin":
-            return h.sin()
-        if self.kind == "tanh_affine":
-            W, b = self.params
-            return (W @ h + b).tanh()
-        if self.kind == "scaled_sin":
-            (s,) = self.params
-            return (h * s).sin()
-        if self.kind == "log1p_square":
-            return (h * h + 1.0).log() - h * 0.5
-        raise ValueError(self.kind)
-
-    def __repr__(self) -> str:
-        return f"<block {self.kind}>"
 
 
 @dataclass
 class Chain:
-    """A chain of block kinds with fixed parameter values; ``build`` makes fresh blocks and parameters."""
+    """A chain of block kinds with fixed parameter values; the probe builds fresh blocks and parameters from
+    :meth:`data`."""
 
     kinds: list[str]
     shape: tuple[int, ...]
     seed: int = 0
     x_requires_grad: bool = True
 
-    def build(self) -> tuple[list[Block], list]:
-        import minitorch
-
-        rng = np.random.default_rng(self.seed)
-        n = self.shape[0]
-        column = (n,) if len(self.shape) == 1 else (n, 1)
-        blocks, params = [], []
-        for kind in self.kinds:
-            if kind == "tanh_affine":
-                ps = [minitorch.tensor(rng.standard_normal((n, n)) / math.sqrt(n), requires_grad=True),
-                      minitorch.tensor(0.1 * rng.standard_normal(column), requires_grad=True)]
-            elif kind == "scaled_sin":
-                ps = [minitorch.tensor(1.0 + 0.2 * rng.standard_normal(column), requires_grad=True)]
-            else:
-                ps = []
-            params += ps
-            blocks.append(Block(kind, ps))
-        return blocks, params
+    def data(self) -> dict:
+        return {"kinds": list(self.kinds), "shape": list(self.shape), "seed": self.seed,
+                "x_requires_grad": self.x_requires_grad}
 
     def x0(self) -> np.ndarray:
-        rng = np.random.default_rng(self.seed + 1000)
-        return rng.uniform(-1.0, 1.0, self.shape)
+        return P.initial_x(self.data())
 
     def unit(self) -> int:
         """Bytes of one activation (one float64 array of the input's shape)."""
@@ -114,6 +74,8 @@ def random_chain(rng, length: int, *, params: bool = True) -> Chain:
 
 @dataclass
 class Run:
+    """What :func:`grading.probes.ex06.execute` reports of one run."""
+
     value: Any = None
     x_grad: Any = None
     param_grads: list = field(default_factory=list)
@@ -122,36 +84,6 @@ class Run:
     peak: int = 0
     ops: int = 0
     requires_grad: bool = True
-
-
-Program = Callable[[list, Any], Any]  # (blocks, x) -> output tensor
-
-
-def execute(program: Program, chain: Chain, *, backward: bool = True) -> Run:
-    """Run ``program`` on fresh blocks and a fresh x, inside profile_memory; back-propagate ones."""
-    import minitorch
-
-    blocks, params = chain.build()
-    x = minitorch.tensor(chain.x0(), requires_grad=chain.x_requires_grad)
-    run = Run()
-    with minitorch.profile_memory() as report:
-        out = program(blocks, x)
-        if not isinstance(out, minitorch.Tensor):
-            raise TypeError(f"expected a minitorch Tensor as the output, got {type(out).__name__}")
-        run.held = report.saved_bytes
-        run.requires_grad = out.requires_grad
-        run.value = out.detach().numpy().copy()
-        if backward:
-            out.backward(minitorch.ones_like(out))
-    run.peak, run.ops = report.peak_saved_bytes, report.forward_ops
-    run.x_grad = None if x.grad is None else x.grad.numpy().copy()
-    run.param_grads = [None if p.grad is None else p.grad.numpy().copy() for p in params]
-    run.calls = [list(b.calls) for b in blocks]
-    return run
-
-
-def plain_checkpoint(fn: Callable, x: Any) -> Any:
-    return fn(x)
 
 
 # --------------------------------------------------------------------------- comparing runs
@@ -191,16 +123,12 @@ def _bytes(n: int, unit: int) -> str:
     return f"{n:,} bytes ({n / unit:g} activation{'' if n == unit else 's'})"
 
 
-def summary(run: Run, unit: int, *, memory: bool = True) -> str:
-    text = f"runs per block {_runs(run.calls)}"
-    if memory:
-        text += (f"; held after the forward pass {_bytes(run.held, unit)}; peak {_bytes(run.peak, unit)}; "
-                 f"{run.ops} forward ops")
-    return text
+def summary(run: Run, unit: int) -> str:
+    return (f"runs per block {_runs(run.calls)}; held after the forward pass {_bytes(run.held, unit)}; "
+            f"peak {_bytes(run.peak, unit)}; {run.ops} forward ops")
 
 
-def compare(actual: Run, reference: Run, plain: Run, unit: int, *, memory: bool = True,
-            peak_slack: int = 0) -> str | None:
+def compare(actual: Run, reference: Run, plain: Run, unit: int, *, peak_slack: int = 0) -> str | None:
     """The first way ``actual`` differs from what it should be (None if it does not)."""
     if actual.value.shape != plain.value.shape or not _close(actual.value, plain.value):
         return _array_problem("the output", actual.value, plain.value) or "the output differs from the plain pass"
@@ -214,8 +142,6 @@ def compare(actual: Run, reference: Run, plain: Run, unit: int, *, memory: bool 
         if a != e:
             return (f"block #{i + 1} ran {len(a)} time(s) ({'+'.join('on' if m else 'off' for m in a) or '-'}), "
                     f"expected {len(e)} ({'+'.join('on' if m else 'off' for m in e)}); on/off: grad mode in that run")
-    if not memory:
-        return None
     if actual.held != reference.held:
         return (f"after the forward pass {_bytes(actual.held, unit)} are kept for backward, expected "
                 f"{_bytes(reference.held, unit)}")
@@ -226,37 +152,23 @@ def compare(actual: Run, reference: Run, plain: Run, unit: int, *, memory: bool 
     return None
 
 
-def run_case(t: Tester, what: str, chain: Chain, make: Callable[[Callable], Program], *,
-             reference_patch: dict | None = None, memory: bool = True, peak_slack: Callable[[Chain], int] | None = None,
-             text: str | None = None, weight: float = 1.0) -> Case:
-    """A case comparing ``make(student)`` with ``make(reference)`` and the plain pass.
-
-    ``make`` gets a function to call (the student's or the reference's) and returns a program.
-    """
+def run_case(t: Tester, what: str, chain: Chain, program: dict, *, allow: tuple[str, ...] = (),
+             peak_slack: Callable[[Chain], int] | None = None, text: str | None = None) -> Case:
+    """A case comparing the program ``program`` (data, see :func:`grading.probes.ex06.program`) run with the
+    student's functions, with the reference's and with no checkpointing at all (the plain pass). ``allow``: the
+    labels of the stand-ins the probe swaps in."""
 
     def run() -> Verdict:
-        student = make("student")
-        patch = reference_patch or {}
-        with t.patched(**patch):
-            actual = execute(student, chain)
-        reference = execute(make("reference"), chain)
-        plain = execute(make("plain"), chain)
+        actual = Run(**t.probe("run", chain=chain.data(), spec=program, allow=allow))
+        reference = Run(**t.expect("run", chain=chain.data(), spec=program))
+        plain = Run(**t.expect("run", chain=chain.data(), spec=program, plain=True))
         unit = chain.unit()
         slack = peak_slack(chain) if peak_slack else 0
-        problem = compare(actual, reference, plain, unit, memory=memory, peak_slack=slack)
-        expected = "the plain pass's output and gradients; " + summary(reference, unit, memory=memory)
-        return Verdict(problem is None, expected, summary(actual, unit, memory=memory), detail=problem)
+        problem = compare(actual, reference, plain, unit, peak_slack=slack)
+        expected = "the plain pass's output and gradients; " + summary(reference, unit)
+        return Verdict(problem is None, expected, summary(actual, unit), detail=problem)
 
-    return Case(what, run, input=text or chain.text(), weight=weight)
-
-
-def _runner(blocks: list) -> Callable:
-    def run(h: Any) -> Any:
-        for block in blocks:
-            h = block(h)
-        return h
-
-    return run
+    return Case(what, run, input=text or chain.text())
 
 
 # --------------------------------------------------------------------------- part 1: CheckpointSegment
@@ -267,22 +179,8 @@ SEGMENT_HINT = ("forward: ctx.fn = fn; ctx.save_for_backward(x); return fn(x) (a
                 "out.backward(grad_output) and return None, start.grad.")
 
 
-def _segment_program(t: Tester, who: str, before: int, inside: int, after: int) -> Program:
+def segment_case(t: Tester, what: str, chain: Chain, before: int, inside: int, after: int) -> Case:
     """Blocks [0, before) plain, [before, before + inside) as one checkpointed segment, the rest plain."""
-
-    def program(blocks: list, x: Any) -> Any:
-        cs = {"student": lambda: t.student("checkpoint_segment"), "reference": lambda: t.reference(
-            "checkpoint_segment"), "plain": lambda: plain_checkpoint}[who]()
-        h = _runner(blocks[:before])(x)
-        h = cs(_runner(blocks[before:before + inside]), h)
-        return _runner(blocks[before + inside:before + inside + after])(h)
-
-    return program
-
-
-def segment_case(t: Tester, what: str, chain: Chain, before: int, inside: int, after: int, **kw: Any) -> Case:
-    def make(who: str) -> Program:
-        return _segment_program(t, who, before, inside, after)
 
     def span(first: int, last: int) -> str:
         return f"block {first}" if first == last else f"blocks {first}-{last}"
@@ -296,28 +194,26 @@ def segment_case(t: Tester, what: str, chain: Chain, before: int, inside: int, a
     text = f"{chain.text()}\nprogram: " + ", then ".join(steps) + "; out.backward(ones)"
     # A correct backward may copy the saved input (minitorch.tensor(x, requires_grad=True)) instead of
     # sharing it (x.detach()): one more array held while the segment is recomputed.
-    return run_case(t, what, chain, make, text=text, peak_slack=lambda c: c.unit(), **kw)
+    program = {"kind": "segment", "before": before, "inside": inside, "after": after}
+    return run_case(t, what, chain, program, text=text, peak_slack=lambda c: c.unit())
 
 
 def segment_value_case(t: Tester) -> Case:
     chain = Chain(["sine3"], (1000,), seed=1)
 
     def run() -> Verdict:
-        import minitorch
-
-        blocks, _ = chain.build()
-        x = minitorch.tensor(chain.x0(), requires_grad=True)
-        out = t.student("checkpoint_segment")(blocks[0], x)
+        reply = t.probe("segment_value", chain=chain.data())
         expected = np.sin(np.sin(np.sin(chain.x0())))
-        if not isinstance(out, minitorch.Tensor):
-            return Verdict(False, "a Tensor equal to sine_block(x), requiring grad", f"{type(out).__name__}")
-        value = out.detach().numpy()
+        if "value" not in reply:
+            return Verdict(False, "a Tensor equal to sine_block(x), requiring grad", reply["kind"])
+        value = reply["value"]
         ok_value = value.shape == expected.shape and _close(value, expected)
-        actual = f"{'equal to' if ok_value else 'different from'} sine_block(x); requires_grad={out.requires_grad}"
+        actual = (f"{'equal to' if ok_value else 'different from'} sine_block(x); "
+                  f"requires_grad={reply['requires_grad']}")
         problem = None
         if not ok_value:
             problem = _array_problem("the output", value, expected)
-        elif not out.requires_grad or out.grad_fn is None:
+        elif not reply["recorded"]:
             problem = "the output must be recorded (requires_grad and a grad_fn): return fn(x) from forward"
         return Verdict(problem is None, "equal to sine_block(x); requires_grad=True", actual, detail=problem)
 
@@ -329,24 +225,16 @@ def segment_no_grad_case(t: Tester) -> Case:
     chain = Chain(["sine3", "tanh_affine"], (6,), seed=7)
 
     def run() -> Verdict:
-        import minitorch
-
-        blocks, _ = chain.build()
-        x = minitorch.tensor(chain.x0(), requires_grad=True)
-        fn = _runner(blocks)
-        with minitorch.no_grad():
-            out = t.student("checkpoint_segment")(fn, x)
-        with minitorch.no_grad():
-            expected = _runner(chain.build()[0])(minitorch.tensor(chain.x0())).numpy()
-        value = out.detach().numpy() if isinstance(out, minitorch.Tensor) else out
-        runs = [len(b.calls) for b in blocks]
-        problem = _array_problem("the output", value, expected)
-        if problem is None and out.requires_grad:
+        reply = t.probe("segment_no_grad", chain=chain.data())
+        expected = t.expect("segment_no_grad", chain=chain.data(), plain=True)["value"]
+        runs = reply["runs"]
+        problem = _array_problem("the output", reply["value"], expected)
+        if problem is None and reply["requires_grad"]:
             problem = "under no_grad() the output must not require a gradient"
         if problem is None and runs != [1, 1]:
             problem = f"the blocks ran {runs} times; under no_grad() fn runs once"
         return Verdict(problem is None, "fn(x), not recorded, fn run once",
-                       f"requires_grad={getattr(out, 'requires_grad', '?')}, runs per block {runs}", detail=problem)
+                       f"requires_grad={reply['requires_grad']}, runs per block {runs}", detail=problem)
 
     return Case("under minitorch.no_grad(): checkpoint_segment(fn, x) is fn(x), nothing recorded", run,
                 input=chain.text())
@@ -356,17 +244,12 @@ def segment_functional_case(t: Tester) -> Case:
     chain = Chain(["sine3", "log1p_square"], (5,), seed=11)
 
     def run() -> Verdict:
-        import minitorch
-
-        c = minitorch.tensor(np.linspace(0.5, 1.5, 5))
-
-        def loss(cs: Callable) -> Callable:
-            blocks, _ = chain.build()
-            return lambda x: (cs(_runner(blocks), x) * c).sum()
-
-        actual = minitorch.grad(loss(t.student("checkpoint_segment")))(minitorch.tensor(chain.x0()))
-        expected = minitorch.grad(loss(plain_checkpoint))(minitorch.tensor(chain.x0())).numpy()
-        value = actual.numpy() if isinstance(actual, minitorch.Tensor) else actual
+        reply = t.probe("segment_functional", chain=chain.data())
+        expected = t.expect("segment_functional", chain=chain.data(), plain=True)["array"]
+        if "array" not in reply:
+            return Verdict(False, np.array2string(expected, precision=10), reply["repr"],
+                           detail=f"minitorch.grad returned a {reply['kind']}")
+        value = reply["array"]
         problem = _array_problem("minitorch.grad", value, expected)
         return Verdict(problem is None, np.array2string(expected, precision=10),
                        np.array2string(np.asarray(value), precision=10), detail=problem)
@@ -399,18 +282,8 @@ def segment(t: Tester):
     chain = Chain(["tanh_affine", "sine3", "scaled_sin"], (4, 3), seed=21)
     yield segment_case(t, "matrices, parameters in the segment and after it", chain, 0, 2, 1)
 
-    def two_segments(who: str) -> Program:
-        def program(blocks: list, x: Any) -> Any:
-            cs = t.student("checkpoint_segment") if who == "student" else (
-                t.reference("checkpoint_segment") if who == "reference" else plain_checkpoint)
-            h = cs(_runner(blocks[:2]), x)
-            h = cs(_runner(blocks[2:]), h)
-            return h * x  # x is used again after the segments (fan-out)
-
-        return program
-
     chain = Chain(["sine3", "scaled_sin", "log1p_square", "tanh_affine"], (6,), seed=22)
-    yield run_case(t, "two segments in a row, then out * x (x used twice)", chain, two_segments,
+    yield run_case(t, "two segments in a row, then out * x (x used twice)", chain, {"kind": "two_segments"},
                    text=chain.text() + "\nprogram: h = cs(blocks 1-2, x); h = cs(blocks 3-4, h); out = h * x",
                    peak_slack=lambda c: 2 * c.unit())
 
@@ -423,15 +296,8 @@ SEQUENTIAL_HINT = ("size = math.ceil(L / segments); segments blocks[0:size], blo
 
 
 def sequential_case(t: Tester, what: str, chain: Chain, segments: int) -> Case:
-    def make(who: str) -> Program:
-        if who == "plain":
-            return lambda blocks, x: _runner(blocks)(x)
-        fn = t.student("checkpointed_sequential") if who == "student" else t.reference("checkpointed_sequential")
-        return lambda blocks, x: fn(blocks, segments, x)
-
     text = f"{chain.text()}\nout = checkpointed_sequential(blocks, {segments}, x); out.backward(ones)"
-    return run_case(t, what, chain, make, text=text,
-                    reference_patch={"checkpoint_segment": t.reference("checkpoint_segment")})
+    return run_case(t, what, chain, {"kind": "sequential", "segments": segments}, text=text, allow=P.SEGMENT_STANDIN)
 
 
 @EXERCISE.part("sequential", points=3, title="checkpointed_sequential: the chain cut into segments",
@@ -469,28 +335,15 @@ MEASURE_HINT = ("One `with minitorch.profile_memory() as report:` around both pa
 
 def measure_case(t: Tester, what: str, chain: Chain, segments: int | None) -> Case:
     def run() -> Verdict:
-        import minitorch
-
-        patch = {"checkpoint_segment": t.reference("checkpoint_segment"),
-                 "checkpointed_sequential": t.reference("checkpointed_sequential")}
-        blocks, _ = chain.build()
-        x = minitorch.tensor(chain.x0(), requires_grad=True)
-        with t.patched(**patch):
-            result = t.student("measure")(blocks, segments, x)
-        ref_blocks, _ = chain.build()
-        ref_x = minitorch.tensor(chain.x0(), requires_grad=True)
-        expected = t.reference("measure")(ref_blocks, segments, ref_x)
+        reply = t.probe("measure", chain=chain.data(), segments=segments, allow=P.SEQUENTIAL_STANDIN)
+        reference = t.expect("measure", chain=chain.data(), segments=segments)
+        expected = reference["pair"]
         unit = chain.unit()
         expected_text = f"({expected[0]}, {expected[1]}): peak {expected[0] / unit:g} activations, {expected[1]} ops"
-        try:
-            peak, ops = result
-            peak, ops = int(peak), int(ops)
-            ok_type = True
-        except (TypeError, ValueError):
-            ok_type = False
-        if not ok_type:
-            return Verdict(False, expected_text, repr(result)[:200],
+        if "pair" not in reply:
+            return Verdict(False, expected_text, reply["repr"],
                            detail="measure must return a tuple of two integers: (peak_saved_bytes, forward_ops)")
+        peak, ops = reply["pair"]
         actual_text = f"({peak}, {ops}): peak {peak / unit:g} activations, {ops} ops"
         problem = None
         if (peak, ops) != tuple(expected):
@@ -500,7 +353,8 @@ def measure_case(t: Tester, what: str, chain: Chain, segments: int | None) -> Ca
             if ops != expected[1]:
                 problem.append(f"{ops} forward ops counted, expected {expected[1]}")
             problem = "; ".join(problem) + " (are both passes inside one profile_memory block, seeded with ones?)"
-        elif x.grad is None or ref_x.grad is None or not _close(x.grad.numpy(), ref_x.grad.numpy()):
+        elif reply["x_grad"] is None or reference["x_grad"] is None or not _close(reply["x_grad"],
+                                                                                  reference["x_grad"]):
             problem = "x.grad is not the gradient of the chain: did measure run out.backward(ones_like(out))?"
         return Verdict(problem is None, expected_text, actual_text, detail=problem)
 
@@ -533,34 +387,18 @@ BLOCKS_HINT = ("for i, block in enumerate(blocks): x = checkpoint_segment(block,
 
 
 def blocks_case(t: Tester, what: str, chain: Chain, which: set[int]) -> Case:
-    def make(who: str) -> Program:
-        if who == "plain":
-            return lambda blocks, x: _runner(blocks)(x)
-        fn = t.student("checkpoint_blocks") if who == "student" else t.reference("checkpoint_blocks")
-        return lambda blocks, x: fn(blocks, set(which), x)
-
     shown = "{" + ", ".join(map(str, sorted(which))) + "}" if which else "set()"
     text = f"{chain.text()}\nout = checkpoint_blocks(blocks, {shown}, x); out.backward(ones)"
-    return run_case(t, what, chain, make, text=text,
-                    reference_patch={"checkpoint_segment": t.reference("checkpoint_segment")})
+    return run_case(t, what, chain, {"kind": "blocks", "which": sorted(which)}, text=text, allow=P.SEGMENT_STANDIN)
 
 
 def textbook_case(t: Tester) -> Case:
     """The book's numbers: 12 and 15 forward ops (1.25), 12 and 10 activations at the peak."""
 
     def run() -> Verdict:
-        import minitorch
-
-        numbers = []
-        for which in (set(), {2}):
-            chain = Chain(["sine3"] * 4, (1000,), seed=50)
-            blocks, _ = chain.build()
-            x = minitorch.tensor(chain.x0(), requires_grad=True)
-            with t.patched(checkpoint_segment=t.reference("checkpoint_segment")):
-                with minitorch.profile_memory() as report:
-                    out = t.student("checkpoint_blocks")(blocks, which, x)
-                    out.backward(minitorch.ones_like(out))
-            numbers.append((report.forward_ops, report.peak_saved_bytes // chain.unit()))
+        chain = Chain(["sine3"] * 4, (1000,), seed=50)
+        numbers = [(ops, peak // chain.unit())
+                   for ops, peak in t.probe("textbook", chain=chain.data(), allow=P.SEGMENT_STANDIN)]
         (plain_ops, plain_peak), (ops, peak) = numbers
         actual = f"forward ops {ops} / {plain_ops}, peak {peak} / {plain_peak} activations"
         ok = (plain_ops, ops, plain_peak, peak) == (12, 15, 12, 10)

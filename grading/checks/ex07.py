@@ -7,18 +7,20 @@ Hessian-vector product), and the reference with central differences (a disagreem
 reported as a warning). How an HVP is computed is checked by watching ``f``: forward-over-reverse evaluates it
 while a forward-mode level is open (inside ``minitorch.jvp``), reverse-over-reverse does not.
 
-Parts are checked on their own: ``newton_step`` runs with the reference ``hvp``.
+Parts are checked on their own: ``newton_step`` runs with ``minitorch.hvp`` standing in for ``hvp`` (the reference
+then runs with it too). The student's functions run in :mod:`grading.probes.ex07` on functions given as data (their
+terms); this module judges what comes back.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
 from ..core import Case, ExerciseSpec, Tester, Verdict
+from ..probes import ex07 as P
 
 EXERCISE = ExerciseSpec("ex07", "ex07_higher_order", "Higher-order derivatives: HVPs, Newton, implicit differentiation")
 
@@ -31,54 +33,43 @@ RTOL = 1e-9
 
 @dataclass
 class Fn:
-    """A scalar function of a 1-D tensor, with its text and its exact gradient and Hessian (NumPy)."""
+    """A scalar function of a 1-D tensor: its text, its terms as data (:mod:`grading.probes.ex07` builds it from
+    them) and its exact gradient and Hessian (NumPy)."""
 
     text: str
-    f: Callable[[Any], Any]
+    terms: list[dict]
     grad: Callable[[np.ndarray], np.ndarray]
     hess: Callable[[np.ndarray], np.ndarray]
 
 
-def _t(a: Any) -> Any:
-    import minitorch
-
-    return minitorch.tensor(np.asarray(a, dtype=float))
-
-
 def quadratic_form(A: np.ndarray) -> Fn:
-    At = _t(A)
-    return Fn(f"x @ (A @ x), A = {np.array2string(A, precision=3, separator=', ')}", lambda x: x @ (At @ x),
-              lambda x: (A + A.T) @ x, lambda x: A + A.T)
+    return Fn(f"x @ (A @ x), A = {np.array2string(A, precision=3, separator=', ')}",
+              [{"kind": "quadratic_form", "A": A}], lambda x: (A + A.T) @ x, lambda x: A + A.T)
 
 
 def newton_quadratic(A: np.ndarray, b: np.ndarray) -> Fn:
-    At, bt = _t(A), _t(b)
     return Fn(f"0.5 * x @ (A @ x) - b @ x, A symmetric positive definite {A.shape}",
-              lambda x: 0.5 * (x @ (At @ x)) - bt @ x, lambda x: A @ x - b, lambda x: A)
+              [{"kind": "newton_quadratic", "A": A, "b": b}], lambda x: A @ x - b, lambda x: A)
 
 
 def sum_sin(B: np.ndarray) -> Fn:
-    Bt = _t(B)
-    return Fn(f"(B @ x).sin().sum(), B {B.shape}", lambda x: (Bt @ x).sin().sum(),
+    return Fn(f"(B @ x).sin().sum(), B {B.shape}", [{"kind": "sum_sin", "B": B}],
               lambda x: B.T @ np.cos(B @ x), lambda x: -B.T @ np.diag(np.sin(B @ x)) @ B)
 
 
 def sum_tanh_squared(B: np.ndarray) -> Fn:
-    Bt = _t(B)
-
     def hess(x: np.ndarray) -> np.ndarray:
         t = np.tanh(B @ x)
         # d2/dz2 tanh(z)^2 = 2 (1 - t^2)(1 - 3 t^2)
         return B.T @ np.diag(2 * (1 - t * t) * (1 - 3 * t * t)) @ B
 
-    return Fn(f"((B @ x).tanh() ** 2).sum(), B {B.shape}", lambda x: ((Bt @ x).tanh() ** 2).sum(),
+    return Fn(f"((B @ x).tanh() ** 2).sum(), B {B.shape}", [{"kind": "sum_tanh_squared", "B": B}],
               lambda x: B.T @ (2 * np.tanh(B @ x) * (1 - np.tanh(B @ x) ** 2)), hess)
 
 
 def sum_exp(c: np.ndarray, scale: float = 1.0) -> Fn:
-    ct = _t(c)
     return Fn(f"{scale:g} * (c * x).exp().sum(), c = {np.array2string(c, precision=3, separator=', ')}",
-              lambda x: scale * (ct * x).exp().sum(), lambda x: scale * c * np.exp(c * x),
+              [{"kind": "sum_exp", "c": c, "scale": scale}], lambda x: scale * c * np.exp(c * x),
               lambda x: np.diag(scale * c * c * np.exp(c * x)))
 
 
@@ -87,36 +78,32 @@ def logsumexp_fn(n: int) -> Fn:
         e = np.exp(x - x.max())
         return e / e.sum()
 
-    return Fn("x.logsumexp()", lambda x: x.logsumexp(), softmax,
+    return Fn("x.logsumexp()", [{"kind": "logsumexp"}], softmax,
               lambda x: np.diag(softmax(x)) - np.outer(softmax(x), softmax(x)))
 
 
 def cubic(scale: float = 1.0) -> Fn:
-    return Fn(f"{scale:g} * (x * x * x).sum()", lambda x: scale * (x * x * x).sum(), lambda x: 3 * scale * x * x,
+    return Fn(f"{scale:g} * (x * x * x).sum()", [{"kind": "cubic", "scale": scale}], lambda x: 3 * scale * x * x,
               lambda x: np.diag(6 * scale * x))
 
 
 def linear(c: np.ndarray) -> Fn:
-    ct = _t(c)
     return Fn(f"(c * x).sum() (linear: the Hessian is zero), c = {np.array2string(c, precision=3, separator=', ')}",
-              lambda x: (ct * x).sum(), lambda x: c.copy(), lambda x: np.zeros((c.size, c.size)))
+              [{"kind": "linear", "c": c}], lambda x: c.copy(), lambda x: np.zeros((c.size, c.size)))
 
 
 def rosenbrock_fn() -> Fn:
-    def f(x: Any) -> Any:
-        return (1.0 - x[0]) ** 2 + 100.0 * (x[1] - x[0] ** 2) ** 2
-
     def grad(x: np.ndarray) -> np.ndarray:
         return np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
 
     def hess(x: np.ndarray) -> np.ndarray:
         return np.array([[2 - 400 * (x[1] - x[0] ** 2) + 800 * x[0] ** 2, -400 * x[0]], [-400 * x[0], 200.0]])
 
-    return Fn("rosenbrock(x) = (1 - x[0])**2 + 100 * (x[1] - x[0]**2)**2", f, grad, hess)
+    return Fn("rosenbrock(x) = (1 - x[0])**2 + 100 * (x[1] - x[0]**2)**2", [{"kind": "rosenbrock"}], grad, hess)
 
 
 def plus(*fns: Fn) -> Fn:
-    return Fn(" + ".join(fn.text for fn in fns), lambda x: sum((fn.f(x) for fn in fns[1:]), fns[0].f(x)),
+    return Fn(" + ".join(fn.text for fn in fns), [term for fn in fns for term in fn.terms],
               lambda x: sum(fn.grad(x) for fn in fns), lambda x: sum(fn.hess(x) for fn in fns))
 
 
@@ -141,16 +128,12 @@ def _show(a: Any) -> str:
     return np.array2string(np.asarray(a, dtype=float), precision=10, separator=", ", max_line_width=200)
 
 
-def _as_array(result: Any, shape: tuple) -> tuple[np.ndarray | None, str | None]:
-    """The student's result as a float array of ``shape``, or why it cannot be one."""
-    import minitorch
-
-    if isinstance(result, minitorch.Tensor):
-        result = result.detach().numpy()
-    try:
-        array = np.asarray(result, dtype=float)
-    except (TypeError, ValueError):
-        return None, f"expected a tensor of shape {shape}, got {type(result).__name__}"
+def _as_array(reply: dict, shape: tuple) -> tuple[np.ndarray | None, str | None]:
+    """The student's result (as :func:`grading.probes.ex07.as_array` read it) as a float array of ``shape``, or
+    why it cannot be one."""
+    if "array" not in reply:
+        return None, f"expected a tensor of shape {shape}, got {reply['kind']}"
+    array = reply["array"]
     if array.shape != shape:
         return None, f"expected a tensor of shape {shape}, got shape {array.shape}"
     return array, None
@@ -166,35 +149,20 @@ def _first_difference(actual: np.ndarray, expected: np.ndarray, scale: np.ndarra
 
 # --------------------------------------------------------------------------- parts 1 and 2: HVPs
 
-def _watch(f: Callable) -> tuple[Callable, list]:
-    """``f``, noting for each call whether a forward-mode level (minitorch.jvp) is open."""
-    from minitorch import grad_mode
-
-    modes: list[bool] = []
-
-    def watched(x: Any) -> Any:
-        modes.append(bool(grad_mode.state.forward_levels))
-        return f(x)
-
-    return watched, modes
-
-
 def hvp_case(t: Tester, name: str, fn: Fn, x: np.ndarray, v: np.ndarray, *, what: str | None = None,
              mode: bool = False, weight: float = 1.0) -> Case:
     """``name`` (hvp or hvp_reverse) against the reference's, the exact Hessian and central differences.
     With ``mode``, the check is about how f is evaluated (forward mode for hvp, not for hvp_reverse)."""
 
     def run() -> Verdict:
-        import minitorch
-
-        watched, modes = _watch(fn.f)
-        result = t.student(name)(watched, _t(x), _t(v))
+        reply = t.probe("hvp", name=name, terms=fn.terms, x=x, v=v)
+        modes = reply["modes"]
         n = x.size
-        expected = t.reference(name)(fn.f, _t(x), _t(v)).detach().numpy()
+        expected = t.expect("hvp", name=name, terms=fn.terms, x=x, v=v)["result"]["array"]
         H = fn.hess(x)
         scale = np.abs(H) @ np.abs(v)
         expected_text = _show(expected)
-        actual, problem = _as_array(result, (n,))
+        actual, problem = _as_array(reply["result"], (n,))
         actual_text = problem or _show(actual)
         if actual is not None:
             problem = _first_difference(actual, expected, scale)
@@ -209,9 +177,9 @@ def hvp_case(t: Tester, name: str, fn: Fn, x: np.ndarray, v: np.ndarray, *, what
             expected_text += "  (forward mode: yes)" if name == "hvp" else "  (forward mode: no)"
             actual_text += f"  (forward mode: {'yes' if forward else 'no'})"
         exact = H @ v
-        g = minitorch.grad(fn.f)
         h = 1e-6 * max(1.0, float(np.abs(x).max()))
-        central = (g(_t(x + h * v)).numpy() - g(_t(x - h * v)).numpy()) / (2 * h)
+        above, below = t.expect("gradients", terms=fn.terms, points=[x + h * v, x - h * v])
+        central = (above - below) / (2 * h)
         warning = None
         if _first_difference(expected, exact, scale, rtol=1e-8):
             warning = f"reference {name} {_show(expected)} but the exact H v is {_show(exact)}"
@@ -285,18 +253,11 @@ NEWTON_HINT = ("Column j of the Hessian is hvp(f, x, e_j) (e_j = minitorch.tenso
 
 def newton_case(t: Tester, what: str, fn: Fn, x: np.ndarray, *, iterations: int = 1) -> Case:
     def run() -> Verdict:
-        with t.patched(hvp=t.reference("hvp")):
-            point = _t(x)
-            for _ in range(iterations):
-                point = t.student("newton_step")(fn.f, point)
-                actual, problem = _as_array(point, x.shape)
-                if problem:
-                    return Verdict(False, f"a tensor of shape {x.shape}", problem, detail=problem)
-                point = _t(actual)
-        expected_point = _t(x)
-        for _ in range(iterations):
-            expected_point = t.reference("newton_step")(fn.f, expected_point)
-        expected = expected_point.detach().numpy()
+        actual, problem = _as_array(t.probe("newton", terms=fn.terms, x=x, iterations=iterations,
+                                            allow=P.HVP_STANDIN), x.shape)
+        if problem:
+            return Verdict(False, f"a tensor of shape {x.shape}", problem, detail=problem)
+        expected = t.expect("newton", terms=fn.terms, x=x, iterations=iterations)["array"]
         # The exact step, and the size of its terms: |x| + |H^{-1}| |g| (times the condition number of H).
         exact, z = x.copy(), x.copy()
         scale = np.zeros_like(x)
@@ -377,8 +338,8 @@ class Ridge:
         d = self.X.shape[1]
         return fraction / float(np.linalg.eigvalsh(self.X.T @ self.X + lam * np.eye(d)).max())
 
-    def args(self) -> tuple:
-        return self.X.copy(), self.y.copy(), self.X_val.copy(), self.y_val.copy()
+    def args(self) -> list:
+        return [self.X, self.y, self.X_val, self.y_val]
 
 
 def ridge(seed: int, n: int, d: int, noise: float = 0.5) -> Ridge:
@@ -389,15 +350,12 @@ def ridge(seed: int, n: int, d: int, noise: float = 0.5) -> Ridge:
                  f"ridge data: X and X_val {n}x{d} (seed {seed})")
 
 
-def _hypergradient_verdict(actual: Any, expected: float, scale: float, central: float, exact_note: str,
+def _hypergradient_verdict(actual: dict, expected: float, scale: float, central: float, exact_note: str,
                            rtol: float) -> Verdict:
-    try:
-        value = float(actual)
-        ok_type = not isinstance(actual, bool)
-    except (TypeError, ValueError):
-        value, ok_type = math.nan, False
-    if not ok_type:
-        return Verdict(False, f"{expected:.12g}", f"{actual!r:.200}", detail="return a float (the hypergradient)")
+    """``actual``: the student's result as :func:`grading.probes.ex07.as_float` read it."""
+    if "float" not in actual:
+        return Verdict(False, f"{expected:.12g}", actual["repr"], detail="return a float (the hypergradient)")
+    value = actual["float"]
     passed = abs(value - expected) <= rtol * (abs(expected) + scale) + 1e-300
     warning = None
     if abs(central - expected) > 1e-5 * (abs(expected) + scale + 1e-6):
@@ -410,8 +368,9 @@ def unrolled_case(t: Tester, what: str, data: Ridge, lam: float, steps: int, lr:
     lr = data.lr(lam) if lr is None else lr
 
     def run() -> Verdict:
-        actual = t.student("hypergradient_unrolled")(*data.args(), lam, steps, lr)
-        expected = t.reference("hypergradient_unrolled")(*data.args(), lam, steps, lr)
+        arguments = {"name": "hypergradient_unrolled", "arrays": data.args(), "numbers": [lam, steps, lr]}
+        actual = t.probe("hypergradient", **arguments)
+        expected = t.expect("hypergradient", **arguments)["float"]
         h = 1e-5 * max(1.0, lam)
         central = (data.val(data.unrolled(lam + h, steps, lr)) - data.val(data.unrolled(lam - h, steps, lr))) / (2 * h)
         # Rounding grows with the number of steps; the terms are of the size of the validation loss's slope.
@@ -424,8 +383,9 @@ def unrolled_case(t: Tester, what: str, data: Ridge, lam: float, steps: int, lr:
 
 def implicit_case(t: Tester, what: str, data: Ridge, lam: float) -> Case:
     def run() -> Verdict:
-        actual = t.student("hypergradient_implicit")(*data.args(), lam)
-        expected = t.reference("hypergradient_implicit")(*data.args(), lam)
+        arguments = {"name": "hypergradient_implicit", "arrays": data.args(), "numbers": [lam]}
+        actual = t.probe("hypergradient", **arguments)
+        expected = t.expect("hypergradient", **arguments)["float"]
         d = data.X.shape[1]
         w = data.solution(lam)
         dw = -np.linalg.solve(data.X.T @ data.X + lam * np.eye(d), w)

@@ -1,0 +1,155 @@
+"""Exercise 7's probes: HVPs, Newton steps and hypergradients of functions given as data.
+
+A scalar function of a 1-D tensor travels as a list of *terms* (:data:`TERMS`), each
+``{"kind": ..., <its arrays and numbers>}``; the function is their sum, left to right (:func:`function`).
+A tensor result comes back as ``{"array": values}`` (:func:`as_array`), a number as ``{"float": value}``
+(:func:`as_float`), anything else as ``{"kind": type name, "repr": ...}``.
+
+``newton_step`` runs with ``minitorch.hvp`` standing in for the student's ``hvp`` (labels :data:`HVP_STANDIN`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+import minitorch
+from minitorch import grad_mode
+
+from .base import patched, probe, short_repr, student
+
+#: What the hvp stand-in runs: not held against the student in the newton probe.
+HVP_STANDIN = ("minitorch.hvp",)
+
+
+def _t(a: Any) -> minitorch.Tensor:
+    return minitorch.tensor(np.asarray(a, dtype=float))
+
+
+def _quadratic_form(term: dict) -> Callable:
+    A = _t(term["A"])
+    return lambda x: x @ (A @ x)
+
+
+def _newton_quadratic(term: dict) -> Callable:
+    A, b = _t(term["A"]), _t(term["b"])
+    return lambda x: 0.5 * (x @ (A @ x)) - b @ x
+
+
+def _sum_sin(term: dict) -> Callable:
+    B = _t(term["B"])
+    return lambda x: (B @ x).sin().sum()
+
+
+def _sum_tanh_squared(term: dict) -> Callable:
+    B = _t(term["B"])
+    return lambda x: ((B @ x).tanh() ** 2).sum()
+
+
+def _sum_exp(term: dict) -> Callable:
+    c, scale = _t(term["c"]), term["scale"]
+    return lambda x: scale * (c * x).exp().sum()
+
+
+def _cubic(term: dict) -> Callable:
+    scale = term["scale"]
+    return lambda x: scale * (x * x * x).sum()
+
+
+def _linear(term: dict) -> Callable:
+    c = _t(term["c"])
+    return lambda x: (c * x).sum()
+
+
+def _rosenbrock(term: dict) -> Callable:
+    return lambda x: (1.0 - x[0]) ** 2 + 100.0 * (x[1] - x[0] ** 2) ** 2
+
+
+#: Term kind -> a maker of the term's function from its data.
+TERMS: dict[str, Callable[[dict], Callable]] = {
+    "quadratic_form": _quadratic_form, "newton_quadratic": _newton_quadratic, "sum_sin": _sum_sin,
+    "sum_tanh_squared": _sum_tanh_squared, "sum_exp": _sum_exp, "logsumexp": lambda term: lambda x: x.logsumexp(),
+    "cubic": _cubic, "linear": _linear, "rosenbrock": _rosenbrock,
+}
+
+
+def function(terms: list[dict]) -> Callable:
+    """The sum of the terms, left to right."""
+    parts = [TERMS[term["kind"]](term) for term in terms]
+
+    def f(x: Any) -> Any:
+        total = parts[0](x)
+        for part in parts[1:]:
+            total = total + part(x)
+        return total
+
+    return f
+
+
+def as_array(result: Any) -> dict:
+    """A tensor's (or array-like's) values as ``{"array": floats}``; anything else described."""
+    if isinstance(result, minitorch.Tensor):
+        result = result.detach().numpy()
+    try:
+        return {"array": np.asarray(result, dtype=float)}
+    except (TypeError, ValueError):
+        return {"kind": type(result).__name__, "repr": short_repr(result)}
+
+
+def as_float(result: Any) -> dict:
+    """A number as ``{"float": value}`` (a bool is not one); anything else described."""
+    try:
+        if not isinstance(result, bool):
+            return {"float": float(result)}
+    except (TypeError, ValueError):
+        pass
+    return {"kind": type(result).__name__, "repr": short_repr(result)}
+
+
+@probe
+def hvp(namespace: dict, name: str, terms: list, x: np.ndarray, v: np.ndarray) -> dict:
+    """``name(f, x, v)`` (hvp or hvp_reverse): the result, and for each call of ``f`` whether a forward-mode level
+    (minitorch.jvp) was open."""
+    f = function(terms)
+    modes: list[bool] = []
+
+    def watched(z: Any) -> Any:
+        modes.append(bool(grad_mode.state.forward_levels))
+        return f(z)
+
+    return {"result": as_array(student(namespace, name)(watched, _t(x), _t(v))), "modes": modes}
+
+
+@probe
+def gradients(namespace: dict, terms: list, points: list) -> list:
+    """``minitorch.grad(f)`` at each point (for central differences; runs no student code)."""
+    g = minitorch.grad(function(terms))
+    return [g(_t(point)).numpy() for point in points]
+
+
+def hvp_standin(f: Callable, x: minitorch.Tensor, v: minitorch.Tensor) -> minitorch.Tensor:
+    """``hvp`` as the exercise defines it, by minitorch's own."""
+    return minitorch.hvp(f, [x], [v])[1]
+
+
+@probe
+def newton(namespace: dict, terms: list, x: np.ndarray, iterations: int) -> dict:
+    """``iterations`` steps of ``newton_step(f, point)`` from x (hvp: minitorch's), each result read back as an
+    array: the last one, or the first that is not an array of x's shape."""
+    f = function(terms)
+    step = student(namespace, "newton_step")
+    with patched(namespace, hvp=hvp_standin):
+        point = _t(x)
+        for _ in range(iterations):
+            answer = as_array(step(f, point))
+            if "array" not in answer or answer["array"].shape != np.shape(x):
+                return answer
+            point = _t(answer["array"])
+    return answer
+
+
+@probe
+def hypergradient(namespace: dict, name: str, arrays: list, numbers: list) -> dict:
+    """``name(X, y, X_val, y_val, *numbers)`` (hypergradient_unrolled or hypergradient_implicit), as a float."""
+    return as_float(student(namespace, name)(*[np.array(a, dtype=float) for a in arrays], *numbers))
