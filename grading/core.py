@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import io
 import random
-import threading
 import time
 import traceback
 import warnings
@@ -27,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from . import probes, tripwire
+from .notebooks import REFERENCE_LOCK
 from .probes.base import Missing, describe
 from .probes.cells import alarm
 
@@ -37,7 +37,6 @@ Watch = Callable[[dict | None], contextlib.AbstractContextManager]
 #: Seconds a single check may take: small inputs, and the deep/large ones.
 LIGHT_TIMEOUT = 5.0
 HEAVY_TIMEOUT = 15.0
-_REFERENCE_LOCK = threading.RLock()
 
 
 class CheckTimeout(BaseException):
@@ -59,13 +58,14 @@ class InProcess:
     is a profile hook (:mod:`grading.tripwire`); the sandboxed grader has its own backend
     (:class:`grading.grade.Sandboxed`)."""
 
-    def __init__(self, namespace: dict):
+    def __init__(self, namespace: dict, tripwire_watch: Watch = tripwire.watch):
         self.namespace = namespace
+        self.tripwire_watch = tripwire_watch
         self.seen: list[str] = []
 
     @contextlib.contextmanager
     def watch(self, codes: dict | None) -> Iterator[list[str]]:
-        with tripwire.watch(codes) as seen:
+        with self.tripwire_watch(codes) as seen:
             self.seen = seen
             yield seen
 
@@ -294,7 +294,7 @@ class Tester:
         seen = getattr(self.backend, "seen", [])
         before = len(seen)
         try:
-            with _REFERENCE_LOCK:
+            with REFERENCE_LOCK:
                 return probes.run(self.spec.exercise, name, self.ref, args)
         finally:
             del seen[before:]
@@ -356,10 +356,11 @@ def run_case(spec: PartSpec, case: Case, hidden: bool, watch: Watch = tripwire.w
     started = time.perf_counter()
     limit = case.timeout or (HEAVY_TIMEOUT if case.heavy else LIGHT_TIMEOUT)
     timeout_text = f"took longer than {limit:g} s (an infinite loop, or an algorithm slower than O(V + E)?)"
-    limiter = backend.time_limit if backend is not None else time_limit
-    with (backend.watch if backend is not None else watch)(codes) as seen:
+    backend = backend if backend is not None else InProcess({}, watch)
+    with backend.watch(codes) as seen:
         try:
-            with _quiet(sink) if getattr(backend, "in_process", True) else contextlib.nullcontext(), limiter(limit):
+            with _quiet(sink) if getattr(backend, "in_process", True) else contextlib.nullcontext(), \
+                    backend.time_limit(limit):
                 verdict = case.run()
         except CheckTimeout:
             check.status = "timeout"
@@ -398,6 +399,8 @@ def run_part(spec: PartSpec, namespace: dict, reference: dict, *, hidden: bool,
     """All checks of one part in one mode (visible or hidden). If a ``previous`` check
     of the part timed out, the new ones are not run (each would likely time out too). ``backend``: where the
     probes run (default: in this process, on ``namespace``)."""
+    # The tripwire's list must be the one the backend's probes filter (stand-ins' calls are not the student's).
+    backend = backend if backend is not None else InProcess(namespace, watch)
     t = Tester(spec, namespace, reference, hidden, backend)
     try:
         cases = list(spec.cases(t))
@@ -415,9 +418,8 @@ def run_part(spec: PartSpec, namespace: dict, reference: dict, *, hidden: bool,
         stop = "not run: an earlier check of this part timed out"
     elif any(c.status == "forbidden" for c in previous):
         stop = "not run: this part calls minitorch's own implementation"
-    defined = backend.defined if backend is not None else namespace.__contains__
     for name in spec.needs:
-        if not defined(name):
+        if not backend.defined(name):
             stop = f"not run: `{name}` is not defined"
             checks.append(Check(what=f"`{name}` is defined", hidden=hidden, status="missing", error=name,
                                 hint=f"Run the cell that defines `{name}` first (and keep that name)."))

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sys
+import threading
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +23,6 @@ from .probes.cells import run_cell
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
-#: Where the reference notebooks live (``solutions/<notebook>/<notebook>.ipynb``).
-SOLUTIONS = Path(os.environ.get("MINITORCH_SOLUTIONS", REPO_ROOT / "solutions"))
 RELEASED = REPO_ROOT / "exercises"
 
 CELL_TIMEOUT = 60.0
@@ -58,7 +57,10 @@ def is_locked_given_code(cell: dict) -> bool:
 
 
 def solution_path(notebook: str) -> Path:
-    return SOLUTIONS / notebook / f"{notebook}.ipynb"
+    """Where the reference notebook lives: ``solutions/<notebook>/<notebook>.ipynb`` (``$MINITORCH_SOLUTIONS``
+    names another solutions folder)."""
+    solutions = Path(os.environ.get("MINITORCH_SOLUTIONS", REPO_ROOT / "solutions"))
+    return solutions / notebook / f"{notebook}.ipynb"
 
 
 def released_path(notebook: str) -> Path:
@@ -130,12 +132,21 @@ def execute(nb: dict, namespace: dict, *, label: str, restore_from: dict | None 
 
 
 _references: dict[str, dict] = {}
+#: Held while reference code runs in this process (minitorch's grad mode is process-wide: two threads running
+#: reference code at once would switch it under each other).
+REFERENCE_LOCK = threading.RLock()
 
 
 def load_reference(exercise: str, notebook: str) -> dict:
-    """The namespace of the reference solution (cached): its code cells, test cells excluded."""
-    if exercise not in _references:
-        path = solution_path(notebook)
+    """The namespace of the reference solution (cached per file): its code cells, test cells excluded."""
+    with REFERENCE_LOCK:
+        return _load_reference(exercise, notebook)
+
+
+def _load_reference(exercise: str, notebook: str) -> dict:
+    path = solution_path(notebook)
+    key = f"{exercise}:{path}"
+    if key not in _references:
         if not path.exists():
             raise RuntimeError(f"the reference solution {path} is missing: the checks compare with it, so they "
                                "need the course repository (set MINITORCH_SOLUTIONS to its solutions/ folder)")
@@ -143,5 +154,5 @@ def load_reference(exercise: str, notebook: str) -> dict:
         errors = execute(read(path), namespace, label=f"reference {exercise}")
         if errors:
             raise RuntimeError(f"the reference solution {path} fails: " + "; ".join(map(str, errors)))
-        _references[exercise] = namespace
-    return _references[exercise]
+        _references[key] = namespace
+    return _references[key]

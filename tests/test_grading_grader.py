@@ -185,13 +185,15 @@ def test_cells_run_like_a_notebook_would():
 
 
 def test_a_wrong_reference_is_caught_by_finite_differences(tmp_path, monkeypatch):
-    """If the reference solution itself were wrong, the comparison with central differences says so."""
+    """If the reference solution itself were wrong, the comparison with central differences says so (the
+    correct notebook graded against a wrong reference)."""
     spec = EXERCISES["ex01"]
+    correct = solution_path(spec.notebook)
     wrong = next(m for m in CATALOGUE if m.name == "sin_derivative_sign")
     write(wrong, tmp_path / "solutions")
     (tmp_path / "solutions" / wrong.name).rename(tmp_path / "solutions" / spec.notebook)
     monkeypatch.setenv("MINITORCH_SOLUTIONS", str(tmp_path / "solutions"))
-    report = grade_notebook(solution_path(spec.notebook), parts=["sin_cos", "mul"])
+    report = grade_notebook(correct, parts=["sin_cos", "mul"])
     assert report.part("sin_cos").points < report.part("sin_cos").max_points
     assert report.part("mul").points == report.part("mul").max_points
     warnings = report.grader_warnings()
