@@ -1,11 +1,10 @@
-"""Today's sandboxed grading of one notebook (moved here unchanged from the old ``classroom.py``).
+"""The object-protocol grading of one notebook, for exercises without probes yet (moved from ``classroom.py``).
 
-It is called through :func:`grading.classroom.worker.grade` only, and goes away when
-``grading.grade.grade_notebook(path, isolation=...)`` replaces it: a worker process starts a sandboxed
-process (:mod:`grading.sandbox`) that executes the notebook's code cells, never its test cells, then runs every
-part's checks against a proxy of the student's namespace.
+:func:`grading.classroom.worker.grade` calls it for those exercises only; it goes away when every exercise is
+graded by ``grading.grade.grade_notebook``. A worker process starts a sandboxed process (:mod:`grading.sandbox`)
+that executes the notebook's code cells, never its test cells, then runs every part's checks against a proxy of
+the student's namespace.
 """
-
 
 from __future__ import annotations
 
