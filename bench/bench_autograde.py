@@ -11,8 +11,8 @@ submissions (bugs, alternative solutions, cheats), in turn, in nbgrader's layout
   the median of the blocks' ratios, the runner's time the sum of its 2-job blocks;
 * by ``nbgrader autograde`` (after ``nbgrader generate_assignment``, not timed), once, on the whole class:
   one kernel per submission, serially, as nbgrader does;
-* and the sandbox's start-up: the median time the grading path takes for a notebook with no code at all
-  (a process started, nothing to run, every check finding nothing), so it is the fixed cost per submission.
+* and the sandbox's start-up: the median time from asking for a sandboxed process to its first answer, the
+  fixed cost of each submission graded through probes.
 
 It prints seconds per submission, the ratios against the targets (throughput >= 5x nbgrader's, 1 -> 2 jobs
 >= 1.8x, start-up <= 0.3 s) and whether the totals agree with nbgrader's. Nothing is asserted. The
@@ -26,7 +26,6 @@ machine's load matters: run it on an otherwise idle machine.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -38,7 +37,6 @@ from pathlib import Path
 
 from grading import classroom
 from grading.checks import EXERCISES
-from grading.classroom.worker import Options, grade
 from grading.mutants import CATALOGUE, write
 from grading.notebooks import released_path, solution_path
 from grading.record import read_records
@@ -74,18 +72,16 @@ def run_classroom(root: Path, students: list[str], jobs: int, out: Path) -> floa
     return time.perf_counter() - started
 
 
-def sandbox_startup(exercise: str, repeats: int = 5) -> float:
-    """Median seconds of the grading path for a notebook without code: the fixed cost of a submission."""
-    notebook = EXERCISES[exercise].notebook
-    empty = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+def sandbox_startup(repeats: int = 10) -> float:
+    """Median seconds from asking for a sandboxed process to its first answer (then it is closed): the fixed
+    cost of every submission graded through probes."""
+    from grading.sandbox.process import Sandbox
+
     times = []
-    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
-        path = Path(tmp) / f"{notebook}.ipynb"
-        path.write_text(json.dumps(empty), encoding="utf-8")
-        for _ in range(repeats):
-            started = time.perf_counter()
-            grade(path, exercise, Options())
-            times.append(time.perf_counter() - started)
+    for _ in range(repeats):
+        started = time.perf_counter()
+        Sandbox("auto").close()
+        times.append(time.perf_counter() - started)
     return statistics.median(times)
 
 
@@ -142,7 +138,7 @@ def bench(exercise: str, n: int, block: int, nbgrader: bool) -> None:
             print(f"  autograde --jobs {jobs}: {seconds[jobs]:8.1f} s  {seconds[jobs] / n:6.2f} s per submission")
         print(f"  speed-up from 1 to 2 jobs: {statistics.median(ratios):.2f}x (median of {len(ratios)} blocks; "
               f"target >= 1.8x)")
-        startup = sandbox_startup(exercise)
+        startup = sandbox_startup()
         print(f"  sandbox start-up per submission: {startup:.2f} s (target <= 0.3 s)")
         if nbgrader:
             timed = run_nbgrader(root, exercise)

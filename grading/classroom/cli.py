@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=defaults.timeout,
                         help=f"wall-clock seconds per submission (default {defaults.timeout:g})")
     parser.add_argument("--part-timeout", type=float, default=defaults.part_timeout,
-                        help=f"wall-clock seconds per part (default {defaults.part_timeout:g})")
+                        help=f"wall-clock seconds per part, for exercises not yet graded through probes "
+                             f"(default {defaults.part_timeout:g})")
     parser.add_argument("--cell-timeout", type=float, default=defaults.cell_timeout,
                         help=f"seconds per code cell of the notebook (default {defaults.cell_timeout:g})")
     parser.add_argument("--memory", type=int, default=defaults.memory_mb,

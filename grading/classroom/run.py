@@ -35,7 +35,7 @@ class RunSummary:
     skipped: int = 0
     interrupted: bool = False
     seconds: float = 0.0
-    isolation: str = ""
+    isolations: set[str] = field(default_factory=set)
     workers: str = ""
     out: Path | None = None
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -43,8 +43,7 @@ class RunSummary:
     def count(self, record: SubmissionRecord) -> None:
         if record.graded:
             self.graded += 1
-            levels = set(filter(None, self.isolation.split(", "))) | {record.isolation or "?"}
-            self.isolation = ", ".join(sorted(levels))
+            self.isolations.add(record.isolation or "?")
         else:
             self.failed += 1
             self.failures.append((record.key, record.reason or "?"))
@@ -55,7 +54,7 @@ class RunSummary:
         lines = [f"{'Interrupted' if self.interrupted else 'Done'}: {self.total} submissions: {self.graded} graded, "
                  f"{self.failed} failed to grade, {self.skipped} already graded (unchanged); "
                  f"{self.seconds:.1f} s{per} on {self.workers or 'no workers'}.",
-                 f"Isolation: {self.isolation or 'none used'}."]
+                 f"Isolation: {', '.join(sorted(self.isolations)) or 'none used'}."]
         lines += [f"  failed: {key}: {reason}" for key, reason in self.failures[:20]]
         if len(self.failures) > 20:
             lines.append(f"  ... and {len(self.failures) - 20} more (see grades.csv)")

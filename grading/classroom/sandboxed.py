@@ -1,11 +1,10 @@
-"""Today's sandboxed grading of one notebook (moved here unchanged from the old ``classroom.py``).
+"""The object-protocol grading of one notebook, for exercises without probes yet (moved from ``classroom.py``).
 
-It is called through :func:`grading.classroom.worker.grade` only, and goes away when
-``grading.grade.grade_notebook(path, isolation=...)`` replaces it: a worker process starts a sandboxed
-process (:mod:`grading.sandbox`) that executes the notebook's code cells, never its test cells, then runs every
-part's checks against a proxy of the student's namespace.
+:func:`grading.classroom.worker.grade` calls it for those exercises only; it goes away when every exercise is
+graded by ``grading.grade.grade_notebook``. A worker process starts a sandboxed process (:mod:`grading.sandbox`)
+that executes the notebook's code cells, never its test cells, then runs every part's checks against a proxy of
+the student's namespace.
 """
-
 
 from __future__ import annotations
 
@@ -21,45 +20,13 @@ from .. import sandbox as sb
 from .. import standins, tripwire
 from ..checks import exercise_of_notebook
 from ..core import ExerciseSpec, PartResult, run_part
-from ..notebooks import is_locked_given_code, is_test_cell, load_reference, nbgrader, solution_path, source
+from ..notebooks import cells_to_run, load_reference, solution_path
 from ..report import NotebookReport
 
 sb.share(standins)  # the checks swap its public stand-ins into the submission's namespace
 
 def _limits(options: Any) -> sb.Limits:
     return sb.Limits(memory_mb=options.memory_mb, cpu_seconds=int(options.cpu_seconds or options.timeout + 30))
-
-
-def cells_to_run(nb: dict, reference: dict) -> tuple[list[tuple[int, str]], list[str]]:
-    """The code cells to execute, as ``notebooks.execute`` runs them (test cells skipped, read-only given
-    cells restored from the source notebook), and notes about the test cells (missing, edited)."""
-    given = {nbgrader(c).get("grade_id"): source(c) for c in reference.get("cells", []) if is_locked_given_code(c)}
-    tests = {nbgrader(c).get("grade_id"): source(c) for c in reference.get("cells", [])
-             if c.get("cell_type") == "code" and nbgrader(c).get("grade")}
-    cells: list[tuple[int, str]] = []
-    seen_tests: dict[str, str] = {}
-    index = 0
-    for cell in nb["cells"]:
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
-            continue
-        index += 1
-        text = source(cell)
-        if not isinstance(text, str):
-            text = ""
-        if is_test_cell(cell):
-            grade_id = nbgrader(cell).get("grade_id")
-            if isinstance(grade_id, str):
-                seen_tests[grade_id] = text
-            continue
-        if is_locked_given_code(cell) and nbgrader(cell).get("grade_id") in given:
-            text = given[nbgrader(cell)["grade_id"]]
-        cells.append((index, text))
-    notes = []
-    missing = sorted(set(tests) - set(seen_tests))
-    if missing:
-        notes.append(f"test cells missing or with a changed grade_id: {', '.join(missing)} (graded from the code "
-                     "anyway)")
-    return cells, notes
 
 
 class Session:
