@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import os
 import sys
 import time
@@ -202,11 +201,6 @@ class Sandboxed:
         raise StudentFailure("error", exc.reason)
 
 
-def has_probes(exercise: str) -> bool:
-    """Are the exercise's checks written for the data-only sandbox (``probes/exNN.py`` exists)?"""
-    return importlib.util.find_spec(f"{__package__}.probes.{exercise}") is not None
-
-
 def grade_notebook(path: str | os.PathLike, *, isolation: str = "auto", hidden: bool = True,
                    limits: Limits | None = None, exercise: str | None = None, parts: list[str] | None = None,
                    timeout: float = SUBMISSION_TIMEOUT, cell_timeout: float = CELL_TIMEOUT) -> NotebookReport:
@@ -216,10 +210,6 @@ def grade_notebook(path: str | os.PathLike, *, isolation: str = "auto", hidden: 
     spec = exercise_spec(exercise) if exercise else exercise_of_notebook(path.name)
     if spec is None:
         raise ValueError(f"{path.name}: cannot tell which exercise this is (name it exNN_...ipynb or pass exercise=)")
-    if not has_probes(spec.id):  # an exercise not converted yet: the subprocess grader
-        from .runner import grade_in_subprocess
-
-        return grade_in_subprocess(path, hidden=hidden, exercise=spec.id, parts=parts, timeout=timeout)
     started = time.monotonic()
     cells, notes = cells_to_run(read(path), read(solution_path(spec.notebook)))
     reference = load_reference(spec.id, spec.notebook)

@@ -4,7 +4,7 @@ A part lists *forbidden* groups (keys of :data:`GROUPS`). While a light check
 runs, a profile hook (``sys.setprofile``) looks at the code object of every
 Python function that starts; if it belongs to a forbidden group, the check is
 marked ``forbidden`` and the part earns no points, unless a grader's stand-in
-(:mod:`grading.standins`) made the call. Looking at code objects
+(:mod:`grading.probes.standins`) made the call. Looking at code objects
 rather than names catches every way of reaching the function (``import ... as``,
 a subclass, a bound method, ``functools.partial``). Heavy checks (100,000-node
 graphs) run without the hook: it would slow them down, and each part has light
@@ -138,7 +138,7 @@ class Watcher:
         if event == "call":
             name = self.forbidden.get(frame.f_code)
             if name is not None and name not in self.seen:
-                from .standins import tripwire_exempt
+                from .probes.standins import tripwire_exempt
 
                 if not tripwire_exempt(frame):
                     self.seen.append(name)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .function import held_arrays
-from .hooks import Observer, announce, observers, observing, phase
+from .hooks import Observer, observing, phase
 
 
 @dataclass
@@ -83,22 +83,6 @@ class MemoryReport(Observer):
             if entry[1] == 0:
                 del self._arrays[array_id]
                 self.saved_bytes -= entry[0]
-
-
-class _Tracking:
-    """Temporary: where ``grading/sandbox`` (ambient.py, mirrors.py) still looks for the profiler's
-    process-wide state, which now lives in :mod:`minitorch.hooks`. The sandbox mirrors ``reports`` between the
-    grader's process and the submission's, and calls :func:`on_release` when the other side released a node
-    while ``holdings`` is not empty. Remove once the sandbox mirrors ``hooks.observers`` and announces releases."""
-
-    reports = observers  # the same list: the active observers, memory reports among them
-    holdings = observers
-    paused = 0
-
-
-def on_release(node: Any) -> None:
-    """Temporary, for ``grading/sandbox/mirrors.py``: tell the observers that ``node`` was released."""
-    announce("release", node)
 
 
 @contextlib.contextmanager

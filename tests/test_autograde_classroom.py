@@ -35,7 +35,7 @@ from grading.mutants import CATALOGUE, Mutant, ReplaceSolution, apply
 from grading.notebooks import PACKAGE_DIR, REPO_ROOT, nbgrader, released_path, solution_path, source
 from grading.record import read_record, record_path
 from grading.release import secret_lines
-from grading.runner import report_for
+from grading.grade import report_for
 
 NB = "ex01_forward_mode"
 PARTS = list(EXERCISES["ex01"].parts)

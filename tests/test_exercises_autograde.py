@@ -20,7 +20,7 @@ import pytest
 from grading.checks import EXERCISES
 from grading.mutants import CATALOGUE, write
 from grading.notebooks import REPO_ROOT, solution_path
-from grading.runner import report_for
+from grading.grade import report_for
 
 # Bugs whose points do not depend on timing (no check near a time limit).
 BUGS = {"ex01": "product_rule_one_term", "ex02": "dfs_reversed_preorder", "ex03": "fanout_assigns"}

@@ -1,4 +1,4 @@
-"""The grader's stand-ins (``grading/standins.py``): correct, and invisible to the tripwire only when
+"""The grader's stand-ins (``grading/probes/standins.py``): correct, and invisible to the tripwire only when
 they are the caller.
 
 A later part of exercise 4 trains a network with stand-ins swapped in for the student's primitives, so
@@ -13,7 +13,8 @@ import pytest
 
 import minitorch
 from minitorch import numerical
-from grading import standins, tripwire
+from grading import tripwire
+from grading.probes import standins
 from grading.checks.ex04 import OWN_PRIMITIVES
 from grading.notebooks import load_reference
 

@@ -111,13 +111,13 @@ EX04_PRIMITIVES = {"LinearFn": LinearFn, "ReluFn": ReluFn, "CrossEntropyFn": Cro
 
 def unbroadcast(g: Any, shape: tuple) -> np.ndarray:
     """``g`` summed down to ``shape`` (minitorch's own helper, on arrays)."""
-    return minitorch.ops.shape.sum_to_shape(np.asarray(g), tuple(shape))
+    return minitorch.ops.shape.sum_to_shape(np.asarray(g), tuple(shape)).data
 
 
 def vjp_sum(x: np.ndarray, g: Any, axis: Any = None, keepdims: bool = False) -> np.ndarray:
     """``g`` brought back to ``x.shape`` as minitorch's sum does it (the reduced axes kept, then broadcast)."""
     kept = minitorch.ops.reduce.kept_shape(x.shape, minitorch.ops.common.normalize_axis(axis, x.ndim, "sum"))
-    return np.array(minitorch.ops.shape.broadcast_to(np.reshape(g, kept), x.shape))
+    return np.array(minitorch.ops.shape.broadcast_to(np.reshape(g, kept), x.shape).data)
 
 
 def _leaves(a: Any) -> np.ndarray:
@@ -189,9 +189,11 @@ EX04_VJPS: dict[str, Callable] = {
 _SCALAR = ("minitorch.scalar.", "minitorch.scalar_primitives.", "minitorch.graph.")
 LABELS: dict[str, tuple[str, ...]] = {
     name: _SCALAR for name in EX04_VJPS} | {
-    "unbroadcast": ("minitorch.ops.shape.sum_to_shape", "minitorch.ops.shape._sum_array_to_shape"),
+    "unbroadcast": ("minitorch.ops.common.to_tensor", "minitorch.ops.shape.sum_to_shape",
+                    "minitorch.ops.shape.SumToShape.forward", "minitorch.ops.shape._sum_array_to_shape"),
     "vjp_sum": ("minitorch.ops.reduce.kept_shape", "minitorch.ops.common.normalize_axis",
-                "minitorch.ops.shape.broadcast_to")}
+                "minitorch.ops.common.to_tensor", "minitorch.ops.shape.broadcast_to",
+                "minitorch.ops.shape.BroadcastTo.forward", "minitorch.ops.shape._view")}
 
 
 def labels(names: Any) -> tuple[str, ...]:
