@@ -64,6 +64,8 @@ chromium:
 	else echo "Chromium is missing and cannot be installed here (needs root and apt-get): the browser tests will fail"; fi
 
 test: $(STAMP) chromium
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -93,12 +93,16 @@ def run_nbgrader(root: Path, exercise: str) -> tuple[float, dict[str, float]] | 
     shutil.copytree(ROOT / "solutions" / notebook, course / "solutions" / notebook)
     shutil.copytree(root / "submitted", course / "submitted")
     (course / "jupyter-config").mkdir()
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(course / "jupyter-config"),
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(course / "jupyter-config"),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    )
 
     def nbgrader(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
-                              text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True, text=True
+        )
 
     generated = nbgrader("generate_assignment", notebook, "--force")
     if generated.returncode != 0:
@@ -130,14 +134,16 @@ def bench(exercise: str, n: int, block: int, nbgrader: bool) -> None:
         ratios, seconds = [], {1: 0.0, 2: 0.0}
         for i in range(0, n, block):
             order = (1, 2) if (i // block) % 2 == 0 else (2, 1)
-            times = {jobs: run_classroom(root, students[i:i + block], jobs, root / f"out-{jobs}") for jobs in order}
+            times = {jobs: run_classroom(root, students[i : i + block], jobs, root / f"out-{jobs}") for jobs in order}
             ratios.append(times[1] / times[2])
             for jobs in times:
                 seconds[jobs] += times[jobs]
         for jobs in (1, 2):
             print(f"  autograde --jobs {jobs}: {seconds[jobs]:8.1f} s  {seconds[jobs] / n:6.2f} s per submission")
-        print(f"  speed-up from 1 to 2 jobs: {statistics.median(ratios):.2f}x (median of {len(ratios)} blocks; "
-              f"target >= 1.8x)")
+        print(
+            f"  speed-up from 1 to 2 jobs: {statistics.median(ratios):.2f}x (median of {len(ratios)} blocks; "
+            f"target >= 1.8x)"
+        )
         startup = sandbox_startup()
         print(f"  sandbox start-up per submission: {startup:.2f} s (target <= 0.3 s)")
         if nbgrader:
@@ -146,11 +152,13 @@ def bench(exercise: str, n: int, block: int, nbgrader: bool) -> None:
                 nb_seconds, nb_totals = timed
                 totals = {r.student: r.points for r in read_records(root / "out-2")}
                 print(f"  nbgrader autograde:  {nb_seconds:8.1f} s  {nb_seconds / n:6.2f} s per submission")
-                print(f"  throughput vs nbgrader autograde: {nb_seconds / seconds[2]:.2f}x with 2 jobs "
-                      "(target >= 5x)")
+                print(f"  throughput vs nbgrader autograde: {nb_seconds / seconds[2]:.2f}x with 2 jobs (target >= 5x)")
                 differ = sorted(s for s in nb_totals if abs(nb_totals[s] - totals.get(s, -1.0)) > 1e-6)
-                print(f"  totals equal to nbgrader's: {len(nb_totals) - len(differ)} of {len(nb_totals)}"
-                      + (f" (differ: {', '.join(differ[:10])})" if differ else ""), flush=True)
+                print(
+                    f"  totals equal to nbgrader's: {len(nb_totals) - len(differ)} of {len(nb_totals)}"
+                    + (f" (differ: {', '.join(differ[:10])})" if differ else ""),
+                    flush=True,
+                )
 
 
 def main() -> None:

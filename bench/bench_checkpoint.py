@@ -21,7 +21,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-import minitorch  # noqa: E402
+import minitorch
 
 WIDTH = 64
 OUT = pathlib.Path(__file__).resolve().parent / "results" / "checkpoint_tradeoff.csv"
@@ -52,8 +52,15 @@ def main() -> None:
             if segments is not None and not 1 <= segments <= length:
                 continue
             memory, work = measure(length, segments)
-            rows.append({"L": length, "segments": segments or 0, "peak_activations": memory,
-                         "forward_work": work, "sqrt_L": segments == root})
+            rows.append(
+                {
+                    "L": length,
+                    "segments": segments or 0,
+                    "peak_activations": memory,
+                    "forward_work": work,
+                    "sqrt_L": segments == root,
+                }
+            )
     print(f"{'L':>5} {'segments':>9} {'peak (activations)':>19} {'forward work':>13}")
     for row in rows:
         label = "plain" if row["segments"] == 0 else str(row["segments"]) + (" =√L" if row["sqrt_L"] else "")

@@ -27,12 +27,13 @@ import pathlib
 import platform
 import sys
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-import minitorch  # noqa: E402
+import minitorch
 
 OUT = pathlib.Path(__file__).resolve().parent / "results" / "gpu.json"
 SIZES = (784, 256, 256, 10)
@@ -128,8 +129,12 @@ def hand_step(xp: Any, batch: int, rng: np.random.Generator) -> Callable[[], lis
 
 def matmul_chain(device: str, size: int, rng: np.random.Generator) -> Callable[[], None]:
     """Forward and backward through a product of 8 ``size`` x ``size`` matrices on ``device``."""
-    mats = [minitorch.tensor(rng.standard_normal((size, size)).astype(np.float32) / np.sqrt(size),
-                             requires_grad=True, device=device) for _ in range(8)]
+    mats = [
+        minitorch.tensor(
+            rng.standard_normal((size, size)).astype(np.float32) / np.sqrt(size), requires_grad=True, device=device
+        )
+        for _ in range(8)
+    ]
 
     def step() -> None:
         h = mats[0]
@@ -144,9 +149,14 @@ def matmul_chain(device: str, size: int, rng: np.random.Generator) -> Callable[[
 
 def row_cells(row: dict) -> tuple:
     """One MLP row as printed and as the book shows it: times in ms, then the two ratios."""
-    return (row["batch"], f"{1e3 * row['numpy_s']:.2f}", f"{1e3 * row['minitorch_cuda_s']:.2f}",
-            f"{1e3 * row['cupy_by_hand_s']:.2f}", f"{row['numpy_s'] / row['minitorch_cuda_s']:.1f}x",
-            f"{row['minitorch_cuda_s'] / row['cupy_by_hand_s']:.2f}x")
+    return (
+        row["batch"],
+        f"{1e3 * row['numpy_s']:.2f}",
+        f"{1e3 * row['minitorch_cuda_s']:.2f}",
+        f"{1e3 * row['cupy_by_hand_s']:.2f}",
+        f"{row['numpy_s'] / row['minitorch_cuda_s']:.1f}x",
+        f"{row['minitorch_cuda_s'] / row['cupy_by_hand_s']:.2f}x",
+    )
 
 
 ROW_HEADERS = ("batch", "CPU (ms)", "GPU (ms)", "CuPy by hand (ms)", "GPU speed-up", "engine overhead vs CuPy")
@@ -155,8 +165,13 @@ CPU_ROW_HEADERS = ("batch", "ms per training step", "µs per image", "NumPy by h
 
 def cpu_row_cells(row: dict) -> tuple:
     """One row of :func:`cpu_rows` as printed and as the book shows it."""
-    return (row["batch"], f"{1e3 * row['numpy_s']:.2f}", f"{1e6 * row['numpy_s'] / row['batch']:.1f}",
-            f"{1e3 * row['numpy_by_hand_s']:.2f}", f"{row['numpy_s'] / row['numpy_by_hand_s']:.2f}x")
+    return (
+        row["batch"],
+        f"{1e3 * row['numpy_s']:.2f}",
+        f"{1e6 * row['numpy_s'] / row['batch']:.1f}",
+        f"{1e3 * row['numpy_by_hand_s']:.2f}",
+        f"{row['numpy_s'] / row['numpy_by_hand_s']:.2f}x",
+    )
 
 
 def print_row(headers: Sequence[str], cells: Sequence[Any]) -> None:
@@ -167,16 +182,20 @@ def print_row(headers: Sequence[str], cells: Sequence[Any]) -> None:
 def describe(result: dict) -> str:
     """Where and when a result was measured, in one sentence."""
     quick = "; quick run" if result.get("quick") else ""
-    return (f"Recorded {result['date']} on {result['device']} (CUDA runtime {result['cuda_runtime']}, "
-            f"CuPy {result['cupy']}, NumPy {result['numpy']}, Python {result['python']}; "
-            f"host CPU: {result['host_cpu']}, {result['host_cpu_count']} cores{quick}).")
+    return (
+        f"Recorded {result['date']} on {result['device']} (CUDA runtime {result['cuda_runtime']}, "
+        f"CuPy {result['cupy']}, NumPy {result['numpy']}, Python {result['python']}; "
+        f"host CPU: {result['host_cpu']}, {result['host_cpu_count']} cores{quick})."
+    )
 
 
 def describe_chain(chain: dict) -> str:
     """The matrix-product chain's timings, in one sentence."""
-    return (f"Chain of 8 products of {chain['size']} x {chain['size']} matrices, forward and backward: "
-            f"CPU {1e3 * chain['numpy_s']:.1f} ms, GPU {1e3 * chain['minitorch_cuda_s']:.1f} ms "
-            f"({chain['numpy_s'] / chain['minitorch_cuda_s']:.0f}x).")
+    return (
+        f"Chain of 8 products of {chain['size']} x {chain['size']} matrices, forward and backward: "
+        f"CPU {1e3 * chain['numpy_s']:.1f} ms, GPU {1e3 * chain['minitorch_cuda_s']:.1f} ms "
+        f"({chain['numpy_s'] / chain['minitorch_cuda_s']:.0f}x)."
+    )
 
 
 def verdict(result: dict) -> str:
@@ -186,16 +205,21 @@ def verdict(result: dict) -> str:
         return f"targets: batch {TARGET_BATCH} was not measured"
     speed_up = row["numpy_s"] / row["minitorch_cuda_s"]
     overhead = row["minitorch_cuda_s"] / row["cupy_by_hand_s"]
-    return (f"targets at batch {TARGET_BATCH}: speed-up {speed_up:.1f}x (target >= {TARGET_SPEED_UP:g}x: "
-            f"{'met' if speed_up >= TARGET_SPEED_UP else 'NOT met'}), overhead vs CuPy {overhead:.2f}x "
-            f"(target <= {TARGET_OVERHEAD:g}x: {'met' if overhead <= TARGET_OVERHEAD else 'NOT met'})")
+    return (
+        f"targets at batch {TARGET_BATCH}: speed-up {speed_up:.1f}x (target >= {TARGET_SPEED_UP:g}x: "
+        f"{'met' if speed_up >= TARGET_SPEED_UP else 'NOT met'}), overhead vs CuPy {overhead:.2f}x "
+        f"(target <= {TARGET_OVERHEAD:g}x: {'met' if overhead <= TARGET_OVERHEAD else 'NOT met'})"
+    )
 
 
 def plot_mlp_steps(result: dict, ax: Any) -> None:
     """Milliseconds per MLP training step against the batch size, one line per way, on a matplotlib ``ax``."""
     batches = [row["batch"] for row in result["mlp_step"]]
-    for key, label in (("numpy_s", "minitorch, CPU"), ("minitorch_cuda_s", "minitorch, GPU"),
-                       ("cupy_by_hand_s", "CuPy by hand, GPU")):
+    for key, label in (
+        ("numpy_s", "minitorch, CPU"),
+        ("minitorch_cuda_s", "minitorch, GPU"),
+        ("cupy_by_hand_s", "CuPy by hand, GPU"),
+    ):
         ax.loglog(batches, [1e3 * row[key] for row in result["mlp_step"]], "o-", label=label)
     ax.set_xlabel("batch size")
     ax.set_ylabel("ms per training step")
@@ -216,8 +240,14 @@ def host_cpu() -> str:
 
 def cpu_rows(batches: Sequence[int], repeats: int, rng: np.random.Generator) -> list[dict]:
     """minitorch and the by-hand NumPy step on the CPU, at each batch size."""
-    return [{"batch": batch, "numpy_s": best_time(minitorch_step("cpu", batch, rng), repeats, lambda: None),
-             "numpy_by_hand_s": best_time(hand_step(np, batch, rng), repeats, lambda: None)} for batch in batches]
+    return [
+        {
+            "batch": batch,
+            "numpy_s": best_time(minitorch_step("cpu", batch, rng), repeats, lambda: None),
+            "numpy_by_hand_s": best_time(hand_step(np, batch, rng), repeats, lambda: None),
+        }
+        for batch in batches
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -249,16 +279,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         row["cupy_by_hand_s"] = best_time(hand_step(cupy, row["batch"], rng), repeats, sync)
         rows.append(row)
         print_row(ROW_HEADERS, row_cells(row))
-    chain = {"size": size,
-             "numpy_s": best_time(matmul_chain("cpu", size, rng), 2, lambda: None),
-             "minitorch_cuda_s": best_time(matmul_chain("cuda", size, rng), repeats, sync)}
+    chain = {
+        "size": size,
+        "numpy_s": best_time(matmul_chain("cpu", size, rng), 2, lambda: None),
+        "minitorch_cuda_s": best_time(matmul_chain("cuda", size, rng), repeats, sync),
+    }
     result = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "device": minitorch.cuda.device_name(),
         "cuda_runtime": cupy.cuda.runtime.runtimeGetVersion(),
-        "cupy": cupy.__version__, "numpy": np.__version__, "python": platform.python_version(),
-        "host_cpu": host_cpu(), "host_cpu_count": os.cpu_count(),
-        "mlp_step": rows, "matmul_chain": chain, "quick": args.quick,
+        "cupy": cupy.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "host_cpu": host_cpu(),
+        "host_cpu_count": os.cpu_count(),
+        "mlp_step": rows,
+        "matmul_chain": chain,
+        "quick": args.quick,
     }
     print(describe_chain(chain))
     print(verdict(result))

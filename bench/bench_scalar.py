@@ -61,7 +61,7 @@ import random
 import sys
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import minitorch
 from minitorch import Scalar, topological_sort

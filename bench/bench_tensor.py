@@ -58,7 +58,7 @@ import pstats
 import statistics
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -173,8 +173,9 @@ def time_block(run: Callable[[], object], calls: int) -> float:
     return (time.perf_counter() - start) / calls
 
 
-def interleaved(a: Callable[[], object], b: Callable[[], object], rounds: int,
-                warmup: int = 3) -> tuple[list[float], list[float]]:
+def interleaved(
+    a: Callable[[], object], b: Callable[[], object], rounds: int, warmup: int = 3
+) -> tuple[list[float], list[float]]:
     """Per-call times of ``a`` and ``b`` from ``rounds`` rounds of (a block of a, then a block of b).
 
     Each block lasts about ``BLOCK_SECONDS``; the ratio of round i is ``times_a[i] / times_b[i]``.
@@ -203,16 +204,24 @@ def profile(run: Callable[[], object], calls: int, top: int = 25) -> str:
     return out.getvalue()
 
 
-def report(name: str, labels: tuple[str, str], times: tuple[list[float], list[float]], target: float,
-           unit: float, unit_name: str) -> None:
+def report(
+    name: str,
+    labels: tuple[str, str],
+    times: tuple[list[float], list[float]],
+    target: float,
+    unit: float,
+    unit_name: str,
+) -> None:
     """Print each side's median time and the median (10th-90th percentile) of the per-round ratios."""
     ratios = sorted(ta / tb for ta, tb in zip(*times))
     deciles = statistics.quantiles(ratios, n=10) if len(ratios) > 1 else ratios * 9
     print(f"{name}: {len(ratios)} interleaved rounds")
     for label, t in zip(labels, times):
         print(f"  {label:<22} median {statistics.median(t) / unit:9.3f} {unit_name} per call")
-    print(f"  ratio: median {statistics.median(ratios):6.2f}x   (10th-90th percentile {deciles[0]:.2f}x-"
-          f"{deciles[-1]:.2f}x)   target <= {target}x")
+    print(
+        f"  ratio: median {statistics.median(ratios):6.2f}x   (10th-90th percentile {deciles[0]:.2f}x-"
+        f"{deciles[-1]:.2f}x)   target <= {target}x"
+    )
 
 
 def bench_mlp(quick: bool, do_profile: bool) -> None:
@@ -229,8 +238,14 @@ def bench_mlp(quick: bool, do_profile: bool) -> None:
     print(f"mlp step check: loss {loss_mt:.6f} vs {loss_np:.6f}; max |weight difference| after one step {diff:.1e}")
 
     times = interleaved(mt_step, np_step, QUICK_ROUNDS if quick else ROUNDS)
-    report(f"mlp step, batch {BATCH}, {'-'.join(map(str, SIZES))}, float32", ("minitorch", "numpy by hand"), times,
-           1.10, 1e-3, "ms")
+    report(
+        f"mlp step, batch {BATCH}, {'-'.join(map(str, SIZES))}, float32",
+        ("minitorch", "numpy by hand"),
+        times,
+        1.10,
+        1e-3,
+        "ms",
+    )
     if do_profile:
         print(profile(mt_step, 20 if quick else 100))
 
@@ -254,11 +269,19 @@ def bench_chain(quick: bool, do_profile: bool) -> None:
     print(f"op chain check: |value difference| {value_diff:.1e}; max |gradient difference| {grad_diff:.1e}")
 
     times = interleaved(mt_run, np_run, QUICK_ROUNDS if quick else ROUNDS)
-    report(f"op chain, {CHAIN_ROUNDS} x (mul, add, tanh) on {CHAIN_SHAPE} float64", ("minitorch fwd+bwd", "numpy fwd"),
-           times, 8, 1e-3, "ms")
+    report(
+        f"op chain, {CHAIN_ROUNDS} x (mul, add, tanh) on {CHAIN_SHAPE} float64",
+        ("minitorch fwd+bwd", "numpy fwd"),
+        times,
+        8,
+        1e-3,
+        "ms",
+    )
     operations = 3 * CHAIN_ROUNDS
-    print(f"  per op: minitorch {statistics.median(times[0]) / operations * 1e6:.2f} µs "
-          f"(forward + backward), numpy {statistics.median(times[1]) / operations * 1e6:.2f} µs (forward)")
+    print(
+        f"  per op: minitorch {statistics.median(times[0]) / operations * 1e6:.2f} µs "
+        f"(forward + backward), numpy {statistics.median(times[1]) / operations * 1e6:.2f} µs (forward)"
+    )
     if do_profile:
         print(profile(mt_run, 20 if quick else 100))
 

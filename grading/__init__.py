@@ -57,7 +57,7 @@ class Part:
         print(render_part_run(self.result, new, hidden=hidden, final=self._ran_hidden))
 
 
-def grade_notebook(path, **kwargs) -> NotebookReport:  # noqa: ANN001
+def grade_notebook(path, **kwargs) -> NotebookReport:
     """Grade a notebook with its code sandboxed; see :func:`grading.grade.grade_notebook`."""
     from .grade import grade_notebook as grade
 

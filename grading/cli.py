@@ -37,11 +37,14 @@ def _grade(args: argparse.Namespace, hidden: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grading", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m grading", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, help_text in (("check", "run the visible checks of a notebook (self-check)"),
-                            ("grade", "run every check of a notebook (visible and hidden)")):
+    for name, help_text in (
+        ("check", "run the visible checks of a notebook (self-check)"),
+        ("grade", "run every check of a notebook (visible and hidden)"),
+    ):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("notebook")
         p.add_argument("--exercise", help="exNN, when the file name does not start with it")
@@ -49,8 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("release", help="regenerate exercises/ from solutions/ (nbgrader generate_assignment)")
     p.add_argument("--dest", help="write the released notebooks here instead of exercises/")
     sub.add_parser("catalogue", help="grade the catalogue of buggy and alternative notebooks, print a table")
-    p = sub.add_parser("autograde", help="grade a folder of submissions (nbgrader layout) or a notebook, sandboxed, "
-                                         "in parallel: minitorch-autograde --help", add_help=False)
+    p = sub.add_parser(
+        "autograde",
+        help="grade a folder of submissions (nbgrader layout) or a notebook, sandboxed, "
+        "in parallel: minitorch-autograde --help",
+        add_help=False,
+    )
     p.add_argument("rest", nargs=argparse.REMAINDER)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["autograde"]:  # its own options (argparse would take --help for itself)

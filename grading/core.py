@@ -22,8 +22,9 @@ import random
 import time
 import traceback
 import warnings
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from . import probes, tripwire
 from .notebooks import REFERENCE_LOCK
@@ -81,8 +82,9 @@ class InProcess:
             return probes.run(exercise, name, self.namespace, args)
         finally:
             # calls of what the probe swapped in (minitorch's public code) are the grader's, not the student's
-            self.seen[before:] = [label for label in self.seen[before:] if not label.startswith(allow)] \
-                if allow else self.seen[before:]
+            self.seen[before:] = (
+                [label for label in self.seen[before:] if not label.startswith(allow)] if allow else self.seen[before:]
+            )
 
 
 @dataclass
@@ -181,15 +183,25 @@ class ExerciseSpec:
     def max_points(self) -> float:
         return sum(p.points for p in self.parts.values())
 
-    def part(self, name: str, *, points: float, title: str, hint: str, needs: Iterable[str] = (),
-             forbidden: Iterable[str] = (), budget: float = 60.0) -> Callable:
+    def part(
+        self,
+        name: str,
+        *,
+        points: float,
+        title: str,
+        hint: str,
+        needs: Iterable[str] = (),
+        forbidden: Iterable[str] = (),
+        budget: float = 60.0,
+    ) -> Callable:
         """Decorator registering ``cases(t)`` as the case generator of a part."""
 
         def register(cases: Callable[[Tester], Iterable[Case]]) -> Callable[[Tester], Iterable[Case]]:
             if name in self.parts:
                 raise ValueError(f"{self.id}: part {name!r} is defined twice")
-            self.parts[name] = PartSpec(self.id, name, title, float(points), cases, hint, tuple(needs),
-                                        tuple(forbidden), budget)
+            self.parts[name] = PartSpec(
+                self.id, name, title, float(points), cases, hint, tuple(needs), tuple(forbidden), budget
+            )
             return cases
 
         return register
@@ -248,14 +260,25 @@ class PartResult:
         return f"{len(failed)} of {len(self.checks)} checks failed{timed_out}"
 
     def to_dict(self) -> dict:
-        return {"exercise": self.exercise, "part": self.part, "title": self.title,
-                "max_points": self.max_points, "crashed": self.crashed,
-                "checks": [c.to_dict() for c in self.checks]}
+        return {
+            "exercise": self.exercise,
+            "part": self.part,
+            "title": self.title,
+            "max_points": self.max_points,
+            "crashed": self.crashed,
+            "checks": [c.to_dict() for c in self.checks],
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> PartResult:
-        return cls(data["exercise"], data["part"], data["title"], data["max_points"],
-                   [Check.from_dict(c) for c in data["checks"]], data.get("crashed"))
+        return cls(
+            data["exercise"],
+            data["part"],
+            data["title"],
+            data["max_points"],
+            [Check.from_dict(c) for c in data["checks"]],
+            data.get("crashed"),
+        )
 
 
 class Tester:
@@ -349,8 +372,9 @@ def run_case(spec: PartSpec, case: Case, hidden: bool, watch: Watch = tripwire.w
     """Run one case with a time limit, captured output and the tripwire; never raises
     (except KeyboardInterrupt). ``watch(codes)`` is the tripwire: a context that yields the list of forbidden
     functions called in it; a ``backend`` (where the probes run) brings its own tripwire and time limit."""
-    check = Check(what=case.what, hidden=hidden, status="error", weight=case.weight, input=None,
-                  hint=case.hint or spec.hint)
+    check = Check(
+        what=case.what, hidden=hidden, status="error", weight=case.weight, input=None, hint=case.hint or spec.hint
+    )
     codes = None if case.heavy else tripwire.codes(spec.forbidden)
     sink = io.StringIO()
     started = time.perf_counter()
@@ -359,8 +383,10 @@ def run_case(spec: PartSpec, case: Case, hidden: bool, watch: Watch = tripwire.w
     backend = backend if backend is not None else InProcess({}, watch)
     with backend.watch(codes) as seen:
         try:
-            with _quiet(sink) if getattr(backend, "in_process", True) else contextlib.nullcontext(), \
-                    backend.time_limit(limit):
+            with (
+                _quiet(sink) if getattr(backend, "in_process", True) else contextlib.nullcontext(),
+                backend.time_limit(limit),
+            ):
                 verdict = case.run()
         except CheckTimeout:
             check.status = "timeout"
@@ -394,8 +420,16 @@ def run_case(spec: PartSpec, case: Case, hidden: bool, watch: Watch = tripwire.w
     return check
 
 
-def run_part(spec: PartSpec, namespace: dict, reference: dict, *, hidden: bool,
-             previous: list[Check] = (), watch: Watch = tripwire.watch, backend: Any = None) -> list[Check]:
+def run_part(
+    spec: PartSpec,
+    namespace: dict,
+    reference: dict,
+    *,
+    hidden: bool,
+    previous: list[Check] = (),
+    watch: Watch = tripwire.watch,
+    backend: Any = None,
+) -> list[Check]:
     """All checks of one part in one mode (visible or hidden). If a ``previous`` check
     of the part timed out, the new ones are not run (each would likely time out too). ``backend``: where the
     probes run (default: in this process, on ``namespace``)."""
@@ -405,12 +439,25 @@ def run_part(spec: PartSpec, namespace: dict, reference: dict, *, hidden: bool,
     try:
         cases = list(spec.cases(t))
     except Missing as exc:
-        return [Check(what=f"{spec.title}: needs `{exc.name}`", hidden=hidden, status="missing", error=exc.name,
-                      hint=spec.hint)]
+        return [
+            Check(
+                what=f"{spec.title}: needs `{exc.name}`",
+                hidden=hidden,
+                status="missing",
+                error=exc.name,
+                hint=spec.hint,
+            )
+        ]
     except Exception as exc:  # a bug in the grader: make it loud
-        return [Check(what="preparing the checks", hidden=hidden, status="error",
-                      error="grader error: " + "".join(traceback.format_exception(exc)),
-                      grader_warning="the grader failed to prepare its checks")]
+        return [
+            Check(
+                what="preparing the checks",
+                hidden=hidden,
+                status="error",
+                error="grader error: " + "".join(traceback.format_exception(exc)),
+                grader_warning="the grader failed to prepare its checks",
+            )
+        ]
     checks: list[Check] = []
     started = time.monotonic()
     stop: str | None = None
@@ -421,12 +468,18 @@ def run_part(spec: PartSpec, namespace: dict, reference: dict, *, hidden: bool,
     for name in spec.needs:
         if not backend.defined(name):
             stop = f"not run: `{name}` is not defined"
-            checks.append(Check(what=f"`{name}` is defined", hidden=hidden, status="missing", error=name,
-                                hint=f"Run the cell that defines `{name}` first (and keep that name)."))
+            checks.append(
+                Check(
+                    what=f"`{name}` is defined",
+                    hidden=hidden,
+                    status="missing",
+                    error=name,
+                    hint=f"Run the cell that defines `{name}` first (and keep that name).",
+                )
+            )
     for case in cases:
         if stop:
-            checks.append(Check(what=case.what, hidden=hidden, status="skipped", weight=case.weight,
-                                error=stop))
+            checks.append(Check(what=case.what, hidden=hidden, status="skipped", weight=case.weight, error=stop))
             continue
         check = run_case(spec, case, hidden, watch, backend)
         checks.append(check)

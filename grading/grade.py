@@ -19,8 +19,9 @@ import hashlib
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from .checks import exercise as exercise_spec
 from .checks import exercise_of_notebook
@@ -40,8 +41,11 @@ _STATUSES = ("missing", "not_implemented", "timeout", "error")
 
 def _module_files() -> dict[str, str]:
     """File path -> module name, for minitorch and graphlib (the modules the sandbox's tripwire announces)."""
-    return {os.path.realpath(m.__file__): name for name, m in list(sys.modules.items())
-            if name.split(".")[0] in ("minitorch", "graphlib") and getattr(m, "__file__", None)}
+    return {
+        os.path.realpath(m.__file__): name
+        for name, m in list(sys.modules.items())
+        if name.split(".")[0] in ("minitorch", "graphlib") and getattr(m, "__file__", None)
+    }
 
 
 class Sandboxed:
@@ -49,8 +53,9 @@ class Sandboxed:
     started again (the cells too) after it died. Implements what :func:`grading.core.run_case` needs:
     :meth:`watch` (the tripwire), :meth:`time_limit`, :meth:`defined` and :meth:`probe`."""
 
-    def __init__(self, cells: list[tuple[int, str]], isolation: str, limits: Limits, deadline: float,
-                 cell_timeout: float):
+    def __init__(
+        self, cells: list[tuple[int, str]], isolation: str, limits: Limits, deadline: float, cell_timeout: float
+    ):
         self.cells, self.limits, self.deadline, self.cell_timeout = cells, limits, deadline, cell_timeout
         self.isolation = detect_isolation(isolation)
         self.box: Sandbox | None = None
@@ -73,8 +78,9 @@ class Sandboxed:
             if time.monotonic() >= self.deadline:
                 return "grading took longer than the submission's time budget in all"
             try:
-                self.box = Sandbox(self.isolation, self.limits, startup_timeout=max(1.0, min(
-                    60.0, self.deadline - time.monotonic())))
+                self.box = Sandbox(
+                    self.isolation, self.limits, startup_timeout=max(1.0, min(60.0, self.deadline - time.monotonic()))
+                )
             except SandboxDied as exc:
                 return exc.reason
             self.starts += 1
@@ -94,15 +100,20 @@ class Sandboxed:
                 continue
             deadline = min(self.deadline, time.monotonic() + self.cell_timeout + GRACE)
             try:
-                reply = self._request({"op": "cell", "index": index, "text": text, "timeout": self.cell_timeout},
-                                      deadline)
-                if not (type(reply) is dict and (reply.get("error") is None or type(reply["error"]) is str)
-                        and type(reply.get("notes")) is list):
+                reply = self._request(
+                    {"op": "cell", "index": index, "text": text, "timeout": self.cell_timeout}, deadline
+                )
+                if not (
+                    type(reply) is dict
+                    and (reply.get("error") is None or type(reply["error"]) is str)
+                    and type(reply.get("notes")) is list
+                ):
                     raise SandboxDied("malformed", "the submission's process sent a malformed reply")
             except SandboxDied as exc:
                 self.close()
-                self.skipped[index] = (f"took longer than {self.cell_timeout:g} s; stopped" if exc.kind == "timeout"
-                                       else exc.reason)
+                self.skipped[index] = (
+                    f"took longer than {self.cell_timeout:g} s; stopped" if exc.kind == "timeout" else exc.reason
+                )
                 return errors, notes
             if reply["error"]:
                 errors.append(f"{where}: {reply['error']}")
@@ -144,10 +155,15 @@ class Sandboxed:
         """The tripwire for one check: the forbidden functions (``codes``: code object -> label) that the
         sandbox reported as called while the check ran."""
         files = _module_files()
-        self.labels = {f"{files.get(os.path.realpath(code.co_filename))}:{code.co_firstlineno}:{code.co_name}": label
-                       for code, label in (codes or {}).items()}
-        self.seen = [label for code, label in (codes or {}).items()
-                     if files.get(os.path.realpath(code.co_filename)) in self.reloaded]
+        self.labels = {
+            f"{files.get(os.path.realpath(code.co_filename))}:{code.co_firstlineno}:{code.co_name}": label
+            for code, label in (codes or {}).items()
+        }
+        self.seen = [
+            label
+            for code, label in (codes or {}).items()
+            if files.get(os.path.realpath(code.co_filename)) in self.reloaded
+        ]
         try:
             yield self.seen
         finally:
@@ -170,9 +186,11 @@ class Sandboxed:
         return type(reply) is not dict or reply.get("defined") != [False]
 
     def probe(self, exercise: str, name: str, args: dict, allow: tuple[str, ...]) -> Any:
-        reply = self._call({"op": "probe", "exercise": exercise, "name": name, "args": args,
-                            "timeout": self.case_limit},
-                           min(self.deadline, time.monotonic() + self.case_limit + GRACE), allow)
+        reply = self._call(
+            {"op": "probe", "exercise": exercise, "name": name, "args": args, "timeout": self.case_limit},
+            min(self.deadline, time.monotonic() + self.case_limit + GRACE),
+            allow,
+        )
         if type(reply) is dict and "value" in reply:
             return reply["value"]
         failure = reply.get("failure") if type(reply) is dict else None
@@ -201,9 +219,17 @@ class Sandboxed:
         raise StudentFailure("error", exc.reason)
 
 
-def grade_notebook(path: str | os.PathLike, *, isolation: str = "auto", hidden: bool = True,
-                   limits: Limits | None = None, exercise: str | None = None, parts: list[str] | None = None,
-                   timeout: float = SUBMISSION_TIMEOUT, cell_timeout: float = CELL_TIMEOUT) -> NotebookReport:
+def grade_notebook(
+    path: str | os.PathLike,
+    *,
+    isolation: str = "auto",
+    hidden: bool = True,
+    limits: Limits | None = None,
+    exercise: str | None = None,
+    parts: list[str] | None = None,
+    timeout: float = SUBMISSION_TIMEOUT,
+    cell_timeout: float = CELL_TIMEOUT,
+) -> NotebookReport:
     """Grade ``path``: every check (``hidden=True``) or the visible ones, with the submission's code in a
     sandbox (``isolation``: ``auto``, ``bwrap``, ``namespaces``, ``unshare`` or ``none``)."""
     path = Path(path)
@@ -232,8 +258,9 @@ def grade_notebook(path: str | os.PathLike, *, isolation: str = "auto", hidden: 
                 result.crashed = backend.died.reason
     finally:
         backend.close()
-    report = NotebookReport(str(path), spec.id, spec.title, hidden, results, backend.cell_errors or [],
-                            round(time.monotonic() - started, 3))
+    report = NotebookReport(
+        str(path), spec.id, spec.title, hidden, results, backend.cell_errors or [], round(time.monotonic() - started, 3)
+    )
     report.notes = notes + backend.notes
     return report
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 
 class Node:
@@ -21,6 +21,7 @@ class Node:
 
 # --------------------------------------------------------------------------- shapes
 # Each builder returns (output, description). Descriptions are shown to students.
+
 
 def describe(output: object, limit: int = 14) -> str:
     """``b <- a, c <- (a, b), ...`` for small graphs; a summary for big ones."""
@@ -112,6 +113,7 @@ def random_dag(rng: random.Random, size: int, max_parents: int = 3) -> Node:
 
 # --------------------------------------------------------------------------- cycles
 
+
 def self_loop() -> Node:
     x = Node("x")
     y = Node("y", (x,))
@@ -154,14 +156,24 @@ def cycle_behind_diamond() -> Node:
 
 # --------------------------------------------------------------------------- as data
 
-def to_data(output: object, parents: Callable[[object], Sequence] = lambda n: n.parents,  # type: ignore
-            name: Callable[[object], str] = repr) -> tuple[dict, list]:
+
+def to_data(
+    output: object,
+    parents: Callable[[object], Sequence] = lambda n: n.parents,  # type: ignore
+    name: Callable[[object], str] = repr,
+) -> tuple[dict, list]:
     """The graph that ``output`` depends on as plain data for a probe (``{"names", "parents", "output"}``, nodes
     numbered in a fixed order), and the nodes in that order."""
     nodes = list(ancestors(output, parents).values())
     number = {id(node): i for i, node in enumerate(nodes)}
-    return ({"names": [name(n) for n in nodes], "parents": [[number[id(p)] for p in parents(n)] for n in nodes],
-             "output": number[id(output)]}, nodes)
+    return (
+        {
+            "names": [name(n) for n in nodes],
+            "parents": [[number[id(p)] for p in parents(n)] for n in nodes],
+            "output": number[id(output)],
+        },
+        nodes,
+    )
 
 
 class Returned:
@@ -184,6 +196,7 @@ def from_data(reply: dict, nodes: list) -> object:
 
 # --------------------------------------------------------------------------- validity
 
+
 def ancestors(output: object, parents: Callable[[object], Sequence] = lambda n: n.parents) -> dict:  # type: ignore
     """id -> node for output and everything it depends on (iterative)."""
     found = {id(output): output}
@@ -196,9 +209,12 @@ def ancestors(output: object, parents: Callable[[object], Sequence] = lambda n: 
     return found
 
 
-def order_problem(output: object, result: object,
-                  parents: Callable[[object], Sequence] = lambda n: n.parents,  # type: ignore
-                  label: Callable[[object], str] = repr) -> str | None:
+def order_problem(
+    output: object,
+    result: object,
+    parents: Callable[[object], Sequence] = lambda n: n.parents,  # type: ignore
+    label: Callable[[object], str] = repr,
+) -> str | None:
     """Why ``result`` is not a valid topological order of ``output``'s ancestors (None if it is)."""
     if isinstance(result, Returned) and result.kind:
         return f"expected a list of nodes, got {result.kind}"
@@ -223,8 +239,10 @@ def order_problem(output: object, result: object,
     for node in order:
         for parent in parents(node):
             if position[id(parent)] > position[id(node)]:
-                return (f"{label(node)} (position {position[id(node)]}) comes before its parent {label(parent)} "
-                        f"(position {position[id(parent)]})")
+                return (
+                    f"{label(node)} (position {position[id(node)]}) comes before its parent {label(parent)} "
+                    f"(position {position[id(parent)]})"
+                )
     if order[-1] is not output:
         return f"the order must end with the output {label(output)}"
     return None

@@ -52,8 +52,12 @@ def is_test_cell(cell: dict) -> bool:
 
 def is_locked_given_code(cell: dict) -> bool:
     meta = nbgrader(cell)
-    return (cell.get("cell_type") == "code" and bool(meta.get("locked")) and not meta.get("solution")
-            and not meta.get("grade"))
+    return (
+        cell.get("cell_type") == "code"
+        and bool(meta.get("locked"))
+        and not meta.get("solution")
+        and not meta.get("grade")
+    )
 
 
 def solution_path(notebook: str) -> Path:
@@ -92,7 +96,9 @@ def cells_to_run(nb: dict, restore_from: dict | None = None) -> tuple[list[tuple
     about the test cells (missing or with a changed grade_id)."""
     source_cells = [c for c in (restore_from or {}).get("cells", []) if isinstance(c, dict)]
     given = {nbgrader(c).get("grade_id"): source(c) for c in source_cells if is_locked_given_code(c)}
-    tests = {nbgrader(c).get("grade_id") for c in source_cells if c.get("cell_type") == "code" and nbgrader(c).get("grade")}
+    tests = {
+        nbgrader(c).get("grade_id") for c in source_cells if c.get("cell_type") == "code" and nbgrader(c).get("grade")
+    }
     cells: list[tuple[int, str]] = []
     seen_tests = set()
     index = 0
@@ -110,13 +116,17 @@ def cells_to_run(nb: dict, restore_from: dict | None = None) -> tuple[list[tuple
             text = given[nbgrader(cell)["grade_id"]]
         cells.append((index, text))
     missing = sorted(str(t) for t in tests - seen_tests)
-    notes = [f"test cells missing or with a changed grade_id: {', '.join(missing)} (graded from the code anyway)"] \
-        if restore_from and missing else []
+    notes = (
+        [f"test cells missing or with a changed grade_id: {', '.join(missing)} (graded from the code anyway)"]
+        if restore_from and missing
+        else []
+    )
     return cells, notes
 
 
-def execute(nb: dict, namespace: dict, *, label: str, restore_from: dict | None = None,
-            timeout: float | None = CELL_TIMEOUT) -> list[CellError]:
+def execute(
+    nb: dict, namespace: dict, *, label: str, restore_from: dict | None = None, timeout: float | None = CELL_TIMEOUT
+) -> list[CellError]:
     """Run every code cell except test cells in this process; return the errors (execution goes on after one).
 
     With ``restore_from`` (the source notebook), read-only given code cells are
@@ -148,8 +158,10 @@ def _load_reference(exercise: str, notebook: str) -> dict:
     key = f"{exercise}:{path}"
     if key not in _references:
         if not path.exists():
-            raise RuntimeError(f"the reference solution {path} is missing: the checks compare with it, so they "
-                               "need the course repository (set MINITORCH_SOLUTIONS to its solutions/ folder)")
+            raise RuntimeError(
+                f"the reference solution {path} is missing: the checks compare with it, so they "
+                "need the course repository (set MINITORCH_SOLUTIONS to its solutions/ folder)"
+            )
         namespace = new_namespace(f"_reference_{exercise}")
         errors = execute(read(path), namespace, label=f"reference {exercise}")
         if errors:

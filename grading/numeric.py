@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable
+from collections.abc import Callable
 
 #: Relative tolerance against the reference. Correct implementations differ from the
 #: reference only by rounding (another formula, another summation order): ~1e-15 of

@@ -10,17 +10,31 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 UNARY = [
-    ("{a}.sin()", None), ("{a}.cos()", None), ("{a}.tanh()", None), ("{a}.sigmoid()", None),
-    ("{a}.exp()", lambda a: abs(a) < 4), ("{a}.log()", lambda a: a > 0.05), ("-{a}", None),
-    ("{a} ** 2", lambda a: abs(a) < 50), ("{a} ** 3", lambda a: abs(a) < 10), ("{a} ** 0.5", lambda a: a > 0.05),
-    ("{a} * {c}", None), ("{a} + {c}", None), ("{c} - {a}", None), ("{c} / {a}", lambda a: abs(a) > 0.3),
+    ("{a}.sin()", None),
+    ("{a}.cos()", None),
+    ("{a}.tanh()", None),
+    ("{a}.sigmoid()", None),
+    ("{a}.exp()", lambda a: abs(a) < 4),
+    ("{a}.log()", lambda a: a > 0.05),
+    ("-{a}", None),
+    ("{a} ** 2", lambda a: abs(a) < 50),
+    ("{a} ** 3", lambda a: abs(a) < 10),
+    ("{a} ** 0.5", lambda a: a > 0.05),
+    ("{a} * {c}", None),
+    ("{a} + {c}", None),
+    ("{c} - {a}", None),
+    ("{c} / {a}", lambda a: abs(a) > 0.3),
 ]
 BINARY = [
-    ("{a} + {b}", None), ("{a} - {b}", None), ("{a} * {b}", None),
-    ("{a} / {b}", lambda a, b: abs(b) > 0.3), ("{a} ** {b}", lambda a, b: 0.2 < a < 20 and abs(b) < 3),
+    ("{a} + {b}", None),
+    ("{a} - {b}", None),
+    ("{a} * {b}", None),
+    ("{a} / {b}", lambda a, b: abs(b) > 0.3),
+    ("{a} ** {b}", lambda a, b: 0.2 < a < 20 and abs(b) < 3),
 ]
 
 
@@ -90,7 +104,7 @@ def random_program(rng: random.Random, node_class: type, *, inputs: int, ops: in
         binary = len(pool) >= (1 if reuse else 2) and rng.random() < 0.5
         if reuse:
             # prefer recent nodes, so that the program stays connected
-            pick = lambda: pool[max(0, len(pool) - 1 - int(rng.expovariate(0.5)))]  # noqa: E731
+            pick = lambda: pool[max(0, len(pool) - 1 - int(rng.expovariate(0.5)))]
             a, b = pick(), pick()
         else:
             a, b = rng.sample(pool, 2) if binary else (rng.choice(pool), None)

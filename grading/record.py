@@ -72,8 +72,15 @@ class SubmissionRecord:
 
     def notebook_report(self) -> NotebookReport:
         """The grade as :mod:`grading.report` shows it (tables, failing checks)."""
-        return NotebookReport(Path(self.notebook).name, self.exercise or "", self.title, True, self.parts,
-                              self.cell_errors, self.timings.get("grading", 0.0))
+        return NotebookReport(
+            Path(self.notebook).name,
+            self.exercise or "",
+            self.title,
+            True,
+            self.parts,
+            self.cell_errors,
+            self.timings.get("grading", 0.0),
+        )
 
     def to_json(self) -> str:
         data = dataclasses.asdict(self) | {"schema": SCHEMA, "points": self.points}
@@ -85,7 +92,7 @@ class SubmissionRecord:
         """The record, or ``ValueError`` if the text is not a record of this schema."""
         data = json.loads(text)
         if not isinstance(data, dict) or data.pop("schema", None) != SCHEMA:
-            raise ValueError("not a submission record of schema %d" % SCHEMA)
+            raise ValueError(f"not a submission record of schema {SCHEMA}")
         data.pop("points", None)
         data["parts"] = [PartResult.from_dict(p) for p in data.get("parts", [])]
         return cls(**data)
@@ -93,7 +100,7 @@ class SubmissionRecord:
 
 def now() -> str:
     """The time, for records and reports (UTC, ISO 8601)."""
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def grade_id(exercise_id: str, part: str) -> str:

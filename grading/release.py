@@ -36,8 +36,17 @@ def assignments() -> list[str]:
 
 
 def nbgrader_command(dest: Path) -> list[str]:
-    return [sys.executable, "-m", "nbgrader", "generate_assignment", "*", "--no-db", "--force",
-            f"--CourseDirectory.release_directory={dest}", "--log-level=WARN"]
+    return [
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "generate_assignment",
+        "*",
+        "--no-db",
+        "--force",
+        f"--CourseDirectory.release_directory={dest}",
+        "--log-level=WARN",
+    ]
 
 
 def release(dest: str | os.PathLike | None = None) -> Path:
@@ -59,8 +68,11 @@ def release(dest: str | os.PathLike | None = None) -> Path:
 def files(root: Path) -> dict[str, bytes]:
     """relative path -> content of every file under root (ignoring caches)."""
     skip = {"__pycache__", ".ipynb_checkpoints"}
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not skip & set(p.relative_to(root).parts)}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not skip & set(p.relative_to(root).parts)
+    }
 
 
 def secret_lines(notebook: dict) -> list[str]:
@@ -78,8 +90,9 @@ def secret_lines(notebook: dict) -> list[str]:
                 continue
             (secret if inside else public).append(stripped)
     public_set = set(public)
-    return [line for line in dict.fromkeys(secret) if len(line) >= 8 and line not in public_set
-            and not line.startswith("#")]
+    return [
+        line for line in dict.fromkeys(secret) if len(line) >= 8 and line not in public_set and not line.startswith("#")
+    ]
 
 
 def leaks(released: dict, source_notebook: dict) -> list[str]:

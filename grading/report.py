@@ -34,16 +34,26 @@ def render_check(check: Check, *, detailed: bool, hint: bool = True) -> str:
     if check.input:
         out.append(_indent("input", check.input))
     if check.status == "forbidden":
-        out.append(_indent("problem", f"calls {', '.join(check.forbidden)}: minitorch's own implementation of "
-                                      "what this part asks you to write. That earns no points for this part."))
+        out.append(
+            _indent(
+                "problem",
+                f"calls {', '.join(check.forbidden)}: minitorch's own implementation of "
+                "what this part asks you to write. That earns no points for this part.",
+            )
+        )
     elif check.status in ("failed",):
         out.append(_indent("expected", check.expected or ""))
         out.append(_indent("actual", check.actual or ""))
         if check.detail:
             out.append(_indent("problem", check.detail))
     elif check.status == "missing":
-        out.append(_indent("problem", f"`{check.error}` is not defined: run the cell that defines it (and keep "
-                                      "the name the instructions give)"))
+        out.append(
+            _indent(
+                "problem",
+                f"`{check.error}` is not defined: run the cell that defines it (and keep "
+                "the name the instructions give)",
+            )
+        )
     else:
         out.append(_indent("problem", check.error or check.status))
         if check.expected:
@@ -56,9 +66,14 @@ def render_check(check: Check, *, detailed: bool, hint: bool = True) -> str:
 
 
 def _short_status(check: Check) -> str:
-    return {"not_implemented": "not implemented yet", "timeout": "timed out", "skipped": "not run",
-            "missing": f"`{check.error}` not defined", "forbidden": "uses minitorch's implementation",
-            "error": (check.error or "error").split("  (")[0]}.get(check.status, check.status)
+    return {
+        "not_implemented": "not implemented yet",
+        "timeout": "timed out",
+        "skipped": "not run",
+        "missing": f"`{check.error}` not defined",
+        "forbidden": "uses minitorch's implementation",
+        "error": (check.error or "error").split("  (")[0],
+    }.get(check.status, check.status)
 
 
 def render_checks(checks: list[Check], *, collapse: bool = False) -> str:
@@ -91,8 +106,10 @@ def render_part_run(result: PartResult, new: list[Check], *, hidden: bool, final
     body = render_checks(new) if not hidden else render_checks([c for c in new if not c.passed], collapse=True)
     summary = f"{passed} of {len(new)} {kind} checks passed."
     if result.forbidden:
-        summary += (f" This part calls {', '.join(result.forbidden)}, minitorch's own implementation of what it "
-                    "asks you to write: that earns no points.")
+        summary += (
+            f" This part calls {', '.join(result.forbidden)}, minitorch's own implementation of what it "
+            "asks you to write: that earns no points."
+        )
     elif result.status == "not implemented yet":
         summary += " Not implemented yet: replace `raise NotImplementedError()` with your code."
     score = f"Score so far: {points(result.points)} of {points(result.max_points)} points."
@@ -139,13 +156,17 @@ class NotebookReport:
 
     def table(self) -> str:
         mode = "all checks" if self.hidden else "visible checks only; more run when your notebook is graded"
-        rows = [(p.part, f"{p.n_passed}/{len(p.checks)}", f"{points(p.points)}/{points(p.max_points)}", p.status)
-                for p in self.parts]
+        rows = [
+            (p.part, f"{p.n_passed}/{len(p.checks)}", f"{points(p.points)}/{points(p.max_points)}", p.status)
+            for p in self.parts
+        ]
         rows.append(("total", "", f"{points(self.points)}/{points(self.max_points)}", ""))
         widths = [max(len(r[i]) for r in rows + [("part", "checks", "points", "status")]) for i in range(4)]
-        fmt = "  {:<%d}  {:>%d}  {:>%d}  {}" % tuple(widths[:3])
-        lines = [f"{self.exercise}: {self.title} - {self.path} ({mode})", fmt.format("part", "checks", "points",
-                                                                                     "status").rstrip()]
+        fmt = f"  {{:<{widths[0]}}}  {{:>{widths[1]}}}  {{:>{widths[2]}}}  {{}}"
+        lines = [
+            f"{self.exercise}: {self.title} - {self.path} ({mode})",
+            fmt.format("part", "checks", "points", "status").rstrip(),
+        ]
         lines += [fmt.format(*r).rstrip() for r in rows]
         return "\n".join(lines)
 
@@ -167,7 +188,14 @@ class NotebookReport:
         return "\n".join(out).strip("\n")
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "exercise": self.exercise, "title": self.title, "hidden": self.hidden,
-                "points": self.points, "max_points": self.max_points, "cell_errors": self.cell_errors,
-                "seconds": self.seconds, "parts": [p.to_dict() | {"points": p.points, "status": p.status}
-                                                   for p in self.parts]}
+        return {
+            "path": self.path,
+            "exercise": self.exercise,
+            "title": self.title,
+            "hidden": self.hidden,
+            "points": self.points,
+            "max_points": self.max_points,
+            "cell_errors": self.cell_errors,
+            "seconds": self.seconds,
+            "parts": [p.to_dict() | {"points": p.points, "status": p.status} for p in self.parts],
+        }

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from .checks import exercise, exercise_of_notebook
+from .grade import report_for
 from .notebooks import solution_path
 from .report import NotebookReport, points, render_checks
-from .grade import report_for
 
 __all__ = ["Suite", "grading_tests", "report_for"]
 
@@ -40,14 +40,17 @@ class Suite:
     def report(self) -> NotebookReport:
         return report_for(self.path)
 
-    def check(self, report: NotebookReport, part: str, record_property) -> None:  # noqa: ANN001
+    def check(self, report: NotebookReport, part: str, record_property) -> None:
         result = report.part(part)
         record_property("points", result.points)
         record_property("max_points", result.max_points)
         if result.points < result.max_points:
             failing = [c for c in result.checks if not c.passed]
-            pytest.fail(f"{report.path}: {part} scores {points(result.points)}/{points(result.max_points)} "
-                        f"({result.status})\n" + (result.crashed or render_checks(failing, collapse=True)), pytrace=False)
+            pytest.fail(
+                f"{report.path}: {part} scores {points(result.points)}/{points(result.max_points)} "
+                f"({result.status})\n" + (result.crashed or render_checks(failing, collapse=True)),
+                pytrace=False,
+            )
 
 
 def grading_tests(exercise_id: str) -> tuple:
@@ -64,7 +67,7 @@ def grading_tests(exercise_id: str) -> tuple:
         return suite.report()
 
     @pytest.mark.parametrize("part", suite.parts)
-    def test_part(report: NotebookReport, part: str, record_property) -> None:  # noqa: ANN001
+    def test_part(report: NotebookReport, part: str, record_property) -> None:
         suite.check(report, part, record_property)
 
     return report, test_part

@@ -18,7 +18,8 @@ import functools
 import importlib
 import sys
 import types
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 def _collect(obj: object, prefix: str, into: dict, module: str) -> None:
@@ -93,21 +94,37 @@ GROUPS = {
 
 # The tensor engine's operations, one group per module (forbidden where VJPs are written in NumPy).
 for _module in ("arithmetic", "elementwise", "linalg", "reduce", "shape", "common"):
-    GROUPS[f"minitorch.ops.{_module}"] = functools.partial(_module_codes, f"minitorch.ops.{_module}",
-                                                           f"minitorch.ops.{_module}")
-GROUPS["minitorch.nn.functional"] = functools.partial(_module_codes, "minitorch.nn.functional",
-                                                      "minitorch.nn.functional")
+    GROUPS[f"minitorch.ops.{_module}"] = functools.partial(
+        _module_codes, f"minitorch.ops.{_module}", f"minitorch.ops.{_module}"
+    )
+GROUPS["minitorch.nn.functional"] = functools.partial(
+    _module_codes, "minitorch.nn.functional", "minitorch.nn.functional"
+)
 
 #: Every operation of the tensor engine.
-TENSOR_OPS = ("minitorch.ops.arithmetic", "minitorch.ops.elementwise", "minitorch.ops.linalg",
-              "minitorch.ops.reduce", "minitorch.ops.shape", "minitorch.ops.common", "minitorch.nn.functional")
+TENSOR_OPS = (
+    "minitorch.ops.arithmetic",
+    "minitorch.ops.elementwise",
+    "minitorch.ops.linalg",
+    "minitorch.ops.reduce",
+    "minitorch.ops.shape",
+    "minitorch.ops.common",
+    "minitorch.nn.functional",
+)
 
 #: The engines that compute derivatives for you, forbidden wherever derivatives are graded.
-AUTODIFF = ("minitorch.dual", "minitorch.scalar", "minitorch.backprop", "minitorch.transforms",
-            "minitorch.gradcheck", "minitorch.numerical", "minitorch.scalar_primitives.partials")
+AUTODIFF = (
+    "minitorch.dual",
+    "minitorch.scalar",
+    "minitorch.backprop",
+    "minitorch.transforms",
+    "minitorch.gradcheck",
+    "minitorch.numerical",
+    "minitorch.scalar_primitives.partials",
+)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _group(name: str) -> dict:
     try:
         return GROUPS[name]()

@@ -15,15 +15,43 @@ from .creation import arange, eye, manual_seed, ones, ones_like, rand, randn, te
 from .dual import Dual, derivative
 from .function import Context, Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import gradcheck
 from .graph import topological_sort
 from .memory import MemoryReport, profile_memory
 from .numerical import central_difference
-from .ops import (abs, broadcast_to, concatenate, cos, exp, flatten, log, log_softmax, logsumexp, matmul, max,
-                  maximum, mean, min, minimum, permute, relu, reshape, sigmoid, sin, softmax, sqrt, squeeze, stack,
-                  sum, tanh, transpose, unsqueeze, where)
+from .ops import (
+    abs,
+    broadcast_to,
+    concatenate,
+    cos,
+    exp,
+    flatten,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    permute,
+    relu,
+    reshape,
+    sigmoid,
+    sin,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    where,
+)
 from .scalar import Scalar
 from .subgradients import set_default_subgradient_policy, subgradient_policy
 from .transforms import grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
-from .gradcheck import gradcheck
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -14,7 +14,8 @@ graph and can be differentiated again.
 from __future__ import annotations
 
 import operator
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from . import backend, grad_mode, hooks
 from .function import Context
@@ -68,7 +69,7 @@ def _vjp(node: Context, g: Any, on_arrays: bool) -> tuple:
     a user's rule always gets and returns tensors.
     """
     if node.released:
-        node.saved_tensors  # raises the retain_graph error
+        _ = node.saved_tensors  # raises the retain_graph error
     if not on_arrays:  # recorded, or carrying tangents: tensors in, tensors out
         grads = node.function.backward(node, g)
     elif node.function.backward_on_arrays:
@@ -84,7 +85,9 @@ def _vjp(node: Context, g: Any, on_arrays: bool) -> tuple:
 
 
 def _shape_error(node: Context, grad: Any, shape: tuple) -> RuntimeError:
-    return RuntimeError(f"{node.name()}: backward returned a gradient of shape {grad.shape} for an input of shape {shape}")
+    return RuntimeError(
+        f"{node.name()}: backward returned a gradient of shape {grad.shape} for an input of shape {shape}"
+    )
 
 
 def _seed(output: Tensor, gradient: Any) -> Tensor:
@@ -114,8 +117,14 @@ def _accumulate(adjoints: dict, node: Any, g: Tensor) -> None:
     adjoints[node] = g if previous is None else previous + g
 
 
-def backpropagate(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool,
-                  create_graph: bool, keep: set | None = None, stop_at: set | None = None) -> dict:
+def backpropagate(
+    outputs: Sequence[Tensor],
+    gradients: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    keep: set | None = None,
+    stop_at: set | None = None,
+) -> dict:
     r"""The chain rule, once over the graph: return the adjoints of the leaves and of the nodes in ``keep``.
 
     In reverse topological order each node's adjoint :math:`\bar y` is
@@ -126,8 +135,10 @@ def backpropagate(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_gr
     """
     for out in outputs:
         if not out.requires_grad:
-            raise RuntimeError(f"backward: a tensor of shape {out.shape} does not require grad and has no grad_fn; "
-                               "did you forget requires_grad=True, or compute it under no_grad()?")
+            raise RuntimeError(
+                f"backward: a tensor of shape {out.shape} does not require grad and has no grad_fn; "
+                "did you forget requires_grad=True, or compute it under no_grad()?"
+            )
     # Without create_graph (and with no forward-mode tangents to carry), the
     # rules run directly on arrays: nothing of the backward pass is recorded.
     on_arrays = not create_graph and not grad_mode.state.forward_levels
@@ -167,8 +178,9 @@ def _order(outputs: Sequence[Tensor], stop_at: set) -> list:
     return topological_sort(roots, parents=_parents)[:-1]
 
 
-def backward(outputs: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool = False,
-             create_graph: bool = False) -> None:
+def backward(
+    outputs: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool = False, create_graph: bool = False
+) -> None:
     """Accumulate d(outputs)/d(leaf) into ``leaf.grad`` for every leaf that requires grad."""
     adjoints = backpropagate(outputs, gradients, retain_graph or create_graph, create_graph)
     accumulate_into_leaves(adjoints, create_graph)
@@ -194,8 +206,14 @@ def _owns_writable(array: Any) -> bool:
     return bool(flags.owndata) and bool(getattr(flags, "writeable", True))
 
 
-def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
-         retain_graph: bool | None = None, create_graph: bool = False, allow_unused: bool = False) -> tuple:
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple:
     """The gradients of ``outputs`` with respect to ``inputs``, returned instead of accumulated.
 
     Like ``torch.autograd.grad``: nothing is written into ``.grad``. An input
@@ -219,7 +237,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
     for t, node in zip(inputs, nodes):
         g = adjoints.get(node)
         if g is None and not allow_unused:
-            raise RuntimeError(f"grad: an input of shape {t.shape} was not used to compute the outputs "
-                               "(pass allow_unused=True to get None for it)")
+            raise RuntimeError(
+                f"grad: an input of shape {t.shape} was not used to compute the outputs "
+                "(pass allow_unused=True to get None for it)"
+            )
         result.append(g if g is None or create_graph else _as_result(g)._without_graph())
     return tuple(result)

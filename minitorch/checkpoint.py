@@ -17,7 +17,8 @@ is about :math:`s + L/s` activations, smallest at :math:`s = \sqrt L`
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import grad_mode, memory
 from .backprop import accumulate_into_leaves, backpropagate
@@ -57,8 +58,9 @@ class Checkpoint(Function):
         if not out.requires_grad:
             return (None,) * (len(inputs) + 1)
         nodes = {s.grad_fn or s for s, needed in zip(starts, wanted) if needed}
-        adjoints = backpropagate([out], [g], retain_graph=create_graph, create_graph=create_graph,
-                                 keep=nodes, stop_at=nodes)
+        adjoints = backpropagate(
+            [out], [g], retain_graph=create_graph, create_graph=create_graph, keep=nodes, stop_at=nodes
+        )
         # Parameters used inside the segment are leaves of the recomputed graph.
         accumulate_into_leaves({node: grad for node, grad in adjoints.items() if node not in nodes}, create_graph)
         grads = [adjoints.get(s.grad_fn or s) if needed else None for s, needed in zip(starts, wanted)]
@@ -78,8 +80,9 @@ def checkpoint(fn: Callable[..., Tensor], *args: Any) -> Tensor:
     return Checkpoint.apply(fn, *args)
 
 
-def checkpoint_sequential(functions: Sequence[Callable[[Tensor], Tensor]], segments: int | None,
-                          input: Tensor) -> Tensor:  # noqa: A002 (PyTorch's name)
+def checkpoint_sequential(
+    functions: Sequence[Callable[[Tensor], Tensor]], segments: int | None, input: Tensor
+) -> Tensor:
     r"""Run ``functions`` in order, split into ``segments`` checkpointed segments.
 
     By default :math:`\text{segments} = \lceil\sqrt L\,\rceil` for :math:`L` functions,
@@ -98,10 +101,10 @@ def checkpoint_sequential(functions: Sequence[Callable[[Tensor], Tensor]], segme
     starts = list(range(0, len(functions), size))
     x = input
     for start in starts[:-1]:
-        x = checkpoint(_run_all(functions[start:start + size]), x)
+        x = checkpoint(_run_all(functions[start : start + size]), x)
     # The last segment's internals would be recomputed at once, as soon as
     # backward starts: keep them instead (as PyTorch does).
-    return _run_all(functions[starts[-1]:])(x)
+    return _run_all(functions[starts[-1] :])(x)
 
 
 def _start(x: Tensor, connected: bool) -> Tensor:

@@ -90,8 +90,7 @@ def rand(*shape: Any, dtype: Any = DEFAULT_DTYPE, requires_grad: bool = False, d
     return Tensor(backend.to_device(array, device), requires_grad=requires_grad)
 
 
-def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
-           device: str = "cpu") -> Tensor:
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None, device: str = "cpu") -> Tensor:
     """Evenly spaced values in [start, stop), like ``numpy.arange``."""
     xp = backend.array_module(device)
     array = xp.arange(start, stop, step) if stop is not None else xp.arange(start)

@@ -11,7 +11,7 @@ the same rules the reverse-mode :class:`minitorch.Scalar` uses.
 from __future__ import annotations
 
 import numbers
-from typing import Callable
+from collections.abc import Callable
 
 from . import scalar_primitives as P
 

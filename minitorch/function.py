@@ -39,8 +39,18 @@ class Context:
     only what ``save_for_backward`` keeps stays alive for backward.
     """
 
-    __slots__ = ("function", "edges", "parents", "needs_input_grad", "input_shapes", "_saved", "_saved_versions",
-                 "released", "__dict__", "__weakref__")
+    __slots__ = (
+        "function",
+        "edges",
+        "parents",
+        "needs_input_grad",
+        "input_shapes",
+        "_saved",
+        "_saved_versions",
+        "released",
+        "__dict__",
+        "__weakref__",
+    )
 
     def __init__(self, function: type[Function], inputs: tuple, record: bool = True):
         self.function = function

@@ -21,7 +21,7 @@ graph off its results as they leave (``Tensor._without_graph``).
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 
 class _State:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import backend, grad_mode, numerical
 from .backprop import grad as autograd_grad
@@ -37,8 +38,9 @@ def _closest_kink(fn: Callable[..., Tensor], inputs: list) -> tuple[str, float] 
     return min(watch.distances, key=lambda item: item[1]) if watch.distances else None
 
 
-def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3) -> bool:
+def gradcheck(
+    fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+) -> bool:
     r"""Check every VJP of ``fn`` against central differences; True or :class:`GradcheckError`.
 
     For each input that requires grad and each output element :math:`i`, the
@@ -70,8 +72,13 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-
     for k in range(flat_out):
         seed = xp.zeros(flat_out, dtype=out.dtype)
         seed[k] = 1
-        analytic = autograd_grad(out, [inputs[i] for i in targets], Tensor._wrap(seed.reshape(out.shape)),
-                                 retain_graph=True, allow_unused=True)
+        analytic = autograd_grad(
+            out,
+            [inputs[i] for i in targets],
+            Tensor._wrap(seed.reshape(out.shape)),
+            retain_graph=True,
+            allow_unused=True,
+        )
         rows.append([xp.zeros(inputs[i].shape) if row is None else row.data for i, row in zip(targets, analytic)])
     # ... and the numeric one a column at a time: two evaluations of fn per input
     # element, not two per (input element, output element) pair.
@@ -88,12 +95,18 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-
     if worst[1] is not None:
         i, j, k, value, numeric = worst[1]
         index = tuple(int(n) for n in backend.numpy.unravel_index(j, inputs[i].shape))
-        message = (f"gradcheck: d output[{k}] / d input {i}{list(index)}: analytic {value:.8g} vs numeric "
-                   f"{numeric:.8g} (difference {abs(value - numeric):.3g}, allowed {atol + rtol * abs(numeric):.3g})")
+        message = (
+            f"gradcheck: d output[{k}] / d input {i}{list(index)}: analytic {value:.8g} vs numeric "
+            f"{numeric:.8g} (difference {abs(value - numeric):.3g}, allowed {atol + rtol * abs(numeric):.3g})"
+        )
         kink = _closest_kink(fn, inputs)
         if kink is not None and kink[1] <= 10 * eps:
-            warnings.warn(f"{message}; inconclusive: an input of {kink[0]} lies {kink[1]:.3g} from its kink, "
-                          "where finite differences are not a valid reference", GradcheckWarning, stacklevel=2)
+            warnings.warn(
+                f"{message}; inconclusive: an input of {kink[0]} lies {kink[1]:.3g} from its kink, "
+                "where finite differences are not a valid reference",
+                GradcheckWarning,
+                stacklevel=2,
+            )
             return False
         raise GradcheckError(message)
     return True

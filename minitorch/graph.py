@@ -8,7 +8,8 @@ traversal serves the scalar engine and the tensor engine alike.
 
 from __future__ import annotations
 
-from typing import Callable, Hashable, Iterable, TypeVar
+from collections.abc import Callable, Hashable, Iterable
+from typing import TypeVar
 
 Node = TypeVar("Node", bound=Hashable)
 
@@ -17,9 +18,7 @@ def _parents_attribute(node: Node) -> Iterable[Node]:
     return node.parents  # type: ignore[attr-defined]
 
 
-def topological_sort(
-    output: Node, parents: Callable[[Node], Iterable[Node]] = _parents_attribute
-) -> list[Node]:
+def topological_sort(output: Node, parents: Callable[[Node], Iterable[Node]] = _parents_attribute) -> list[Node]:
     """Order every node that ``output`` depends on so that inputs come first.
 
     Returns each node exactly once; every node appears after all of its

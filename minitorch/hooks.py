@@ -23,7 +23,8 @@ such observers. With none active, the engine pays one truth test per call.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 class Observer:

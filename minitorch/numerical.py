@@ -17,7 +17,8 @@ which they check. :func:`minitorch.gradcheck` and the tests use them.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import backend, grad_mode
 from .tensor import Tensor
@@ -48,8 +49,9 @@ def central_difference(f: Callable[..., float], *args: float, arg: int = 0, epsi
     return _difference_quotient(lambda *x: float(f(*x)), up, down, epsilon)
 
 
-def jvp(f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Tensor | None],
-        epsilon: float = 1e-6) -> Tensor:
+def jvp(
+    f: Callable[..., Tensor], primals: Sequence[Any], tangents: Sequence[Tensor | None], epsilon: float = 1e-6
+) -> Tensor:
     r"""The directional derivative :math:`J_f(x)\,v` by one central difference.
 
     ``primals`` are ``f``'s arguments; ``tangents`` gives a direction for each

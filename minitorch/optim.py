@@ -17,7 +17,8 @@ tensors.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from . import backend
 from .grad_mode import no_grad
@@ -28,8 +29,9 @@ class Optimizer:
     """Base class: keeps the parameters and per-parameter ``state``; subclasses define ``step``."""
 
     def __init__(self, params: Iterable[Tensor]):
-        expected = (f"{type(self).__name__}: params must be an iterable of Tensors, such as model.parameters() "
-                    "or [w, b]; got")
+        expected = (
+            f"{type(self).__name__}: params must be an iterable of Tensors, such as model.parameters() or [w, b]; got"
+        )
         if isinstance(params, Tensor) or not hasattr(params, "__iter__"):
             # Iterating a tensor would give its rows: refuse it rather than optimize them.
             raise TypeError(f"{expected} {type(params).__name__}")
@@ -39,8 +41,10 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{expected} one holding {type(p).__name__}")
             if not p.is_leaf:
-                raise ValueError(f"{type(self).__name__}: can only optimize leaf tensors; a tensor of shape "
-                                 f"{p.shape} was computed by {p.grad_fn!r}")
+                raise ValueError(
+                    f"{type(self).__name__}: can only optimize leaf tensors; a tensor of shape "
+                    f"{p.shape} was computed by {p.grad_fn!r}"
+                )
             if id(p) not in seen:
                 seen.add(id(p))
                 self.params.append(p)
@@ -120,8 +124,14 @@ class Adam(Optimizer):
     The bias corrections undo the pull of :math:`m_0 = v_0 = 0` toward zero in the first steps.
     """
 
-    def __init__(self, params: Iterable[Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0):
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
         _check("learning rate", lr)
         _check("beta1", betas[0], 0.0, 1.0, closed=False)
         _check("beta2", betas[1], 0.0, 1.0, closed=False)

@@ -16,12 +16,11 @@ starting from :math:`\bar y = 1` at the output.
 from __future__ import annotations
 
 import numbers
-from typing import Union
 
 from . import scalar_primitives as P
 from .graph import topological_sort
 
-Number = Union[int, float]
+Number = int | float
 
 
 def _value_of(x: object, operation: str) -> float:

@@ -17,7 +17,8 @@ derivatives are cheapest in terms of the output (:math:`\exp' = \exp`,
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 
 class Primitive(NamedTuple):

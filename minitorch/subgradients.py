@@ -15,8 +15,8 @@ choice, and frameworks simply pick one. minitorch makes the pick explicit:
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Iterator
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ A tensor holds its numbers in ``data`` (a NumPy or CuPy array, see
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy
 
@@ -109,8 +110,10 @@ class Tensor:
     def __iter__(self) -> Iterator[Tensor]:
         """The sub-tensors along the first axis (rows of a matrix), as ``t[0], t[1], ...``."""
         if self.data.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor (a tensor of shape () has no elements to iterate; "
-                            "use .item() for its value)")
+            raise TypeError(
+                "iteration over a 0-d tensor (a tensor of shape () has no elements to iterate; "
+                "use .item() for its value)"
+            )
         return (self[i] for i in range(len(self.data)))  # checked above at once, not at the first next()
 
     def __repr__(self) -> str:
@@ -189,8 +192,7 @@ class Tensor:
         t._tangents = self._tangents
         return t
 
-    def backward(self, gradient: Tensor | None = None, retain_graph: bool = False,
-                 create_graph: bool = False) -> None:
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool = False, create_graph: bool = False) -> None:
         """Accumulate the gradient of this tensor into ``.grad`` of every leaf it depends on.
 
         For a non-scalar tensor pass ``gradient`` (the vector of the
@@ -295,15 +297,20 @@ class Tensor:
         graph that saved the old values refuses to backpropagate.
         """
         recorded = grad_mode.state.grad_enabled and (
-            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
+        )
         ops.common.check_in_place_write(operation, self, recorded)
         result = function(self, other)
         if result.shape != self.shape:
-            raise ValueError(f"{operation}: the result has shape {result.shape}, which does not fit in place into "
-                             f"a tensor of shape {self.shape}")
+            raise ValueError(
+                f"{operation}: the result has shape {result.shape}, which does not fit in place into "
+                f"a tensor of shape {self.shape}"
+            )
         if not numpy.can_cast(result.dtype, self.dtype, casting="same_kind"):
-            raise TypeError(f"{operation}: the result has dtype {result.dtype}, which cannot be written into a "
-                            f"tensor of dtype {self.dtype}")
+            raise TypeError(
+                f"{operation}: the result has dtype {result.dtype}, which cannot be written into a "
+                f"tensor of dtype {self.dtype}"
+            )
         result = ops.astype(result, self.dtype)  # float64 into float32: the gradient converts back
         self.data[...] = result.data
         self._modified_in_place()

@@ -11,7 +11,8 @@ rules are themselves differentiable, the transformations compose:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import backend, grad_mode
 from .backprop import backpropagate
@@ -54,8 +55,10 @@ def _one_per_argument(values: Any, what: str, name: str) -> list:
     A bare tensor is refused: iterating it would silently give its rows.
     """
     if not isinstance(values, (list, tuple)):
-        raise TypeError(f"{name}: {what} must be a tuple or list with one entry per argument of f, got "
-                        f"{type(values).__name__}; for a function of one argument write {name}(f, (x,), (v,))")
+        raise TypeError(
+            f"{name}: {what} must be a tuple or list with one entry per argument of f, got "
+            f"{type(values).__name__}; for a function of one argument write {name}(f, (x,), (v,))"
+        )
     return list(values)
 
 
@@ -75,8 +78,9 @@ def _differentiable_copy(x: Tensor, name: str) -> Tensor:
     return copy
 
 
-def _pullback(out: Tensor, inputs: list[Tensor], cotangent: Tensor | None, retain_graph: bool,
-              create_graph: bool) -> tuple:
+def _pullback(
+    out: Tensor, inputs: list[Tensor], cotangent: Tensor | None, retain_graph: bool, create_graph: bool
+) -> tuple:
     """The VJP of ``out`` with respect to ``inputs``, zeros for inputs it does not use.
 
     Each input is a fresh node of this transformation (:func:`_differentiable_copy`),
@@ -224,14 +228,16 @@ def jacobian(f: Callable[..., Tensor], argnums: int = 0, mode: str = "auto") -> 
         x = args[index]
 
         def g(arg: Tensor) -> Tensor:
-            return f(*args[:index], arg, *args[index + 1:])
+            return f(*args[:index], arg, *args[index + 1 :])
 
         xp = backend.namespace_of(x.data)
         with grad_mode.no_grad():
             probe = g(Tensor._wrap(x.data))
         if not isinstance(probe, Tensor):
-            raise TypeError(f"jacobian: f must return a Tensor, got {type(probe).__name__} (a plain number "
-                            "does not depend on the input; return minitorch.tensor(...) for a constant)")
+            raise TypeError(
+                f"jacobian: f must return a Tensor, got {type(probe).__name__} (a plain number "
+                "does not depend on the input; return minitorch.tensor(...) for a constant)"
+            )
         out_shape = probe.shape
         n_in, n_out = x.data.size, max(1, int(xp.prod(xp.asarray(out_shape))) if out_shape else 1)
         use_forward = mode == "forward" or (mode == "auto" and n_in <= n_out)

@@ -26,8 +26,10 @@ from typing import Any
 
 import websocket
 
-INSTALL_HINT = ("Chromium is not installed, so the book cannot be checked in a browser. Install it with "
-                "`make chromium` (as root: apt-get install chromium) or `apt-get install chromium`, then rerun.")
+INSTALL_HINT = (
+    "Chromium is not installed, so the book cannot be checked in a browser. Install it with "
+    "`make chromium` (as root: apt-get install chromium) or `apt-get install chromium`, then rerun."
+)
 
 
 def find_chromium() -> str | None:
@@ -39,9 +41,19 @@ def find_chromium() -> str | None:
     return None
 
 
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                  "--disable-default-apps", "--disable-extensions", "--hide-scrollbars")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--hide-scrollbars",
+)
 
 
 class Browser:
@@ -59,12 +71,22 @@ class Browser:
         self._events: list[dict[str, Any]] = []
 
     # --- the process and the connection ---------------------------------------------
-    def __enter__(self) -> "Browser":
+    def __enter__(self) -> Browser:
         self._profile = tempfile.TemporaryDirectory(prefix="book-chromium-")
         self._process = subprocess.Popen(
-            [self.executable, *CHROMIUM_FLAGS, "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-             f"--user-data-dir={self._profile.name}", f"--window-size={self.width},{self.height}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            [
+                self.executable,
+                *CHROMIUM_FLAGS,
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+                f"--user-data-dir={self._profile.name}",
+                f"--window-size={self.width},{self.height}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         endpoint = self._devtools_endpoint()
         self._socket = websocket.create_connection(endpoint, timeout=self.timeout_s, suppress_origin=True)
         target = self._call("Target.createTarget", url="about:blank")["targetId"]
@@ -142,8 +164,9 @@ class Browser:
     def set_viewport(self, width: int, height: int) -> None:
         """Lay the page out at ``width`` x ``height`` CSS pixels (a phone when narrower than 500)."""
         self.width, self.height = width, height
-        self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
-                  mobile=width < 500)
+        self.send(
+            "Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=width < 500
+        )
 
     def goto(self, url: str) -> None:
         """Open ``url`` and wait for its ``load`` event and for MathJax, when the page has it."""
@@ -165,15 +188,19 @@ class Browser:
     def wait_loaded(self) -> None:
         """Wait for the page's ``load`` event, then for MathJax to finish typesetting."""
         self._wait_for_event("Page.loadEventFired")
-        self.evaluate("window.MathJax && MathJax.startup && MathJax.startup.promise "
-                      "? MathJax.startup.promise.then(() => true) : true")
+        self.evaluate(
+            "window.MathJax && MathJax.startup && MathJax.startup.promise "
+            "? MathJax.startup.promise.then(() => true) : true"
+        )
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page (promises are awaited)."""
         result = self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
         if "exceptionDetails" in result:
-            raise RuntimeError(f"JavaScript failed: {result['exceptionDetails'].get('exception', {}).get('description')}"
-                               f"\nin: {expression[:300]}")
+            raise RuntimeError(
+                f"JavaScript failed: {result['exceptionDetails'].get('exception', {}).get('description')}"
+                f"\nin: {expression[:300]}"
+            )
         return result["result"].get("value")
 
     def wait_for(self, condition: str, timeout_s: float | None = None) -> None:
@@ -189,17 +216,27 @@ class Browser:
         params: dict[str, Any] = {"format": "png"}
         if full_page:
             height = int(self.evaluate("document.documentElement.scrollHeight"))
-            params.update(captureBeyondViewport=True,
-                          clip={"x": 0, "y": 0, "width": self.width, "height": min(height, 16000), "scale": 1})
+            params.update(
+                captureBeyondViewport=True,
+                clip={"x": 0, "y": 0, "width": self.width, "height": min(height, 16000), "scale": 1},
+            )
         data = self.send("Page.captureScreenshot", **params)["data"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
 
     def print_to_pdf(self, path: Path) -> None:
         """Print the page to an A4 PDF with its backgrounds, as a reader's 'Save as PDF' would."""
-        data = self.send("Page.printToPDF", printBackground=True, paperWidth=8.27, paperHeight=11.69,
-                         marginTop=0.6, marginBottom=0.6, marginLeft=0.6, marginRight=0.6,
-                         transferMode="ReturnAsBase64")["data"]
+        data = self.send(
+            "Page.printToPDF",
+            printBackground=True,
+            paperWidth=8.27,
+            paperHeight=11.69,
+            marginTop=0.6,
+            marginBottom=0.6,
+            marginLeft=0.6,
+            marginRight=0.6,
+            transferMode="ReturnAsBase64",
+        )["data"]
         path.write_bytes(base64.b64decode(data))
 
 

@@ -22,7 +22,8 @@ tangent rules in reverse mode.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import emulated_gpu
 import numpy as np
@@ -39,21 +40,32 @@ RTOL = 1e-5
 ATOL = 1e-6
 
 
-def numeric_jvp(f: Callable[..., minitorch.Tensor], arrays: Sequence[np.ndarray],
-                tangents: Sequence[np.ndarray], step: float = STEP, device: str = "cpu") -> np.ndarray:
+def numeric_jvp(
+    f: Callable[..., minitorch.Tensor],
+    arrays: Sequence[np.ndarray],
+    tangents: Sequence[np.ndarray],
+    step: float = STEP,
+    device: str = "cpu",
+) -> np.ndarray:
     """:math:`(f(x + hv) - f(x - hv)) / 2h` (:func:`minitorch.numerical.jvp`), evaluated on ``device``."""
     return numerical.jvp(f, on_device(arrays, device), on_device(tangents, device), step).numpy()
 
 
-def numeric_vjp(f: Callable[..., minitorch.Tensor], arrays: Sequence[np.ndarray], cotangent: np.ndarray,
-                step: float = STEP, device: str = "cpu") -> list[np.ndarray]:
+def numeric_vjp(
+    f: Callable[..., minitorch.Tensor],
+    arrays: Sequence[np.ndarray],
+    cotangent: np.ndarray,
+    step: float = STEP,
+    device: str = "cpu",
+) -> list[np.ndarray]:
     r"""The gradient of :math:`\phi(x) = \sum ū \odot f(x)` by central differences (:func:`minitorch.numerical.vjp`)."""
     grads = numerical.vjp(f, on_device(arrays, device), minitorch.tensor(cotangent, device=device), step)
     return [g.numpy() for g in grads]
 
 
-def numeric_jacobian(f: Callable[[minitorch.Tensor], minitorch.Tensor], x: np.ndarray,
-                     device: str = "cpu") -> np.ndarray:
+def numeric_jacobian(
+    f: Callable[[minitorch.Tensor], minitorch.Tensor], x: np.ndarray, device: str = "cpu"
+) -> np.ndarray:
     """The Jacobian of ``f`` at ``x`` by central differences, shaped ``out.shape + x.shape``."""
     return numerical.jacobian(f, on_device([x], device), epsilon=STEP).numpy()
 
@@ -77,19 +89,37 @@ class DerivativeOracle:
         """``array`` as a tensor on the device under test."""
         return minitorch.tensor(array, requires_grad=requires_grad, device=self.device)
 
-    def numeric_jvp(self, f: Callable[..., minitorch.Tensor], arrays: Sequence[np.ndarray],
-                    tangents: Sequence[np.ndarray], step: float = STEP) -> np.ndarray:
+    def numeric_jvp(
+        self,
+        f: Callable[..., minitorch.Tensor],
+        arrays: Sequence[np.ndarray],
+        tangents: Sequence[np.ndarray],
+        step: float = STEP,
+    ) -> np.ndarray:
         return numeric_jvp(f, arrays, tangents, step, self.device)
 
-    def numeric_vjp(self, f: Callable[..., minitorch.Tensor], arrays: Sequence[np.ndarray], cotangent: np.ndarray,
-                    step: float = STEP) -> list[np.ndarray]:
+    def numeric_vjp(
+        self,
+        f: Callable[..., minitorch.Tensor],
+        arrays: Sequence[np.ndarray],
+        cotangent: np.ndarray,
+        step: float = STEP,
+    ) -> list[np.ndarray]:
         return numeric_vjp(f, arrays, cotangent, step, self.device)
 
     def numeric_jacobian(self, f: Callable[[minitorch.Tensor], minitorch.Tensor], x: np.ndarray) -> np.ndarray:
         return numeric_jacobian(f, x, self.device)
 
-    def check(self, f: Callable[..., minitorch.Tensor], arrays: Sequence[Any], expected: Any = None,
-              seed: int = 0, rtol: float = RTOL, atol: float = ATOL, second_order: bool = True) -> None:
+    def check(
+        self,
+        f: Callable[..., minitorch.Tensor],
+        arrays: Sequence[Any],
+        expected: Any = None,
+        seed: int = 0,
+        rtol: float = RTOL,
+        atol: float = ATOL,
+        second_order: bool = True,
+    ) -> None:
         """Run every check on ``f`` at the float64 point ``arrays``.
 
         ``expected`` is a NumPy reference for the values (a function of the
@@ -134,19 +164,24 @@ class DerivativeOracle:
             else:
                 assert leaf.grad.shape == leaf.shape
                 assert leaf.grad.grad_fn is None and not leaf.grad.requires_grad
-                np.testing.assert_allclose(leaf.grad.numpy(), g, rtol=1e-12, atol=1e-12,
-                                           err_msg=f".backward() and vjp disagree on input {i}")
+                np.testing.assert_allclose(
+                    leaf.grad.numpy(), g, rtol=1e-12, atol=1e-12, err_msg=f".backward() and vjp disagree on input {i}"
+                )
 
         # Forward mode along random tangents.
         tangents = [rng.standard_normal(a.shape) for a in arrays]
-        primal_out, tangent_out = minitorch.jvp(f, [self.tensor(a) for a in arrays],
-                                                [self.tensor(v) for v in tangents])
+        primal_out, tangent_out = minitorch.jvp(f, [self.tensor(a) for a in arrays], [self.tensor(v) for v in tangents])
         assert tangent_out.device == self.device, "a JVP left the device"
         np.testing.assert_allclose(primal_out.detach().numpy(), value.numpy(), rtol=1e-12, atol=1e-12)
         assert tangent_out.shape == value.shape, f"JVP has shape {tangent_out.shape}, the output {value.shape}"
         assert tangent_out.dtype == np.float64
-        np.testing.assert_allclose(tangent_out.detach().numpy(), self.numeric_jvp(f, arrays, tangents),
-                                   rtol=rtol, atol=atol, err_msg="JVP against central differences")
+        np.testing.assert_allclose(
+            tangent_out.detach().numpy(),
+            self.numeric_jvp(f, arrays, tangents),
+            rtol=rtol,
+            atol=atol,
+            err_msg="JVP against central differences",
+        )
 
         # The two modes are the same linear map seen from either side.
         forward = float(np.sum(cotangent * tangent_out.detach().numpy()))
@@ -157,9 +192,16 @@ class DerivativeOracle:
         if second_order:
             self.check_second_order(f, arrays, cotangent, grads, rng, rtol, atol)
 
-    def check_second_order(self, f: Callable[..., minitorch.Tensor], arrays: list[np.ndarray],
-                           cotangent: np.ndarray, grads: list[np.ndarray], rng: np.random.Generator,
-                           rtol: float, atol: float) -> None:
+    def check_second_order(
+        self,
+        f: Callable[..., minitorch.Tensor],
+        arrays: list[np.ndarray],
+        cotangent: np.ndarray,
+        grads: list[np.ndarray],
+        rng: np.random.Generator,
+        rtol: float,
+        atol: float,
+    ) -> None:
         r"""The backward rules as recorded graphs (``create_graph=True``), which higher derivatives use.
 
         Without ``create_graph`` the engine may run the rules on plain arrays;
@@ -172,12 +214,14 @@ class DerivativeOracle:
         leaves = [self.tensor(a, requires_grad=True) for a in arrays]
         result = f(*leaves)
         if result.requires_grad:
-            recorded = minitorch.autograd_grad(result, leaves, self.tensor(cotangent), create_graph=True,
-                                               allow_unused=True)
+            recorded = minitorch.autograd_grad(
+                result, leaves, self.tensor(cotangent), create_graph=True, allow_unused=True
+            )
             for i, (r, g) in enumerate(zip(recorded, grads)):
                 r = np.zeros_like(g) if r is None else r.detach().numpy()
-                np.testing.assert_allclose(r, g, rtol=1e-10, atol=1e-12,
-                                           err_msg=f"recorded (create_graph) VJP differs for input {i}")
+                np.testing.assert_allclose(
+                    r, g, rtol=1e-10, atol=1e-12, err_msg=f"recorded (create_graph) VJP differs for input {i}"
+                )
 
         weights = [self.tensor(rng.standard_normal(a.shape)) for a in arrays]
         direction = [rng.standard_normal(a.shape) for a in arrays]
@@ -192,13 +236,16 @@ class DerivativeOracle:
         over_reverse = float(sum(np.sum(h.detach().numpy() * v) for h, v in zip(gradient, direction)))
         _, over_forward = minitorch.jvp(g, [self.tensor(a) for a in arrays], [self.tensor(v) for v in direction])
         bound = 1e-4 * (1.0 + abs(numeric))
-        assert abs(over_reverse - numeric) <= bound, \
+        assert abs(over_reverse - numeric) <= bound, (
             f"reverse-over-reverse {over_reverse} vs central difference {numeric}"
-        assert abs(over_forward.item() - numeric) <= bound, \
+        )
+        assert abs(over_forward.item() - numeric) <= bound, (
             f"forward-over-reverse {over_forward.item()} vs central difference {numeric}"
+        )
 
-    def check_reverse_over_forward(self, f: Callable[..., minitorch.Tensor], arrays: Sequence[Any],
-                                   seed: int = 0) -> None:
+    def check_reverse_over_forward(
+        self, f: Callable[..., minitorch.Tensor], arrays: Sequence[Any], seed: int = 0
+    ) -> None:
         r"""Reverse mode through the tangent rules: for :math:`h(x) = \langle ū, J(x) v\rangle`,
         ``grad(h)`` must match central differences of h along a random direction."""
         arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
@@ -215,8 +262,9 @@ class DerivativeOracle:
         numeric = float(self.numeric_jvp(h, arrays, direction, step=1e-5))
         gradient = minitorch.grad(h, argnums=tuple(range(len(arrays))))(*[self.tensor(a) for a in arrays])
         over_forward = float(sum(np.sum(g.detach().numpy() * v) for g, v in zip(gradient, direction)))
-        assert abs(over_forward - numeric) <= 1e-4 * (1.0 + abs(numeric)), \
+        assert abs(over_forward - numeric) <= 1e-4 * (1.0 + abs(numeric)), (
             f"reverse-over-forward {over_forward} vs central difference {numeric}"
+        )
 
 
 #: The devices the oracle-based tests (and those asking for ``device``) run on. Without a GPU the real
@@ -224,8 +272,13 @@ class DerivativeOracle:
 #: numbers) runs them instead, so that an operation that leaves the device, or mixes host and device
 #: arrays, fails on every machine.
 EMULATED = "cuda-emulated"
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not minitorch.cuda.is_available(),
-                                                                reason="no CUDA GPU (or CuPy) on this machine"))]
+DEVICES = [
+    "cpu",
+    pytest.param(
+        "cuda",
+        marks=pytest.mark.skipif(not minitorch.cuda.is_available(), reason="no CUDA GPU (or CuPy) on this machine"),
+    ),
+]
 if not minitorch.cuda.is_available():
     DEVICES.append(EMULATED)
 

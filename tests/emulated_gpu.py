@@ -17,7 +17,8 @@ from __future__ import annotations
 import contextlib
 import sys
 import types
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy
 from numpy.lib.mixins import NDArrayOperatorsMixin
@@ -32,8 +33,10 @@ def _to_numpy(value: Any) -> Any:
     if isinstance(value, ndarray):
         return value._array
     if isinstance(value, numpy.ndarray):
-        raise HostArrayError(f"a NumPy array of shape {value.shape} was given where a device array is needed "
-                             "(emulated CuPy: copy it with cupy.asarray first)")
+        raise HostArrayError(
+            f"a NumPy array of shape {value.shape} was given where a device array is needed "
+            "(emulated CuPy: copy it with cupy.asarray first)"
+        )
     if isinstance(value, (list, tuple)):
         return type(value)(_to_numpy(v) for v in value)
     if isinstance(value, dict):
@@ -57,11 +60,12 @@ def _to_device(value: Any) -> Any:
 def _on_device(function: Any) -> Any:
     def call(*args: Any, **kwargs: Any) -> Any:
         return _to_device(function(*_to_numpy(args), **_to_numpy(kwargs)))
+
     call.__name__ = getattr(function, "__name__", "function")
     return call
 
 
-class ndarray(NDArrayOperatorsMixin):  # noqa: N801 - CuPy's name
+class ndarray(NDArrayOperatorsMixin):
     """A device array: a NumPy array that NumPy may not see into."""
 
     __slots__ = ("_array",)
@@ -119,7 +123,7 @@ class ndarray(NDArrayOperatorsMixin):  # noqa: N801 - CuPy's name
         return complex(self._array)
 
     @property
-    def T(self) -> ndarray:  # noqa: N802 - NumPy's name
+    def T(self) -> ndarray:
         return ndarray(self._array.T)
 
 
@@ -173,9 +177,13 @@ def _module() -> types.ModuleType:
     module.array = array
     module.get_array_module = lambda *arrays: module
     module.cuda = types.SimpleNamespace(
-        runtime=types.SimpleNamespace(getDeviceCount=lambda: 1, runtimeGetVersion=lambda: 0,  # 0: no CUDA
-                                      getDeviceProperties=lambda i: {"name": b"emulated GPU (NumPy)"}),
-        Device=lambda i=0: types.SimpleNamespace(id=0, synchronize=lambda: None))
+        runtime=types.SimpleNamespace(
+            getDeviceCount=lambda: 1,
+            runtimeGetVersion=lambda: 0,  # 0: no CUDA
+            getDeviceProperties=lambda i: {"name": b"emulated GPU (NumPy)"},
+        ),
+        Device=lambda i=0: types.SimpleNamespace(id=0, synchronize=lambda: None),
+    )
 
     def attribute(name: str) -> Any:
         value = getattr(numpy, name)

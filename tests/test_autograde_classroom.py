@@ -31,15 +31,24 @@ import pytest
 from grading import classroom as C
 from grading import sandbox as sb
 from grading.checks import EXERCISES
+from grading.grade import report_for
 from grading.mutants import CATALOGUE, Mutant, ReplaceSolution, apply
 from grading.notebooks import PACKAGE_DIR, REPO_ROOT, nbgrader, released_path, solution_path, source
 from grading.record import read_record, record_path
 from grading.release import secret_lines
-from grading.grade import report_for
 
 NB = "ex01_forward_mode"
 PARTS = list(EXERCISES["ex01"].parts)
-FULL = {"add_sub": 2, "mul": 2, "div": 2, "pow": 3, "exp_log": 2, "sin_cos": 2, "derivative": 2, "central_difference": 1}
+FULL = {
+    "add_sub": 2,
+    "mul": 2,
+    "div": 2,
+    "pow": 3,
+    "exp_log": 2,
+    "sin_cos": 2,
+    "derivative": 2,
+    "central_difference": 1,
+}
 
 
 def _reference() -> dict:
@@ -80,27 +89,42 @@ def build_class(root: Path, writes_into: list[Path]) -> dict[str, Path]:
         if nbgrader(c).get("grade"):
             c["source"] = "print('all my tests pass')\n"
             c["metadata"]["nbgrader"]["grade_id"] += "_renamed"
-    steal = ("import json\ntry:\n    _nb = json.load(open(%r))\n    for _c in _nb['cells']:\n"
-             "        if _c['cell_type'] == 'code' and 'grading' not in ''.join(_c['source']):\n"
-             "            exec(''.join(_c['source']))\nexcept OSError:\n    pass\n" % str(solution_path(NB)))
-    write = ("import pathlib\nfor _p in %r:\n    try:\n        pathlib.Path(_p).write_text('pwned')\n"
-             "    except OSError:\n        pass\n" % [str(p) for p in writes_into])
-    patch = ("import numpy as np, math\nnp.isclose = lambda *a, **k: True\nnp.allclose = lambda *a, **k: True\n"
-             "math.isclose = lambda *a, **k: True\ntry:\n    import grading.numeric, grading.core\n"
-             "    grading.numeric.close = lambda *a, **k: True\n    grading.core.run_case = None\n"
-             "except ImportError:\n    pass\n")
+    steal = (
+        "import json\ntry:\n    _nb = json.load(open(%r))\n    for _c in _nb['cells']:\n"
+        "        if _c['cell_type'] == 'code' and 'grading' not in ''.join(_c['source']):\n"
+        "            exec(''.join(_c['source']))\nexcept OSError:\n    pass\n" % str(solution_path(NB))
+    )
+    write = (
+        "import pathlib\nfor _p in %r:\n    try:\n        pathlib.Path(_p).write_text('pwned')\n"
+        "    except OSError:\n        pass\n" % [str(p) for p in writes_into]
+    )
+    patch = (
+        "import numpy as np, math\nnp.isclose = lambda *a, **k: True\nnp.allclose = lambda *a, **k: True\n"
+        "math.isclose = lambda *a, **k: True\ntry:\n    import grading.numeric, grading.core\n"
+        "    grading.numeric.close = lambda *a, **k: True\n    grading.core.run_case = None\n"
+        "except ImportError:\n    pass\n"
+    )
     notebooks = {
         "good": _reference(),
         "untouched": released,
         "infinite_loop": _solution("ex01_central_difference", "while True:\n    pass"),
-        "os_exit": _solution("ex01_derivative", "if x == 2.0:\n    import os\n    os._exit(3)\n"
-                                                "result = f(Dual(x, 1.0))\n"
-                                                "return result.tangent if isinstance(result, Dual) else 0.0"),
+        "os_exit": _solution(
+            "ex01_derivative",
+            "if x == 2.0:\n    import os\n    os._exit(3)\n"
+            "result = f(Dual(x, 1.0))\n"
+            "return result.tangent if isinstance(result, Dual) else 0.0",
+        ),
         "sys_exit": _solution("ex01_central_difference", "import sys\nsys.exit(2)"),
-        "segfault": _edit("ex01_dual", "    def __truediv__(self, other):\n",
-                          "    def __truediv__(self, other):\n        import ctypes; ctypes.string_at(0)\n"),
-        "huge_allocation": _edit("ex01_dual", "    def __add__(self, other):\n",
-                                 "    def __add__(self, other):\n        bytearray(50 * 2**30)\n"),
+        "segfault": _edit(
+            "ex01_dual",
+            "    def __truediv__(self, other):\n",
+            "    def __truediv__(self, other):\n        import ctypes; ctypes.string_at(0)\n",
+        ),
+        "huge_allocation": _edit(
+            "ex01_dual",
+            "    def __add__(self, other):\n",
+            "    def __add__(self, other):\n        bytearray(50 * 2**30)\n",
+        ),
         "huge_allocation_in_a_cell": _with_cell(_reference(), "big = bytearray(50 * 2**30)", 3),
         "infinite_loop_in_a_cell": _with_cell(_reference(), "while True:\n    pass", 3),
         "deleted_test_cells": no_tests,
@@ -118,8 +142,11 @@ def build_class(root: Path, writes_into: list[Path]) -> dict[str, Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
         paths[student] = path
-    for student, data in (("invalid_json", b'{"cells": [ {"cell_type": '), ("not_a_notebook", b"[1, 2, 3]"),
-                          ("binary_file", bytes(range(256)) * 8)):
+    for student, data in (
+        ("invalid_json", b'{"cells": [ {"cell_type": '),
+        ("not_a_notebook", b"[1, 2, 3]"),
+        ("binary_file", bytes(range(256)) * 8),
+    ):
         path = root / "submitted" / student / NB / f"{NB}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -202,8 +229,19 @@ def test_the_csv_has_nbgraders_columns_first(graded):
     root = graded[0]
     with open(root / "out" / "grades.csv", encoding="utf-8") as f:
         header = next(csv.reader(f))
-    assert header[:11] == ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
-                           "raw_score", "late_submission_penalty", "score", "max_score"]
+    assert header[:11] == [
+        "assignment",
+        "duedate",
+        "timestamp",
+        "student_id",
+        "last_name",
+        "first_name",
+        "email",
+        "raw_score",
+        "late_submission_penalty",
+        "score",
+        "max_score",
+    ]
     assert header[11:13] == ["status", "reason"] and header[13:] == [f"ex01_test_{p}" for p in PARTS]
 
 
@@ -227,8 +265,11 @@ def test_feedback_shows_checks_never_sources(graded):
     texts = {p.parent.name: p.read_text(encoding="utf-8") for p in feedback.glob(f"*/{NB}.txt")}
     assert set(texts) == set(EXPECTED) | {"reads_solutions"}
     secrets = secret_lines(_reference())
-    code = [line.strip() for line in (PACKAGE_DIR / "checks" / "ex01.py").read_text().splitlines()
-            if line.strip().startswith(("def ", "yield ", "return ", "for ", "if ", "with "))]
+    code = [
+        line.strip()
+        for line in (PACKAGE_DIR / "checks" / "ex01.py").read_text().splitlines()
+        if line.strip().startswith(("def ", "yield ", "return ", "for ", "if ", "with "))
+    ]
     for student, text in texts.items():
         assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
         assert not [s for s in secrets if s in text], student
@@ -270,8 +311,7 @@ def cluster():
 
 
 @pytest.mark.parametrize("executor, how", [("local", "SIGKILL"), ("local", "SIGINT"), ("cluster", "SIGINT")])
-def test_a_killed_or_interrupted_run_loses_nothing_and_the_next_one_finishes(graded, tmp_path, request, executor,
-                                                                             how):
+def test_a_killed_or_interrupted_run_loses_nothing_and_the_next_one_finishes(graded, tmp_path, request, executor, how):
     root = graded[0]
     students = ["good", "infinite_loop", "bug", "renamed_function", "os_exit"]
     for s in students:
@@ -279,9 +319,24 @@ def test_a_killed_or_interrupted_run_loses_nothing_and_the_next_one_finishes(gra
     out = tmp_path / "out"
     scheduler = request.getfixturevalue("cluster").scheduler_address if executor == "cluster" else None
     where = ["--scheduler", scheduler] if scheduler else ["--jobs", "1"]
-    proc = subprocess.Popen([sys.executable, "-m", "grading", "autograde", str(tmp_path / "submitted"), "--out",
-                             str(out), *where, "--quiet", "--cell-timeout", "3"], start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "grading",
+            "autograde",
+            str(tmp_path / "submitted"),
+            "--out",
+            str(out),
+            *where,
+            "--quiet",
+            "--cell-timeout",
+            "3",
+        ],
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120
     while not list((out / "results").glob("*/*.json")) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -321,13 +376,19 @@ def test_a_dask_cluster_grades_as_local_processes_do_with_resume_and_progress(gr
 
 
 def test_a_submission_that_hangs_and_ignores_signals_stops_at_its_time_limit(tmp_path):
-    stuck = _with_cell(_reference(), "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n"
-                                     "    pass", 3)
+    stuck = _with_cell(
+        _reference(), "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass", 3
+    )
     path = tmp_path / "submitted" / "stuck" / NB / f"{NB}.ipynb"
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(stuck), encoding="utf-8")
-    C.run([tmp_path / "submitted"], tmp_path / "out", jobs=1, progress=False,
-          options=C.Options(timeout=20.0, cell_timeout=1.0))
+    C.run(
+        [tmp_path / "submitted"],
+        tmp_path / "out",
+        jobs=1,
+        progress=False,
+        options=C.Options(timeout=20.0, cell_timeout=1.0),
+    )
     row = _rows(tmp_path / "out" / "grades.csv")["stuck"]
     assert row["status"] == "graded" and 'errors in the cell "import signal"' in row["reason"], row
     record = read_record(record_path(tmp_path / "out", "stuck", NB))
@@ -347,7 +408,9 @@ def test_a_single_notebook_and_isolation_none(tmp_path):
 
 SAMPLE = ["sin_derivative_sign", "uses_minitorch_dual"] + [
     next(m.name for m in CATALOGUE if m.exercise == e and m.kind == k)
-    for e in ("ex05", "ex06", "ex07") for k in ("bug", "cheat")]
+    for e in ("ex05", "ex06", "ex07")
+    for k in ("bug", "cheat")
+]
 
 
 def test_catalogued_submissions_of_other_exercises_get_the_subprocess_graders_points(tmp_path):
@@ -372,6 +435,7 @@ def test_catalogued_submissions_of_other_exercises_get_the_subprocess_graders_po
 
 # --------------------------------------------------------------------------- nbgrader itself
 
+
 def test_nbgrader_autograde_gives_the_same_totals(tmp_path, graded):
     root = graded[0]
     course = tmp_path / "course"
@@ -379,14 +443,18 @@ def test_nbgrader_autograde_gives_the_same_totals(tmp_path, graded):
     shutil.copy(REPO_ROOT / "nbgrader_config.py", course)
     shutil.copytree(REPO_ROOT / "solutions" / NB, course / "solutions" / NB)
     (course / "jupyter-config").mkdir()
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(course / "jupyter-config"),
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(course / "jupyter-config"),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    )
     students = ["good", "bug", "renamed_function", "untouched"]
     for s in students:
         shutil.copytree(root / "submitted" / s, course / "submitted" / s)
     for args in (["generate_assignment", NB, "--force"], ["autograde", NB, "--force"]):
-        proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
-                              text=True, timeout=600)
+        proc = subprocess.run(
+            [sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True, text=True, timeout=600
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
     from nbgrader.api import Gradebook
 
@@ -401,6 +469,7 @@ def test_nbgrader_autograde_gives_the_same_totals(tmp_path, graded):
 
 
 # --------------------------------------------------------------------------- reading submissions
+
 
 def test_links_and_special_files_are_not_graded_and_outputs_do_not_count_towards_the_size_limit(tmp_path):
     submitted = tmp_path / "submitted"
@@ -433,6 +502,7 @@ def test_links_and_special_files_are_not_graded_and_outputs_do_not_count_towards
 
 
 # --------------------------------------------------------------------------- report.html
+
 
 class _Page(HTMLParser):
     def __init__(self):
@@ -475,12 +545,20 @@ def test_the_report_shows_parts_failing_checks_and_failed_submissions_offline(gr
     for part in PARTS:
         scores = [r.part_points()[f"ex01_test_{part}"] for r in graded_ones]
         full_marks = sum(s == FULL[part] for s in scores)
-        assert per_part[part][2:] == [str(FULL[part]), f"{sum(scores) / len(scores):.2f}", str(full_marks),
-                                      str(scores.count(0.0))], part
+        assert per_part[part][2:] == [
+            str(FULL[part]),
+            f"{sum(scores) / len(scores):.2f}",
+            str(full_marks),
+            str(scores.count(0.0)),
+        ], part
     failing: dict[tuple[str, str], int] = {}  # submissions failing a check (random inputs count together)
     for record in records:
-        keys = {(part.part, re.sub(r"-?\d+\.\d+(?:e[-+]?\d+)?", "#", check.what)) for part in record.parts
-                for check in part.checks if check.status not in ("passed", "skipped", "not_implemented")}
+        keys = {
+            (part.part, re.sub(r"-?\d+\.\d+(?:e[-+]?\d+)?", "#", check.what))
+            for part in record.parts
+            for check in part.checks
+            if check.status not in ("passed", "skipped", "not_implemented")
+        }
         for key in keys:
             failing[key] = failing.get(key, 0) + 1
     shown = {(row[0], row[1]): int(row[2]) for row in page.rows if len(row) == 4}

@@ -90,8 +90,10 @@ def test_a_cell_runs_and_its_errors_name_the_cell(box):
 
 def test_root_or_user_namespaces_give_a_new_root():
     """As root (CI runs as root), or with unprivileged user namespaces, the submission never sees the course."""
-    can_mount = os.geteuid() == 0 or subprocess.run(
-        ["unshare", "--map-root-user", "--mount", "true"], capture_output=True).returncode == 0
+    can_mount = (
+        os.geteuid() == 0
+        or subprocess.run(["unshare", "--map-root-user", "--mount", "true"], capture_output=True).returncode == 0
+    )
     if can_mount:
         assert "namespaces" in _new_root_levels()
         assert iso.detect_isolation().new_root
@@ -138,8 +140,15 @@ def test_a_new_root_hides_the_course_other_files_the_checks_and_the_network(leve
     os.chmod(tmp_path, 0o755)
     host_tmp = tempfile.mkdtemp(prefix="host-tmp-", dir="/tmp")
     paths = iso.course_paths()
-    look = [paths["solutions"], os.path.join(paths["repo"], "tests"), os.path.join(paths["grading"], "checks"),
-            os.path.join(paths["repo"], "exercises"), str(other), str(results), host_tmp]
+    look = [
+        paths["solutions"],
+        os.path.join(paths["repo"], "tests"),
+        os.path.join(paths["grading"], "checks"),
+        os.path.join(paths["repo"], "exercises"),
+        str(other),
+        str(results),
+        host_tmp,
+    ]
     writes = [os.path.join(paths["minitorch"], "pwned.py"), str(tmp_path / "pwned.txt")]
     try:
         with Sandbox(iso.detect_isolation(level), Limits(memory_mb=2048, cpu_seconds=60)) as box:
@@ -154,10 +163,13 @@ def test_a_new_root_hides_the_course_other_files_the_checks_and_the_network(leve
         os.rmdir(host_tmp)
 
 
-@pytest.mark.parametrize("code, expected", [
-    ("import os\nos._exit(3)", "exited with code 3"),
-    ("import faulthandler\nfaulthandler._sigsegv()", "SIGSEGV"),
-])
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        ("import os\nos._exit(3)", "exited with code 3"),
+        ("import faulthandler\nfaulthandler._sigsegv()", "SIGSEGV"),
+    ],
+)
 def test_a_dying_child_is_described(box, code, expected):
     with pytest.raises(SandboxDied) as info:
         cell(box, code)
@@ -169,9 +181,15 @@ def test_memory_is_limited_and_hangs_hit_the_deadline(box):
     assert cell(box, "x = 1")["error"] is None  # the child is fine after that
     started = time.monotonic()
     with pytest.raises(SandboxDied) as info:
-        box.request({"op": "cell", "index": 2, "timeout": 60.0, "text": (
-            "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass")},
-            time.monotonic() + 1.0)
+        box.request(
+            {
+                "op": "cell",
+                "index": 2,
+                "timeout": 60.0,
+                "text": ("import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass"),
+            },
+            time.monotonic() + 1.0,
+        )
     assert info.value.kind == "timeout" and time.monotonic() - started < 15
     assert box.proc is None or box.proc.poll() is not None  # and it was ended
 

@@ -38,7 +38,7 @@ def test_hand_written_step_computes_minitorch_update(gpu: str) -> None:
         hand_params, gpu_params, cpu_params = by_hand(), on_gpu(), on_cpu()
     hand_params, gpu_params = _host(hand_params), _host(gpu_params)
     assert [p.shape for p in cpu_params] == [p.shape for p in initial]
-    for hand, mine, cpu, start in zip(hand_params, gpu_params, cpu_params, initial):
+    for hand, mine, cpu in zip(hand_params, gpu_params, cpu_params):
         assert mine.dtype == hand.dtype == np.float32
         np.testing.assert_allclose(mine, hand, rtol=1e-4, atol=1e-6)
         np.testing.assert_allclose(mine, cpu, rtol=1e-4, atol=1e-6)
@@ -62,8 +62,11 @@ def test_run_writes_the_json_the_book_reads(gpu: str, tmp_path: Path, capsys: py
     result = json.loads(out.read_text())
     assert result["device"] == minitorch.cuda.device_name()
     assert [row["batch"] for row in result["mlp_step"]] == [8, 16]
-    timings = [row[key] for row in result["mlp_step"]
-               for key in ("numpy_s", "numpy_by_hand_s", "minitorch_cuda_s", "cupy_by_hand_s")]
+    timings = [
+        row[key]
+        for row in result["mlp_step"]
+        for key in ("numpy_s", "numpy_by_hand_s", "minitorch_cuda_s", "cupy_by_hand_s")
+    ]
     assert all(t > 0 for t in timings)
     assert result["matmul_chain"]["size"] == 8 and result["matmul_chain"]["minitorch_cuda_s"] > 0
     # What the book's GPU chapter renders from it.
@@ -97,8 +100,9 @@ def test_verdict_names_each_target() -> None:
     assert "overhead vs CuPy 2.00x" in verdict and "(target <= 1.5x: NOT met)" in verdict
 
 
-def test_without_a_gpu_nothing_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture) -> None:
+def test_without_a_gpu_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     monkeypatch.setattr(minitorch.cuda, "is_available", lambda: False)
     out = tmp_path / "gpu.json"
     assert bench_gpu.main(["--batches", "4", "8", "--repeats", "1", "--out", str(out)]) == 0

@@ -47,11 +47,10 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from book_browser import CHROMIUM_FLAGS, INSTALL_HINT, OVERFLOWING_EQUATIONS_JS, Browser, find_chromium
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from sphinx.errors import ConfigError
-
-from book_browser import CHROMIUM_FLAGS, INSTALL_HINT, OVERFLOWING_EQUATIONS_JS, Browser, find_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -119,19 +118,28 @@ def built_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert JUPYTER_BOOK.is_file(), f"{JUPYTER_BOOK} not found: run the tests with the venv's Python (make test)"
     work = copy_of_the_book(tmp_path_factory.mktemp("book"))
     command = [str(JUPYTER_BOOK), "build", "book", "-W", "-n", "--keep-going"]
-    result = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
-                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    result = subprocess.run(
+        command,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
     log = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # without terminal colours
     lines = log.splitlines()
-    problems = [line for line in lines if re.search(r"WARNING|ERROR|Error\b", line)
-                and "Kernel is running over TCP" not in line]
+    problems = [
+        line for line in lines if re.search(r"WARNING|ERROR|Error\b", line) and "Kernel is running over TCP" not in line
+    ]
     # A failing notebook cell: show the cell and its error, not only the final summary.
     failed_cell = next((i for i, line in enumerate(lines) if "An error occurred while executing" in line), None)
-    cell_report = "\n".join(lines[failed_cell:failed_cell + 60]) if failed_cell is not None else ""
+    cell_report = "\n".join(lines[failed_cell : failed_cell + 60]) if failed_cell is not None else ""
     assert result.returncode == 0, (
-        f"`{' '.join(command)}` exited with {result.returncode}.\nProblems:\n" + "\n".join(problems[:40])
+        f"`{' '.join(command)}` exited with {result.returncode}.\nProblems:\n"
+        + "\n".join(problems[:40])
         + ("\n--- the failing cell ---\n" + cell_report if cell_report else "")
-        + "\n--- end of the build log ---\n" + log[-3000:]
+        + "\n--- end of the build log ---\n"
+        + log[-3000:]
     )
     html = work / "book" / "_build" / "html"
     assert (html / "index.html").is_file(), "the build succeeded but wrote no index.html"
@@ -149,8 +157,13 @@ def test_page_exists_without_error_output(built_book: Path, page: str) -> None:
     assert path.is_file(), f"{page}: no HTML page was built ({path.relative_to(built_book)})"
     html = path.read_text(encoding="utf-8")
     assert "<h1" in html, f"{page}: the page has no title"
-    for marker in ("Traceback (most recent call last)", "output_error", 'class="output traceback',
-                   'class="output error', 'class="output stderr'):
+    for marker in (
+        "Traceback (most recent call last)",
+        "output_error",
+        'class="output traceback',
+        'class="output error',
+        'class="output stderr',
+    ):
         assert marker not in html, f"{page}: the page shows error output ({marker!r})"
     assert "Traceback" not in re.sub(r"<[^>]+>", "", html), f"{page}: the page text contains a traceback"
 
@@ -220,10 +233,10 @@ def check_rendering(chromium: str, profile_root: Path, built_book: Path, page: s
         problems.append(f"{page}: MathJax rendered nothing (no <mjx-container> in the DOM)")
     text = _visible_text_outside_code(dom)
     if "$$" in text:
-        problems.append(f"{page}: raw $$ left in the rendered page: ...{text[text.index('$$') - 80:][:200]}...")
+        problems.append(f"{page}: raw $$ left in the rendered page: ...{text[text.index('$$') - 80 :][:200]}...")
     leftover = re.search(r"<span class=\"math[^\"]*\">\s*\\[(\[]", text)
     if leftover:
-        problems.append(f"{page}: a math span was not typeset: {text[leftover.start():leftover.start() + 120]}")
+        problems.append(f"{page}: a math span was not typeset: {text[leftover.start() : leftover.start() + 120]}")
     return problems
 
 
@@ -237,15 +250,21 @@ def test_mathjax_renders_in_chromium(built_book: Path, chromium: str, tmp_path: 
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     for page, name in SCREENSHOT_PAGES.items():
         if page in PAGES:
-            run_chromium(chromium, tmp_path / f"shot_{name}", html_of(built_book, page).as_uri(),
-                         f"--screenshot={SCREENSHOT_DIR / name}", "--window-size=1280,3200", "--hide-scrollbars")
+            run_chromium(
+                chromium,
+                tmp_path / f"shot_{name}",
+                html_of(built_book, page).as_uri(),
+                f"--screenshot={SCREENSHOT_DIR / name}",
+                "--window-size=1280,3200",
+                "--hide-scrollbars",
+            )
     assert not problems, "\n".join(problems)
 
 
 # --- graded notebooks, the PDF and the launch buttons, linked from the pages -------------------
 sys.path.insert(0, str(BOOK / "_ext"))
 import header_links  # noqa: E402  (the book's own extension: the names of what it links)
-from reader_notebook import third_party_imports  # noqa: E402
+from reader_notebook import third_party_imports  # noqa: E402  (as above: found on the path the line before sets)
 
 EXERCISES = ROOT / "exercises"
 NOTEBOOK_PAGES = [page for page in PAGES if "kernelspec:" in source_of(page).read_text(encoding="utf-8")[:600]]
@@ -276,8 +295,10 @@ def test_exercise_boxes_link_the_released_notebooks(built_book: Path) -> None:
 def test_every_page_links_the_book_pdf(built_book: Path) -> None:
     pdf = (built_book / header_links.BOOK_PDF).resolve()
     for page in PAGES:
-        hrefs = re.findall(r'href="([^"]*' + re.escape(header_links.BOOK_PDF) + ')"',
-                           html_of(built_book, page).read_text(encoding="utf-8"))
+        hrefs = re.findall(
+            r'href="([^"]*' + re.escape(header_links.BOOK_PDF) + ')"',
+            html_of(built_book, page).read_text(encoding="utf-8"),
+        )
         assert hrefs, f"{page}: the download menu does not link the book's PDF"
         assert (html_of(built_book, page).parent / hrefs[0]).resolve() == pdf, f"{page}: {hrefs[0]} is not {pdf}"
 
@@ -286,8 +307,12 @@ def test_every_page_links_the_book_pdf(built_book: Path) -> None:
 def book_pdf(built_book: Path, chromium: str) -> tuple[Path, str]:
     """``make print-pdf`` (the second half of ``make pdf``) on the built copy: the PDF and the log."""
     book = built_book.parents[1]
-    result = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "print-pdf", f"BOOK={book}"],
-                            capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT), "print-pdf", f"BOOK={book}"],
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+    )
     log = result.stdout + result.stderr
     assert result.returncode == 0, f"make print-pdf failed:\n{log[-3000:]}"
     return built_book / header_links.BOOK_PDF, log
@@ -318,13 +343,15 @@ def test_reader_notebook_is_plain_jupyter(built_book: Path, page: str) -> None:
     markdown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code" and not cell.source.startswith("%%")]
     prose = re.sub(r"^```(?!\{)[^\n]*\n.*?^```[ \t]*$", "", markdown, flags=re.MULTILINE | re.DOTALL)  # not code
-    leftovers = re.findall(r"^ {0,3}(?:`{3,}|:{3,})\{[\w:-]+\}.*$|\{[\w:-]+\}`[^`]*`|^\([\w:.-]+\)=$", prose,
-                           flags=re.MULTILINE)
+    leftovers = re.findall(
+        r"^ {0,3}(?:`{3,}|:{3,})\{[\w:-]+\}.*$|\{[\w:-]+\}`[^`]*`|^\([\w:.-]+\)=$", prose, flags=re.MULTILINE
+    )
     assert not leftovers, f"{page}: MyST left in the notebook's Markdown: {leftovers[:5]}"
     for name in re.findall(r"^:pyobject:\s*(\S+)", source, flags=re.MULTILINE):
         definition = name.split(".")[-1]
         assert re.search(rf"^\s*(?:def|class) {re.escape(definition)}\b", markdown, flags=re.MULTILINE), (
-            f"{page}: the listing of {name} is not in the notebook")
+            f"{page}: the listing of {name} is not in the notebook"
+        )
     if "$$" in source:
         assert "$$" in markdown, f"{page}: the display math was lost"
     into_repository = [line for cell in code for line in cell.splitlines() if "../" in line]
@@ -334,18 +361,25 @@ def test_reader_notebook_is_plain_jupyter(built_book: Path, page: str) -> None:
 
 
 @pytest.mark.parametrize("page", NOTEBOOK_PAGES)
-def test_reader_notebook_runs_outside_the_repository(built_book: Path, page: str, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reader_notebook_runs_outside_the_repository(
+    built_book: Path, page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     notebook = reader_notebook(built_book, page)
     # First, make sure the kernel sees nothing of the repository but what the venv installed.
-    notebook.cells.insert(0, nbformat.v4.new_code_cell(
-        f"import os, sys\nassert os.getcwd() == {str(tmp_path)!r}, os.getcwd()\n"
-        f"inside = [p for p in map(os.path.abspath, filter(None, sys.path)) if p.startswith({str(ROOT)!r})]\n"
-        "assert all(p.startswith(sys.prefix) for p in inside), sys.path"))
+    notebook.cells.insert(
+        0,
+        nbformat.v4.new_code_cell(
+            f"import os, sys\nassert os.getcwd() == {str(tmp_path)!r}, os.getcwd()\n"
+            f"inside = [p for p in map(os.path.abspath, filter(None, sys.path)) if p.startswith({str(ROOT)!r})]\n"
+            "assert all(p.startswith(sys.prefix) for p in inside), sys.path"
+        ),
+    )
     monkeypatch.delenv("PYTHONPATH", raising=False)
     monkeypatch.chdir(tmp_path)
     assert not tmp_path.resolve().is_relative_to(ROOT)
-    client = NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     try:
         client.execute()
     except CellExecutionError as error:
@@ -366,9 +400,12 @@ def book_with_repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config["execute"]["execute_notebooks"] = "off"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     # No -W: with nothing executed, glued values are missing, which the real build checks.
-    result = subprocess.run([str(JUPYTER_BOOK), "build", "book"], cwd=work, capture_output=True, text=True,
-                            timeout=BUILD_TIMEOUT_S)
-    assert result.returncode == 0, f"the build with repository.url set failed:\n{(result.stdout + result.stderr)[-3000:]}"
+    result = subprocess.run(
+        [str(JUPYTER_BOOK), "build", "book"], cwd=work, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S
+    )
+    assert result.returncode == 0, (
+        f"the build with repository.url set failed:\n{(result.stdout + result.stderr)[-3000:]}"
+    )
     return work / "book" / "_build" / "html"
 
 
@@ -377,13 +414,16 @@ def test_launch_buttons_come_from_the_repository_setting(built_book: Path, book_
     for page in NOTEBOOK_PAGES:
         html = html_of(built_book, page).read_text(encoding="utf-8")
         assert "mybinder.org" not in html and "colab.research.google.com" not in html, (
-            f"{page}: launch buttons without a repository")
+            f"{page}: launch buttons without a repository"
+        )
         launched = html_of(book_with_repository, page).read_text(encoding="utf-8")
         org_repo = "example-org/minitorch-course"
         assert re.findall(r'href="(https://mybinder\.org/[^"]+)"', launched) == [
-            f"https://mybinder.org/v2/gh/{org_repo}/notebooks?urlpath=lab/tree/{page}.ipynb"], page
+            f"https://mybinder.org/v2/gh/{org_repo}/notebooks?urlpath=lab/tree/{page}.ipynb"
+        ], page
         assert re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', launched) == [
-            f"https://colab.research.google.com/github/{org_repo}/blob/notebooks/{page}.ipynb"], page
+            f"https://colab.research.google.com/github/{org_repo}/blob/notebooks/{page}.ipynb"
+        ], page
         notebook = (book_with_repository / "_sources" / f"{page}.ipynb").read_text(encoding="utf-8")
         assert f"git+{EXAMPLE_REPOSITORY}" in notebook, f"{page}: the launched notebook cannot install minitorch"
 
@@ -408,22 +448,30 @@ def desktop_visits(built_book: Path, browser: Browser) -> dict[str, dict]:
     for page in PAGES:
         browser.requests.clear()
         browser.goto(html_of(built_book, page).as_uri())
-        visits[page] = {"overflowing": browser.evaluate(OVERFLOWING_EQUATIONS_JS), "requests": list(browser.requests),
-                        "equations": browser.evaluate('document.querySelectorAll("mjx-container[display=true]").length')}
+        visits[page] = {
+            "overflowing": browser.evaluate(OVERFLOWING_EQUATIONS_JS),
+            "requests": list(browser.requests),
+            "equations": browser.evaluate('document.querySelectorAll("mjx-container[display=true]").length'),
+        }
     return visits
 
 
 def test_no_display_equation_is_wider_than_its_column_at_1280px(desktop_visits: dict[str, dict]) -> None:
     assert sum(visit["equations"] for visit in desktop_visits.values()) > 50, "display equations were not typeset"
-    problems = [f"{page}: {eq['width']} px wide in a {eq['available']} px column: {eq['text']}"
-                for page, visit in desktop_visits.items() for eq in visit["overflowing"]]
+    problems = [
+        f"{page}: {eq['width']} px wide in a {eq['available']} px column: {eq['text']}"
+        for page, visit in desktop_visits.items()
+        for eq in visit["overflowing"]
+    ]
     assert not problems, "\n".join(problems)
 
 
 def test_no_request_leaves_file_urls(desktop_visits: dict[str, dict]) -> None:
     assert all(visit["requests"] for visit in desktop_visits.values()), "no request was recorded"
-    remote = {page: [url for url in visit["requests"] if not url.startswith(("file:", "data:", "blob:", "about:"))]
-              for page, visit in desktop_visits.items()}
+    remote = {
+        page: [url for url in visit["requests"] if not url.startswith(("file:", "data:", "blob:", "about:"))]
+        for page, visit in desktop_visits.items()
+    }
     assert not any(remote.values()), {page: urls for page, urls in remote.items() if urls}
 
 
@@ -447,8 +495,10 @@ def test_search_finds_a_term(built_book: Path, browser: Browser) -> None:
     browser.goto(html_of(built_book, "chapters/02_graphs").as_uri())
     browser.evaluate("document.querySelector('.search-button-field').click()")
     browser.wait_for("document.querySelector('#pst-search-dialog input[name=q]')")
-    browser.follow("(() => { const box = document.querySelector('#pst-search-dialog input[name=q]');"
-                   " box.value = 'dual numbers'; box.form.submit(); })()")
+    browser.follow(
+        "(() => { const box = document.querySelector('#pst-search-dialog input[name=q]');"
+        " box.value = 'dual numbers'; box.form.submit(); })()"
+    )
     assert "search.html?q=dual" in browser.location
     browser.wait_for("document.querySelectorAll('#search-results li a').length > 0", 30)
     found = browser.evaluate("[...document.querySelectorAll('#search-results li a')].map(a => a.getAttribute('href'))")
@@ -456,21 +506,27 @@ def test_search_finds_a_term(built_book: Path, browser: Browser) -> None:
 
 
 def test_folded_solution_opens(built_book: Path, browser: Browser) -> None:
-    with_solutions = [page for page in PAGES if 'class="solution dropdown' in html_of(built_book, page).read_text(
-        encoding="utf-8")]
+    with_solutions = [
+        page for page in PAGES if 'class="solution dropdown' in html_of(built_book, page).read_text(encoding="utf-8")
+    ]
     assert with_solutions, "no page has a folded solution (an {solution} with :class: dropdown)"
     page = with_solutions[0]
-    body_height = ("(() => { const s = document.querySelector('.solution.dropdown');"
-                   " return [...s.children].filter(c => !c.classList.contains('admonition-title'))"
-                   "   .reduce((h, c) => h + c.getBoundingClientRect().height, 0); })()")
+    body_height = (
+        "(() => { const s = document.querySelector('.solution.dropdown');"
+        " return [...s.children].filter(c => !c.classList.contains('admonition-title'))"
+        "   .reduce((h, c) => h + c.getBoundingClientRect().height, 0); })()"
+    )
     for width in (1280, 390):
         browser.set_viewport(width, 900)
         browser.goto(html_of(built_book, page).as_uri())
         assert browser.evaluate(body_height) == 0, f"{page}: the solution is shown before a click"
         browser.evaluate("document.querySelector('.solution.dropdown .admonition-title').click()")
         browser.wait_for(f"{body_height} > 20", 10)
-        browser.wait_for("[...document.querySelector('.solution.dropdown').children].every("
-                         "c => getComputedStyle(c).opacity === '1')", 10)  # faded in, for the screenshot
+        browser.wait_for(
+            "[...document.querySelector('.solution.dropdown').children].every("
+            "c => getComputedStyle(c).opacity === '1')",
+            10,
+        )  # faded in, for the screenshot
         browser.evaluate("document.querySelector('.solution.dropdown').scrollIntoView()")
         browser.screenshot(SCREENSHOT_DIR / f"open_solution_{width}px.png", full_page=False)
 

@@ -21,12 +21,19 @@ B = rng.standard_normal((4, 5))
 V = rng.standard_normal(4)
 
 PROGRAMS = {
-    "elementwise": lambda a, b, v: ((a.sin() * a.exp() + a.tanh()) / (1 + a * a)).sigmoid().sum() + v.sqrt().sum() + (b * b).mean(),
-    "matmul_softmax": lambda a, b, v: (a @ b).log_softmax(axis=-1).sum() + (a @ b).softmax(axis=0).max() + (v @ b).sum(),
+    "elementwise": lambda a, b, v: (
+        ((a.sin() * a.exp() + a.tanh()) / (1 + a * a)).sigmoid().sum() + v.sqrt().sum() + (b * b).mean()
+    ),
+    "matmul_softmax": lambda a, b, v: (
+        (a @ b).log_softmax(axis=-1).sum() + (a @ b).softmax(axis=0).max() + (v @ b).sum()
+    ),
     "broadcast_reduce": lambda a, b, v: ((a + v) * v).mean(axis=0).sum() + minitorch.maximum(a, 0.1).sum() + b.min(),
     "indexing": lambda a, b, v: (a[[0, 2, 2]] * 2.0).sum() + a[:, 1:3].abs().sum() + b[b.detach() > 0].sum() + v[1],
-    "shapes": lambda a, b, v: minitorch.concatenate([a.reshape(12), v], 0).sum()
-    + minitorch.stack([a, a * 2.0]).transpose((2, 1, 0)).logsumexp(axis=(0, 1)).sum() + b.T.reshape(-1)[::3].sum(),
+    "shapes": lambda a, b, v: (
+        minitorch.concatenate([a.reshape(12), v], 0).sum()
+        + minitorch.stack([a, a * 2.0]).transpose((2, 1, 0)).logsumexp(axis=(0, 1)).sum()
+        + b.T.reshape(-1)[::3].sum()
+    ),
 }
 INPUTS = (A, B, np.abs(V) + 0.5)
 
@@ -50,8 +57,12 @@ def test_gradients_on_each_device_match_central_differences(name, device):
 
 
 def test_constructors_and_device_attribute(device):
-    for t in (minitorch.tensor([1.0, 2.0], device=device), minitorch.zeros(2, device=device),
-              minitorch.ones(2, device=device), minitorch.randn(2, device=device)):
+    for t in (
+        minitorch.tensor([1.0, 2.0], device=device),
+        minitorch.zeros(2, device=device),
+        minitorch.ones(2, device=device),
+        minitorch.randn(2, device=device),
+    ):
         assert t.device == device
     moved = minitorch.tensor([1.0, 2.0]).to(device)
     assert moved.device == device
@@ -101,8 +112,11 @@ def _on(device, array):
 def _train(device: str, make_optimizer, steps: int = 3, move: bool = False) -> list[np.ndarray]:
     """An MLP's parameters after a few steps on ``device`` (float64, seeded)."""
     minitorch.manual_seed(0)
-    layers = [nn.Linear(4, 8, device="cpu" if move else device), nn.ReLU(),
-              nn.Linear(8, 3, device="cpu" if move else device)]
+    layers = [
+        nn.Linear(4, 8, device="cpu" if move else device),
+        nn.ReLU(),
+        nn.Linear(8, 3, device="cpu" if move else device),
+    ]
     model = nn.Sequential(*layers)
     if move:
         assert model.to(device) is model
@@ -184,7 +198,7 @@ def test_second_derivatives_through_a_checkpoint(device):
 
 def test_transforms_on_the_device_match_closed_forms(device):
     x0 = np.array([0.5, -1.0, 2.0])
-    f = lambda x: (x**3).sum() + (x[0] * x[1]).exp()  # noqa: E731
+    f = lambda x: (x**3).sum() + (x[0] * x[1]).exp()
     x = _on(device, x0)
     hessian = minitorch.hessian(f)(x)
     expected = np.diag(6 * x0)

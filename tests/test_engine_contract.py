@@ -50,12 +50,16 @@ def test_the_engine_modules_load_without_the_tools():
     import subprocess
     import sys
 
-    code = ("import importlib; importlib.import_module('minitorch.tensor'); importlib.import_module('minitorch.backprop'); "
-            "print(sorted(m for m in sys.modules if m in ('minitorch.memory', 'minitorch.gradcheck')))")
+    code = (
+        "import importlib; importlib.import_module('minitorch.tensor'); importlib.import_module('minitorch.backprop'); "
+        "print(sorted(m for m in sys.modules if m in ('minitorch.memory', 'minitorch.gradcheck')))"
+    )
     # The package __init__ imports everything; load the engine modules through a bare package instead.
-    bare = ("import sys, types, importlib.util, pathlib; root = pathlib.Path(%r); "
-            "pkg = types.ModuleType('minitorch'); pkg.__path__ = [str(root)]; sys.modules['minitorch'] = pkg; "
-            % str(PACKAGE))
+    bare = (
+        "import sys, types, importlib.util, pathlib; root = pathlib.Path(%r); "
+        "pkg = types.ModuleType('minitorch'); pkg.__path__ = [str(root)]; sys.modules['minitorch'] = pkg; "
+        % str(PACKAGE)
+    )
     result = subprocess.run([sys.executable, "-c", bare + code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
 
@@ -182,8 +186,10 @@ def test_a_broadcast_operand_that_needs_a_gradient_gets_an_explicit_broadcast_no
     x = minitorch.tensor(RNG.standard_normal((4, 3)), requires_grad=True)
     bias = minitorch.tensor(RNG.standard_normal(3), requires_grad=True)
     y = x * bias
-    assert [p.name() if isinstance(p, minitorch.Context) else "leaf" for p in y.grad_fn.parents] == \
-        ["leaf", "BroadcastToBackward"]
+    assert [p.name() if isinstance(p, minitorch.Context) else "leaf" for p in y.grad_fn.parents] == [
+        "leaf",
+        "BroadcastToBackward",
+    ]
     y.sum().backward()
     np.testing.assert_allclose(bias.grad.numpy(), x.detach().numpy().sum(axis=0))
     np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(bias.detach().numpy(), (4, 3)))
@@ -204,8 +210,9 @@ def test_broadcasting_keeps_first_and_second_derivatives():
 
     minitorch.gradcheck(f, [minitorch.tensor(x, requires_grad=True), minitorch.tensor(b, requires_grad=True)])
     second = minitorch.grad(lambda b: minitorch.grad(f, argnums=1)(minitorch.tensor(x), b).sum())(minitorch.tensor(b))
-    expected = numerical.jacobian(lambda b: minitorch.grad(f, argnums=1)(minitorch.tensor(x), b).sum(),
-                                  [minitorch.tensor(b)])
+    expected = numerical.jacobian(
+        lambda b: minitorch.grad(f, argnums=1)(minitorch.tensor(x), b).sum(), [minitorch.tensor(b)]
+    )
     np.testing.assert_allclose(second.numpy(), expected.numpy(), rtol=1e-5, atol=1e-7)
 
 
@@ -221,8 +228,7 @@ def test_numerical_jvp_vjp_and_jacobian_match_closed_forms():
     v, u = RNG.standard_normal(3), RNG.standard_normal(2)
     t = minitorch.tensor(x)
     np.testing.assert_allclose(numerical.jacobian(f, [t]).numpy(), jacobian, rtol=1e-7, atol=1e-9)
-    np.testing.assert_allclose(numerical.jvp(f, [t], [minitorch.tensor(v)]).numpy(), jacobian @ v, rtol=1e-7,
-                               atol=1e-9)
+    np.testing.assert_allclose(numerical.jvp(f, [t], [minitorch.tensor(v)]).numpy(), jacobian @ v, rtol=1e-7, atol=1e-9)
     (vjp,) = numerical.vjp(f, [t], minitorch.tensor(u))
     np.testing.assert_allclose(vjp.numpy(), u @ jacobian, rtol=1e-7, atol=1e-9)
 
@@ -293,6 +299,7 @@ def test_levels_replace_the_older_nesting_switches():
 
 def test_a_grad_inside_another_reverse_level_records_its_backward_pass():
     """The inner gradient closes over y; the outer grad differentiates it through y (d/dy of 2y*x at x=3)."""
+
     def outer(y):
         inner = minitorch.grad(lambda x: (x * x * y).sum())
         return inner(minitorch.tensor([3.0])).sum()

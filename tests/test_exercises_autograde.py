@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from grading.checks import EXERCISES
+from grading.grade import report_for
 from grading.mutants import CATALOGUE, write
 from grading.notebooks import REPO_ROOT, solution_path
-from grading.grade import report_for
 
 # Bugs whose points do not depend on timing (no check near a time limit).
 BUGS = {"ex01": "product_rule_one_term", "ex02": "dfs_reversed_preorder", "ex03": "fanout_assigns"}
@@ -32,24 +32,31 @@ BUGS.update({"ex04": "softmax_without_subtraction", "ex05": "ste_wrong_sign"})
 def course(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("course")
     shutil.copy(REPO_ROOT / "nbgrader_config.py", root)
-    shutil.copytree(REPO_ROOT / "solutions", root / "solutions", ignore=shutil.ignore_patterns(
-        "__pycache__", ".ipynb_checkpoints"))
+    shutil.copytree(
+        REPO_ROOT / "solutions", root / "solutions", ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
+    )
     (root / "jupyter-config").mkdir()
     # nbgrader runs `alembic` (from the virtual environment's bin/) when it opens its gradebook.
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(root / "jupyter-config"),
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(root / "jupyter-config"),
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    )
     nbgrader = [sys.executable, "-m", "nbgrader"]
-    run = lambda *args: subprocess.run(nbgrader + list(args), cwd=root, env=env, capture_output=True,  # noqa
-                                       text=True, timeout=600)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(nbgrader + list(args), cwd=root, env=env, capture_output=True, text=True, timeout=600)
+
     generated = run("generate_assignment", "*", "--force")
     assert generated.returncode == 0, generated.stderr
     mutants = {m.name: m for m in CATALOGUE}
     for spec in EXERCISES.values():
         name = spec.notebook
-        for student, source in (("reference", solution_path(name)),
-                                ("untouched", root / "exercises" / name / f"{name}.ipynb"),
-                                ("buggy", write(mutants[BUGS[spec.id]], root / "mutants") if spec.id in BUGS
-                                 else None)):
+        for student, source in (
+            ("reference", solution_path(name)),
+            ("untouched", root / "exercises" / name / f"{name}.ipynb"),
+            ("buggy", write(mutants[BUGS[spec.id]], root / "mutants") if spec.id in BUGS else None),
+        ):
             if source is None:
                 continue
             target = root / "submitted" / student / name / f"{name}.ipynb"
@@ -92,14 +99,16 @@ def test_autograde_matches_the_grading_suite(course, exercise_id, student):
 
 # --------------------------------------------------------------------------- nothing secret in what students get
 
+
 def _code_lines(path: Path) -> set[str]:
     """The lines of a Python file that hold code (not only a string, a comment or a bracket), stripped."""
     lines = path.read_text(encoding="utf-8").splitlines()
     code: set[int] = set()
     with open(path, "rb") as f:
         for token in tokenize.tokenize(f.readline):
-            if token.type in (tokenize.NAME, tokenize.NUMBER) or (token.type == tokenize.OP and token.string not in
-                                                                  "()[]{},:"):
+            if token.type in (tokenize.NAME, tokenize.NUMBER) or (
+                token.type == tokenize.OP and token.string not in "()[]{},:"
+            ):
                 code.add(token.start[0])
     return {lines[n - 1].strip() for n in code if len(lines[n - 1].strip()) >= 12}
 
@@ -130,14 +139,15 @@ def test_no_feedback_or_csv_contains_solution_code_or_hidden_check_source(tmp_pa
     csv_text = (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8")
     records = read_records(tmp_path / "out")
     hints = {c.hint for r in records for p in r.parts for c in p.checks if c.hint}  # written to be shown
-    not_in_hints = lambda lines: {line for line in lines if not any(line in hint for hint in hints)}  # noqa: E731
+    not_in_hints = lambda lines: {line for line in lines if not any(line in hint for hint in hints)}
     secrets = {notebook: not_in_hints(lines) for notebook, lines in secrets.items()}
     checks = not_in_hints(checks)
     for record in records:
         own = {line.strip() for cell in read(record.notebook)["cells"] for line in source(cell).splitlines()}
         feedback = (tmp_path / "out" / "feedback" / record.student / f"{record.assignment}.txt").read_text()
-        shown = {line.strip() for line in feedback.splitlines()} | {line.strip() for line in (record.reason or "")
-                                                                    .split("; ")}
+        shown = {line.strip() for line in feedback.splitlines()} | {
+            line.strip() for line in (record.reason or "").split("; ")
+        }
         leaked = {line for line in (secrets[record.assignment] | checks) - own if any(line in s for s in shown)}
         assert not leaked, (record.key, sorted(leaked)[:5])
         assert not {line for line in secrets[record.assignment] - own if line in csv_text}, record.key

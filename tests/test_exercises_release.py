@@ -96,6 +96,10 @@ def test_source_notebook_matches_the_checks(exercise_id):
 
 
 def test_grade_ids_are_unique_across_the_course():
-    ids = [nbgrader(c)["grade_id"] for name in R.assignments()
-           for c in read(R.SOLUTIONS_DIR / name / f"{name}.ipynb")["cells"] if nbgrader(c)]
+    ids = [
+        nbgrader(c)["grade_id"]
+        for name in R.assignments()
+        for c in read(R.SOLUTIONS_DIR / name / f"{name}.ipynb")["cells"]
+        if nbgrader(c)
+    ]
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})

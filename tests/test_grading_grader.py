@@ -11,9 +11,8 @@
 
 from __future__ import annotations
 
-import io
 import contextlib
-import os
+import io
 import subprocess
 import sys
 from collections import Counter
@@ -22,9 +21,9 @@ import pytest
 
 from grading import Part
 from grading.checks import EXERCISES
-from grading.mutants import CATALOGUE, ReplaceSolution, Mutant, grade_catalogue, table, write
-from grading.notebooks import PACKAGE_DIR, execute, new_namespace, released_path, solution_path
 from grading.grade import grade_notebook, report_for
+from grading.mutants import CATALOGUE, Mutant, ReplaceSolution, grade_catalogue, table, write
+from grading.notebooks import execute, new_namespace, released_path, solution_path
 
 EXERCISE_IDS = sorted(EXERCISES)
 
@@ -67,14 +66,17 @@ def test_catalogue_size():
         assert kinds[exercise_id, "bug"] >= 4, exercise_id
         assert kinds[exercise_id, "alternative"] >= 1, exercise_id
         assert kinds[exercise_id, "cheat"] >= 1, exercise_id
-    assert sum(kinds[e, "bug"] for e in EXERCISE_IDS) >= 30  # the issue asks for at least 30 plausible bugs across the seven exercises
+    assert (
+        sum(kinds[e, "bug"] for e in EXERCISE_IDS) >= 30
+    )  # the issue asks for at least 30 plausible bugs across the seven exercises
 
 
 @pytest.mark.parametrize("name", [m.name for m in CATALOGUE])
 def test_catalogued_submission_loses_exactly_the_parts_it_breaks(catalogue, name):
     result = catalogue[name]
-    assert result.as_expected, f"{name} ({result.mutant.description}): {'; '.join(result.problems)}\n" + \
-        result.report.details()
+    assert result.as_expected, (
+        f"{name} ({result.mutant.description}): {'; '.join(result.problems)}\n" + result.report.details()
+    )
     for part in result.report.parts:
         if part.part in result.mutant.breaks and result.mutant.kind == "cheat":
             assert part.points == 0 and "no points: calls minitorch" in part.status
@@ -100,7 +102,12 @@ def test_notebook_cells_print_checks_and_never_write_to_stderr():
     """What a test cell shows: the checks, the failures in detail, a score. Student output is swallowed,
     so nothing reaches stderr (nbgrader gives a cell that writes to stderr zero points)."""
     namespace = new_namespace("_noisy_submission")
-    execute({"cells": [{"cell_type": "code", "source": """
+    execute(
+        {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "source": """
 import sys, warnings
 class Dual:
     def __init__(self, primal, tangent=0.0):
@@ -111,7 +118,13 @@ class Dual:
         other = other if isinstance(other, Dual) else Dual(other)
         return Dual(self.primal * other.primal, self.tangent * other.primal)  # forgets a b'
     __rmul__ = __mul__
-"""}]}, namespace, label="noisy")
+""",
+                }
+            ]
+        },
+        namespace,
+        label="noisy",
+    )
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         part = Part("ex01", "mul", namespace)
@@ -143,9 +156,14 @@ def test_self_check_prints_a_table_of_the_visible_checks():
 def test_runner_survives_a_part_that_kills_the_process(tmp_path):
     """A crash (here os._exit; in real life a segfault from deep recursion) costs only the part it hit:
     kahn_sort kills the process on a graph of one node, which only kahn_order's checks use."""
-    mutant = Mutant("crashes", "ex02", "bug", "kahn_sort kills the process", (
-        ReplaceSolution("ex02_kahn", "import os\nif not output.parents:\n    os._exit(3)\nreturn dfs_sort(output)"),),
-        frozenset({"kahn_order"}))
+    mutant = Mutant(
+        "crashes",
+        "ex02",
+        "bug",
+        "kahn_sort kills the process",
+        (ReplaceSolution("ex02_kahn", "import os\nif not output.parents:\n    os._exit(3)\nreturn dfs_sort(output)"),),
+        frozenset({"kahn_order"}),
+    )
     report = grade_notebook(write(mutant, tmp_path))
     for part in report.parts:
         if part.part == "kahn_order":
@@ -155,8 +173,14 @@ def test_runner_survives_a_part_that_kills_the_process(tmp_path):
 
 
 def test_runner_reports_missing_names(tmp_path):
-    mutant = Mutant("renamed", "ex02", "bug", "dfs_sort renamed", (
-        ReplaceSolution("ex02_dfs", "return []"),), frozenset({"dfs_order"}))
+    mutant = Mutant(
+        "renamed",
+        "ex02",
+        "bug",
+        "dfs_sort renamed",
+        (ReplaceSolution("ex02_dfs", "return []"),),
+        frozenset({"dfs_order"}),
+    )
     path = write(mutant, tmp_path)
     text = path.read_text().replace("def dfs_sort(output)", "def my_dfs_sort(output)")
     path.write_text(text)

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 import minitorch
-from minitorch import numerical
 from grading import tripwire
-from grading.probes import standins
 from grading.checks.ex04 import OWN_PRIMITIVES
 from grading.notebooks import load_reference
+from grading.probes import standins
+from minitorch import numerical
 
 
 def _inputs(name: str, rng: np.random.Generator) -> tuple[list, list]:
@@ -49,8 +49,9 @@ def test_standin_gradient_matches_central_differences():
     logits, targets = 2.0 * rng.standard_normal((4, 3)), rng.integers(0, 3, 4)
     leaf = minitorch.tensor(logits, requires_grad=True)
     standins.CrossEntropyFn.apply(leaf, targets).backward()
-    (numeric,) = numerical.vjp(lambda z: standins.CrossEntropyFn.apply(z, targets), [minitorch.tensor(logits)],
-                               minitorch.tensor(1.0))
+    (numeric,) = numerical.vjp(
+        lambda z: standins.CrossEntropyFn.apply(z, targets), [minitorch.tensor(logits)], minitorch.tensor(1.0)
+    )
     np.testing.assert_allclose(leaf.grad.data, numeric.numpy(), rtol=1e-6, atol=1e-8)
 
 
@@ -68,10 +69,12 @@ def test_tripwire_ignores_minitorch_called_by_a_standin():
 
 def _vjp_call(name: str, rng: np.random.Generator) -> tuple[tuple, dict]:
     x = rng.standard_normal((3, 4))
-    return {"vjp_matmul": ((x, rng.standard_normal((4, 2)), rng.standard_normal((3, 2))), {}),
-            "vjp_mean": ((x, rng.standard_normal(3)), {"axis": 1}),
-            "vjp_sigmoid": ((x, rng.standard_normal((3, 4))), {}),
-            "vjp_cross_entropy": ((x, rng.integers(0, 4, 3), 1.5), {})}[name]
+    return {
+        "vjp_matmul": ((x, rng.standard_normal((4, 2)), rng.standard_normal((3, 2))), {}),
+        "vjp_mean": ((x, rng.standard_normal(3)), {"axis": 1}),
+        "vjp_sigmoid": ((x, rng.standard_normal((3, 4))), {}),
+        "vjp_cross_entropy": ((x, rng.integers(0, 4, 3), 1.5), {}),
+    }[name]
 
 
 @pytest.mark.parametrize("name", ["vjp_matmul", "vjp_mean", "vjp_sigmoid", "vjp_cross_entropy"])
@@ -98,7 +101,7 @@ def test_tripwire_sees_a_student_call_of_minitorch_made_from_inside_a_standin_ca
     the student's call, even though a stand-in's frame is further out."""
     student = minitorch.matmul
 
-    def forward_through_student_code(ctx, x, W, b):  # noqa: ANN001, ANN202
+    def forward_through_student_code(ctx, x, W, b):
         ctx.save_for_backward(x, W, b)
         return student(x, W).data + b.data
 

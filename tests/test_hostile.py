@@ -31,8 +31,9 @@ def submission(tmp_path, *, kahn: str | None = None, dfs: str | None = None, bef
         if grade_id == "ex02_dfs" and dfs is not None:
             cell["source"] = dfs
     if before is not None:
-        nb["cells"].insert(0, {"cell_type": "code", "metadata": {}, "source": before, "outputs": [],
-                               "execution_count": None})
+        nb["cells"].insert(
+            0, {"cell_type": "code", "metadata": {}, "source": before, "outputs": [], "execution_count": None}
+        )
     path = tmp_path / f"{NOTEBOOK}.ipynb"
     path.write_text(json.dumps(nb))
     return path
@@ -57,10 +58,13 @@ def kahn_sort(output):
 """
 
 
-@pytest.mark.parametrize("payload, reason", [
-    ("(1 << 40).to_bytes(8, 'little')", "limit"),  # a reply that claims a terabyte: refused unread
-    ("(12).to_bytes(8, 'little') + b'{not json!!}'", "malformed"),
-])
+@pytest.mark.parametrize(
+    "payload, reason",
+    [
+        ("(1 << 40).to_bytes(8, 'little')", "limit"),  # a reply that claims a terabyte: refused unread
+        ("(12).to_bytes(8, 'little') + b'{not json!!}'", "malformed"),
+    ],
+)
 def test_a_reply_bomb_or_a_malformed_reply_costs_only_its_part(tmp_path, payload, reason):
     report = grade(submission(tmp_path, kahn=_write_to_reply_pipes(payload)))
     kahn, dfs = report.part("kahn_order"), report.part("dfs_order")
@@ -69,8 +73,10 @@ def test_a_reply_bomb_or_a_malformed_reply_costs_only_its_part(tmp_path, payload
 
 
 def test_a_part_that_hangs_with_signals_ignored_costs_only_that_part_and_bounded_time(tmp_path):
-    hang = ("import signal\ndef kahn_sort(output):\n    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
-            "    while True:\n        pass\n")
+    hang = (
+        "import signal\ndef kahn_sort(output):\n    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+        "    while True:\n        pass\n"
+    )
     started = time.monotonic()
     report = grade(submission(tmp_path, kahn=hang), timeout=120)
     assert time.monotonic() - started < 120 + 10
@@ -89,8 +95,11 @@ def test_a_cell_that_hangs_uninterruptibly_does_not_cost_the_parts_whose_cells_r
 
 def test_ipython_magics_and_shell_lines_are_skipped_with_a_note(tmp_path):
     source = json.loads(solution_path(NOTEBOOK).read_text())
-    kahn = next("".join(c["source"]) for c in source["cells"]
-                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "ex02_kahn")
+    kahn = next(
+        "".join(c["source"])
+        for c in source["cells"]
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "ex02_kahn"
+    )
     report = grade(submission(tmp_path, kahn="%matplotlib inline\n!pip install nothing\nfiles = !ls\n" + kahn))
     assert report.points == report.max_points and report.cell_errors == []
     assert any("%matplotlib inline" in note for note in report.notes)
@@ -162,8 +171,10 @@ def test_memory_is_limited_for_the_submission_as_a_whole(tmp_path):
 
 def test_a_grandchild_that_outlives_its_parent_is_killed(tmp_path):
     marker = f"{time.time_ns() % 10**9}.25"
-    daemon = (f"import os\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
-              f"        os.execv('/bin/sleep', ['sleep', '{marker}'])\n    os._exit(0)\n")
+    daemon = (
+        f"import os\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+        f"        os.execv('/bin/sleep', ['sleep', '{marker}'])\n    os._exit(0)\n"
+    )
     grade(submission(tmp_path, before=daemon), parts=["kahn_order"])
     time.sleep(0.5)
     alive = []
@@ -177,15 +188,21 @@ def test_a_grandchild_that_outlives_its_parent_is_killed(tmp_path):
     assert alive == []
 
 
-@pytest.mark.parametrize("attack, dfs_keeps_its_points", [
-    ("sys.setprofile(None)\n    sys.settrace(None)\n", True),  # switched off the old tripwire
-    # loading minitorch's source again (an uninstrumented copy) counts as calling all of it, in every part
-    # from then on: the copy could be used anywhere
-    ("importlib.reload(minitorch.graph)\n", False),
-])
+@pytest.mark.parametrize(
+    "attack, dfs_keeps_its_points",
+    [
+        ("sys.setprofile(None)\n    sys.settrace(None)\n", True),  # switched off the old tripwire
+        # loading minitorch's source again (an uninstrumented copy) counts as calling all of it, in every part
+        # from then on: the copy could be used anywhere
+        ("importlib.reload(minitorch.graph)\n", False),
+    ],
+)
 def test_the_tripwire_cannot_be_switched_off(tmp_path, attack, dfs_keeps_its_points):
-    kahn = ("import sys, importlib, minitorch\ndef kahn_sort(output):\n    " + attack +
-            "    return minitorch.graph.topological_sort(output)\n")
+    kahn = (
+        "import sys, importlib, minitorch\ndef kahn_sort(output):\n    "
+        + attack
+        + "    return minitorch.graph.topological_sort(output)\n"
+    )
     report = grade(submission(tmp_path, kahn=kahn))
     kahn_part = report.part("kahn_order")
     assert kahn_part.points == 0 and "no points: calls minitorch.graph" in kahn_part.status, kahn_part.status

@@ -50,8 +50,10 @@ def test_a_write_through_an_alias_is_seen_by_a_graph_that_saved_the_original(ali
     x = _leaf()
     y = x.exp()  # Exp saves its output y for backward
     _write_in_place(ALIASES[alias](y), how)
-    with pytest.raises(RuntimeError, match="^ExpBackward: a tensor of shape \\(2, 3\\) saved for backward was "
-                                           "modified by an in-place operation"):
+    with pytest.raises(
+        RuntimeError,
+        match="^ExpBackward: a tensor of shape \\(2, 3\\) saved for backward was modified by an in-place operation",
+    ):
         y.sum().backward()
 
 
@@ -104,8 +106,11 @@ def test_a_recorded_write_through_a_view_is_refused(alias):
 def test_in_place_relu_on_a_broadcast_names_relu_and_the_shape():
     x = minitorch.tensor([-1.0, 2.0, -3.0])
     view = x.broadcast_to((2, 3))
-    with pytest.raises(RuntimeError, match="^relu\\(inplace=True\\): cannot write in place into a tensor of shape "
-                                           "\\(2, 3\\) whose memory is read-only"):
+    with pytest.raises(
+        RuntimeError,
+        match="^relu\\(inplace=True\\): cannot write in place into a tensor of shape "
+        "\\(2, 3\\) whose memory is read-only",
+    ):
         minitorch.relu(view, inplace=True)
     np.testing.assert_array_equal(x.numpy(), [-1.0, 2.0, -3.0])
 
@@ -159,8 +164,9 @@ def test_in_place_arithmetic_on_a_leaf_that_requires_grad_is_refused_outside_no_
     np.testing.assert_array_equal(w.detach().numpy(), [1.0, 2.0])
 
 
-@pytest.mark.parametrize("op, expected", [("+=", [3.0, 6.0]), ("-=", [-1.0, -2.0]), ("*=", [2.0, 8.0]),
-                                          ("/=", [0.5, 0.5])])
+@pytest.mark.parametrize(
+    "op, expected", [("+=", [3.0, 6.0]), ("-=", [-1.0, -2.0]), ("*=", [2.0, 8.0]), ("/=", [0.5, 0.5])]
+)
 def test_in_place_arithmetic_writes_into_the_same_memory(op, expected):
     x = minitorch.tensor([1.0, 2.0])
     alias = x.reshape(1, 2)
@@ -225,12 +231,15 @@ def test_in_place_arithmetic_keeps_the_dtype_and_gradient_dtypes():
 
 def test_in_place_arithmetic_that_does_not_fit_is_an_error_and_changes_nothing():
     x = minitorch.tensor([1.0, 2.0])
-    with pytest.raises(ValueError, match="^\\+=: the result has shape \\(3, 2\\), which does not fit in place into "
-                                         "a tensor of shape \\(2,\\)"):
+    with pytest.raises(
+        ValueError,
+        match="^\\+=: the result has shape \\(3, 2\\), which does not fit in place into a tensor of shape \\(2,\\)",
+    ):
         x += minitorch.ones(3, 2)
     counts = minitorch.tensor([1, 2])
-    with pytest.raises(TypeError, match="^\\*=: the result has dtype float64, which cannot be written into a tensor "
-                                        "of dtype int64"):
+    with pytest.raises(
+        TypeError, match="^\\*=: the result has dtype float64, which cannot be written into a tensor of dtype int64"
+    ):
         counts *= 0.5
     np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
     np.testing.assert_array_equal(counts.numpy(), [1, 2])

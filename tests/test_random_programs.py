@@ -16,7 +16,8 @@ a starting point. Each program runs three ways:
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -39,7 +40,7 @@ class NumPyOps:
         return 1.0 / (1.0 + np.exp(-h))
 
     @staticmethod
-    def sum(h: np.ndarray, axis: int) -> np.ndarray:  # noqa: A003
+    def sum(h: np.ndarray, axis: int) -> np.ndarray:
         return np.sum(h, axis=axis, keepdims=True)
 
     @staticmethod
@@ -60,12 +61,19 @@ class NumPyOps:
 class MinitorchOps:
     """The same operations, for minitorch tensors."""
 
-    sin, tanh, exp, log, sqrt, sigmoid, where = (minitorch.sin, minitorch.tanh, minitorch.exp, minitorch.log,
-                                                 minitorch.sqrt, minitorch.sigmoid, minitorch.where)
+    sin, tanh, exp, log, sqrt, sigmoid, where = (
+        minitorch.sin,
+        minitorch.tanh,
+        minitorch.exp,
+        minitorch.log,
+        minitorch.sqrt,
+        minitorch.sigmoid,
+        minitorch.where,
+    )
     softmax = minitorch.softmax
 
     @staticmethod
-    def sum(h: minitorch.Tensor, axis: int) -> minitorch.Tensor:  # noqa: A003
+    def sum(h: minitorch.Tensor, axis: int) -> minitorch.Tensor:
         return minitorch.sum(h, axis, keepdims=True)
 
     @staticmethod
@@ -134,7 +142,7 @@ def run(program: list, x: Any, ops: type, dtype: Any, convert: Callable[[np.ndar
     for index, (name, kind, choice) in enumerate(program):
         rng = np.random.default_rng(1000 + index)
 
-        def constant(shape: tuple[int, ...]) -> Any:
+        def constant(shape: tuple[int, ...], rng: np.random.Generator = rng, kind: str = kind) -> Any:
             array = rng.uniform(-1.0, 1.0, shape)
             if kind == "number" and shape in ((), (1,)):
                 return float(array.reshape(-1)[0])
@@ -148,8 +156,11 @@ def run(program: list, x: Any, ops: type, dtype: Any, convert: Callable[[np.ndar
     return (h * convert(weights)).sum()
 
 
-programs = st.lists(st.tuples(st.sampled_from(sorted(OPERATIONS)), st.sampled_from(["number", "float64", "same"]),
-                              st.integers(0, 11)), min_size=1, max_size=6)
+programs = st.lists(
+    st.tuples(st.sampled_from(sorted(OPERATIONS)), st.sampled_from(["number", "float64", "same"]), st.integers(0, 11)),
+    min_size=1,
+    max_size=6,
+)
 shapes = st.tuples(st.integers(1, 3), st.integers(1, 3))
 
 

@@ -24,8 +24,7 @@ UNARY = {
     "tanh": (lambda x: x.tanh() if hasattr(x, "tanh") else math.tanh(x), finite),
     "sigmoid": (lambda x: x.sigmoid() if hasattr(x, "sigmoid") else 1 / (1 + math.exp(-x)), finite),
     # Keep away from the kink at 0, where finite differences are meaningless.
-    "relu": (lambda x: x.relu() if hasattr(x, "relu") else max(x, 0.0),
-             finite.filter(lambda v: abs(v) > 1e-3)),
+    "relu": (lambda x: x.relu() if hasattr(x, "relu") else max(x, 0.0), finite.filter(lambda v: abs(v) > 1e-3)),
     "square": (lambda x: x**2, finite),
     "cube_root_of_positive": (lambda x: x ** (1 / 3), positive),
 }
@@ -120,9 +119,11 @@ OPS = [
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.lists(st.tuples(st.integers(0, len(OPS) - 1), st.integers(0, 100), st.integers(0, 100)),
-             min_size=1, max_size=12),
-    finite, finite,
+    st.lists(
+        st.tuples(st.integers(0, len(OPS) - 1), st.integers(0, 100), st.integers(0, 100)), min_size=1, max_size=12
+    ),
+    finite,
+    finite,
 )
 def test_random_programs_forward_and_reverse_agree(program, x, y):
     def run(a, b):

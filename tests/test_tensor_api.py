@@ -22,21 +22,24 @@ def test_leaves_and_results():
     assert not z.requires_grad and z.is_leaf and z.grad_fn is None
 
 
-@pytest.mark.parametrize("expression, name", [
-    (lambda x, y: x * y, "MulBackward"),
-    (lambda x, y: x + y, "AddBackward"),
-    (lambda x, y: x - y, "SubBackward"),
-    (lambda x, y: x / y, "DivBackward"),
-    (lambda x, y: x**y, "PowBackward"),
-    (lambda x, y: x @ y, "MatMulBackward"),
-    (lambda x, y: -x, "NegBackward"),
-    (lambda x, y: x.exp(), "ExpBackward"),
-    (lambda x, y: x.sum(), "SumBackward"),
-    (lambda x, y: x.max(), "MaxBackward"),
-    (lambda x, y: x.reshape(1, 2), "ReshapeBackward"),
-    (lambda x, y: x[0], "GetItemBackward"),
-    (lambda x, y: x.softmax(), "SoftmaxBackward"),
-])
+@pytest.mark.parametrize(
+    "expression, name",
+    [
+        (lambda x, y: x * y, "MulBackward"),
+        (lambda x, y: x + y, "AddBackward"),
+        (lambda x, y: x - y, "SubBackward"),
+        (lambda x, y: x / y, "DivBackward"),
+        (lambda x, y: x**y, "PowBackward"),
+        (lambda x, y: x @ y, "MatMulBackward"),
+        (lambda x, y: -x, "NegBackward"),
+        (lambda x, y: x.exp(), "ExpBackward"),
+        (lambda x, y: x.sum(), "SumBackward"),
+        (lambda x, y: x.max(), "MaxBackward"),
+        (lambda x, y: x.reshape(1, 2), "ReshapeBackward"),
+        (lambda x, y: x[0], "GetItemBackward"),
+        (lambda x, y: x.softmax(), "SoftmaxBackward"),
+    ],
+)
 def test_grad_fn_names(expression, name):
     x = minitorch.tensor([1.0, 2.0], requires_grad=True)
     y = minitorch.tensor([3.0, 4.0])
@@ -181,13 +184,17 @@ FLOAT32_EXPRESSIONS = {
     "transcendental": lambda x, w: x.exp() + (x * x + 1.0).log() + (x * x + 1.0).sqrt() + x.sin() * x.cos(),
     "activations": lambda x, w: x.tanh() + x.sigmoid() + x.relu() + x.abs(),
     "tensor exponent": lambda x, w: (x * x + 1.0) ** x,
-    "maximum / minimum / where": lambda x, w: minitorch.maximum(x, 0.15) + minitorch.minimum(0.25, x)
-    + minitorch.where(x > 0, x, 0.5),
+    "maximum / minimum / where": lambda x, w: (
+        minitorch.maximum(x, 0.15) + minitorch.minimum(0.25, x) + minitorch.where(x > 0, x, 0.5)
+    ),
     "matmul": lambda x, w: x @ w,
     "reductions": lambda x, w: x.sum(0) + x.mean(0) + x.max(0) + x.min(0) + x.logsumexp(0),
     "softmax family": lambda x, w: x.softmax() + x.log_softmax(0),
-    "shape": lambda x, w: minitorch.concatenate([x, x[:, ::-1]], 1).reshape(-1)[[0, 0, 3]]
-    + minitorch.stack([x, x]).T.sum() + x.broadcast_to((2, 2, 3)).sum(),
+    "shape": lambda x, w: (
+        minitorch.concatenate([x, x[:, ::-1]], 1).reshape(-1)[[0, 0, 3]]
+        + minitorch.stack([x, x]).T.sum()
+        + x.broadcast_to((2, 2, 3)).sum()
+    ),
 }
 
 
@@ -224,7 +231,7 @@ def test_float32_with_a_non_default_subgradient_policy():
 
 def test_float32_functional_transforms():
     x0 = np.array([0.5, -1.0, 2.0], dtype=np.float32)
-    f = lambda x: (x * x * 0.5).sum()  # noqa: E731
+    f = lambda x: (x * x * 0.5).sum()
     assert minitorch.grad(f)(x0).dtype == np.float32
     assert minitorch.hessian(f)(x0).dtype == np.float32
     assert minitorch.jacobian(lambda x: x * 2.0, mode="reverse")(x0).dtype == np.float32
@@ -319,9 +326,14 @@ def test_properties():
 
 def test_comparisons_give_constant_boolean_tensors():
     x = minitorch.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    for result, expected in [(x > 2.0, [False, False, True]), (x <= 2.0, [True, True, False]),
-                             (x == 2.0, [False, True, False]), (x != 2.0, [True, False, True]),
-                             (x < x * 0.0 + 2.5, [True, True, False]), (x >= 1.0, [True, True, True])]:
+    for result, expected in [
+        (x > 2.0, [False, False, True]),
+        (x <= 2.0, [True, True, False]),
+        (x == 2.0, [False, True, False]),
+        (x != 2.0, [True, False, True]),
+        (x < x * 0.0 + 2.5, [True, True, False]),
+        (x >= 1.0, [True, True, True]),
+    ]:
         assert result.dtype == np.bool_ and not result.requires_grad and result.grad_fn is None
         np.testing.assert_array_equal(result.numpy(), expected)
 
@@ -329,9 +341,15 @@ def test_comparisons_give_constant_boolean_tensors():
 def test_methods_and_functions_agree():
     x0 = np.random.default_rng(0).standard_normal((2, 3))
     x = minitorch.tensor(x0)
-    for method, function in [("exp", minitorch.exp), ("sin", minitorch.sin), ("cos", minitorch.cos),
-                             ("tanh", minitorch.tanh), ("sigmoid", minitorch.sigmoid), ("relu", minitorch.relu),
-                             ("abs", minitorch.abs)]:
+    for method, function in [
+        ("exp", minitorch.exp),
+        ("sin", minitorch.sin),
+        ("cos", minitorch.cos),
+        ("tanh", minitorch.tanh),
+        ("sigmoid", minitorch.sigmoid),
+        ("relu", minitorch.relu),
+        ("abs", minitorch.abs),
+    ]:
         np.testing.assert_array_equal(getattr(x, method)().numpy(), function(x).numpy())
     np.testing.assert_array_equal(x.transpose(1, 0).numpy(), x0.T)
     np.testing.assert_array_equal(x.permute((1, 0)).numpy(), x0.T)

@@ -38,9 +38,11 @@ class ScaledDifference(Function):
 
     @staticmethod
     def backward(ctx: Context, g: minitorch.Tensor) -> tuple:
-        return (g * ctx.scale if ctx.needs_input_grad[0] else None,
-                -g * ctx.scale if ctx.needs_input_grad[1] else None,
-                None)
+        return (
+            g * ctx.scale if ctx.needs_input_grad[0] else None,
+            -g * ctx.scale if ctx.needs_input_grad[1] else None,
+            None,
+        )
 
     @staticmethod
     def jvp(ctx: Context, ta: minitorch.Tensor | None, tb: minitorch.Tensor | None, _: None) -> minitorch.Tensor:
@@ -102,8 +104,7 @@ def test_composes_with_the_rest(oracle):
         h = x @ w
         return np.tanh(h**3) + 0.5 * (np.sin(h) - (h * 0.5) ** 3)
 
-    oracle.check(f, [rng.standard_normal((4, 3)), rng.standard_normal((3, 2))],
-                 expected=reference)
+    oracle.check(f, [rng.standard_normal((4, 3)), rng.standard_normal((3, 2))], expected=reference)
 
 
 def test_gradcheck_and_higher_derivatives_of_a_custom_primitive():

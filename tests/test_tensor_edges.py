@@ -64,9 +64,14 @@ def test_softmax_of_an_empty_tensor_is_empty(name, shape, axis):
     assert y.shape == shape
 
 
-@pytest.mark.parametrize("axis, repeated", [((1, -1), "axes 1 and -1 are the same axis"),
-                                            ((0, 0), "axis 0 is repeated"),
-                                            ((-2, 1, 0), "axes -2 and 0 are the same axis")])
+@pytest.mark.parametrize(
+    "axis, repeated",
+    [
+        ((1, -1), "axes 1 and -1 are the same axis"),
+        ((0, 0), "axis 0 is repeated"),
+        ((-2, 1, 0), "axes -2 and 0 are the same axis"),
+    ],
+)
 @pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "logsumexp"])
 def test_a_repeated_axis_is_an_error_naming_it(name, axis, repeated):
     with pytest.raises(ValueError):  # as NumPy
@@ -160,8 +165,9 @@ class _Foreign:
         return self._values if dtype is None else self._values.astype(dtype)
 
 
-@pytest.mark.parametrize("convert", [_Foreign, memoryview, lambda a: a.tolist()], ids=["__array__", "memoryview",
-                                                                                       "list"])
+@pytest.mark.parametrize(
+    "convert", [_Foreign, memoryview, lambda a: a.tolist()], ids=["__array__", "memoryview", "list"]
+)
 def test_load_state_dict_takes_anything_numpy_can_convert(convert):
     model = nn.Linear(2, 3)
     weight, bias = np.arange(6.0).reshape(3, 2), np.array([0.5, -0.5, 1.0])
@@ -188,7 +194,7 @@ MIXED = {
     "matmul": lambda x, w: (x @ minitorch.reshape(w, (3, 1))).sum(),
     "linear": lambda x, w: nn.functional.linear(minitorch.reshape(x, (1, 3)), minitorch.reshape(w, (1, 3))).sum(),
     "maximum": lambda x, w: minitorch.maximum(x, w).sum(),
-    "pow with a float64 exponent": lambda x, w: (x**minitorch.tensor(2.0)).sum(),
+    "pow with a float64 exponent": lambda x, w: (x ** minitorch.tensor(2.0)).sum(),
     "int operand": lambda x, w: (x * np.array([1, 2, 3])).sum(),
 }
 
@@ -243,7 +249,7 @@ SPECIAL_POINTS = [
     ("x**3 at 0", lambda x: x**3, 0.0, 0.0, 0.0),
     ("x**0 at -2", lambda x: x**0, -2.0, 0.0, 0.0),
     ("2**x at 0", lambda x: 2.0**x, 0.0, math.log(2.0), math.log(2.0) ** 2),
-    ("0**x at 1", lambda x: minitorch.tensor(0.0)**x, 1.0, 0.0, 0.0),
+    ("0**x at 1", lambda x: minitorch.tensor(0.0) ** x, 1.0, 0.0, 0.0),
     ("sqrt at 0", lambda x: x.sqrt(), 0.0, math.inf, None),
     ("sigmoid at 800", lambda x: x.sigmoid(), 800.0, 0.0, 0.0),
     ("sigmoid at -800", lambda x: x.sigmoid(), -800.0, 0.0, 0.0),
@@ -273,12 +279,15 @@ def test_derivatives_at_special_points_are_the_limits(name, f, x0, first, second
             "forward": _forward_derivative(f, x0),
         }
         if second is not None:
-            derivatives.update({
-                "reverse-over-reverse": minitorch.grad(minitorch.grad(f))(x).item(),
-                "forward-over-reverse": minitorch.hvp(f, (x,), (minitorch.tensor(1.0),))[1].item(),
-                "forward-over-forward": _forward_derivative(lambda t: minitorch.jvp(
-                    f, (t,), (minitorch.ones_like(t),))[1], x0),
-            })
+            derivatives.update(
+                {
+                    "reverse-over-reverse": minitorch.grad(minitorch.grad(f))(x).item(),
+                    "forward-over-reverse": minitorch.hvp(f, (x,), (minitorch.tensor(1.0),))[1].item(),
+                    "forward-over-forward": _forward_derivative(
+                        lambda t: minitorch.jvp(f, (t,), (minitorch.ones_like(t),))[1], x0
+                    ),
+                }
+            )
     expected = {mode: (first if mode in ("reverse", "forward") else second) for mode in derivatives}
     for mode, value in derivatives.items():
         assert value == pytest.approx(expected[mode], abs=1e-12), f"{name}: {mode} gives {value}"

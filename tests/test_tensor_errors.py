@@ -12,15 +12,18 @@ def shapes_in(message: str, *shapes: tuple) -> bool:
     return all(str(tuple(s)) in message for s in shapes)
 
 
-@pytest.mark.parametrize("name, op", [
-    ("add", lambda a, b: a + b),
-    ("sub", lambda a, b: a - b),
-    ("mul", lambda a, b: a * b),
-    ("div", lambda a, b: a / b),
-    ("pow", lambda a, b: a**b),
-    ("maximum", minitorch.maximum),
-    ("minimum", minitorch.minimum),
-])
+@pytest.mark.parametrize(
+    "name, op",
+    [
+        ("add", lambda a, b: a + b),
+        ("sub", lambda a, b: a - b),
+        ("mul", lambda a, b: a * b),
+        ("div", lambda a, b: a / b),
+        ("pow", lambda a, b: a**b),
+        ("maximum", minitorch.maximum),
+        ("minimum", minitorch.minimum),
+    ],
+)
 def test_elementwise_shape_mismatch(name, op):
     a, b = minitorch.ones(2, 3, requires_grad=True), minitorch.ones(4, 1, 2)
     with pytest.raises(ValueError) as info:
@@ -101,8 +104,15 @@ def test_backward_of_something_that_does_not_require_grad():
 @pytest.mark.parametrize("bad", ["a", None, {}, object()])
 def test_bad_operand_types(bad):
     x = minitorch.ones(2)
-    for op in (lambda: x + bad, lambda: bad * x, lambda: x - bad, lambda: x / bad, lambda: x**bad,
-               lambda: x @ bad, lambda: minitorch.maximum(x, bad)):
+    for op in (
+        lambda: x + bad,
+        lambda: bad * x,
+        lambda: x - bad,
+        lambda: x / bad,
+        lambda: x**bad,
+        lambda: x @ bad,
+        lambda: minitorch.maximum(x, bad),
+    ):
         with pytest.raises(TypeError) as info:
             op()
         assert type(bad).__name__ in str(info.value)
@@ -151,8 +161,11 @@ def test_jvp_and_hvp_want_one_primal_and_tangent_per_argument(transform):
     """A bare tensor is refused: iterating it would pass its rows as separate arguments."""
     x, v = minitorch.ones(2), minitorch.ones(2)
     name = transform.__name__
-    with pytest.raises(TypeError, match=rf"^{name}: primals must be a tuple or list .* got Tensor; .* "
-                                        rf"{name}\(f, \(x,\), \(v,\)\)$"):
+    with pytest.raises(
+        TypeError,
+        match=rf"^{name}: primals must be a tuple or list .* got Tensor; .* "
+        rf"{name}\(f, \(x,\), \(v,\)\)$",
+    ):
         transform(lambda t: (t * t).sum(), x, (v,))
     with pytest.raises(TypeError, match=rf"^{name}: tangents must be a tuple or list"):
         transform(lambda t: (t * t).sum(), (x,), v)

@@ -33,8 +33,10 @@ CORRECT = {
     "matmul": (lambda a, b: a @ b, [A, B]),
     "reductions": (lambda a: a.sum(0) + a.mean(-1, keepdims=True) + a.max(0) - a.min((0, 1)), [A]),
     "softmax family": (lambda a: a.softmax(0) + a.log_softmax() + a.logsumexp(1, keepdims=True), [A]),
-    "shape": (lambda a: minitorch.concatenate([a.T.reshape(-1), a[[0, 0], 1:].reshape(-1)])
-              + minitorch.stack([a, a]).sum(), [A]),
+    "shape": (
+        lambda a: minitorch.concatenate([a.T.reshape(-1), a[[0, 0], 1:].reshape(-1)]) + minitorch.stack([a, a]).sum(),
+        [A],
+    ),
     "broadcast_to": (lambda b: b.broadcast_to((2, 3)) * 2.0, [B]),
 }
 

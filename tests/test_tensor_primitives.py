@@ -149,8 +149,9 @@ def test_binary_broadcasting_fixed_cases(oracle, name, a_shape, b_shape):
     f, reference, domain_a, domain_b = BINARY[name]
     rng = np.random.default_rng(len(a_shape) + 7 * len(b_shape))
     oracle.check(f, [domain_a(rng, a_shape), domain_b(rng, b_shape)], expected=reference)
-    oracle.check(lambda b, a: f(a, b), [domain_b(rng, b_shape), domain_a(rng, a_shape)],
-                 expected=lambda b, a: reference(a, b))
+    oracle.check(
+        lambda b, a: f(a, b), [domain_b(rng, b_shape), domain_a(rng, a_shape)], expected=lambda b, a: reference(a, b)
+    )
 
 
 @FEW
@@ -160,8 +161,12 @@ def test_where(oracle, shapes, seed, condition_is_tensor):
     c_shape, a_shape, b_shape = shapes.input_shapes
     condition = rng.random(c_shape) < 0.5
     c = oracle.tensor(condition) if condition_is_tensor else condition
-    oracle.check(lambda a, b: minitorch.where(c, a, b), [anywhere(rng, a_shape), anywhere(rng, b_shape)],
-                 expected=lambda a, b: np.where(condition, a, b), seed=seed)
+    oracle.check(
+        lambda a, b: minitorch.where(c, a, b),
+        [anywhere(rng, a_shape), anywhere(rng, b_shape)],
+        expected=lambda a, b: np.where(condition, a, b),
+        seed=seed,
+    )
 
 
 def test_where_with_a_number_and_a_comparison(oracle):
@@ -169,8 +174,9 @@ def test_where_with_a_number_and_a_comparison(oracle):
     x0 = off_kink(rng, (3, 4))
     mask = oracle.tensor(x0) > 0  # a constant boolean tensor, fixed at the base point
     oracle.check(lambda x: minitorch.where(mask, x * x, 0.5), [x0], expected=lambda x: np.where(x0 > 0, x * x, 0.5))
-    oracle.check(lambda x: minitorch.where(mask, -1.0, x.exp()), [x0],
-                 expected=lambda x: np.where(x0 > 0, -1.0, np.exp(x)))
+    oracle.check(
+        lambda x: minitorch.where(mask, -1.0, x.exp()), [x0], expected=lambda x: np.where(x0 > 0, -1.0, np.exp(x))
+    )
 
 
 # --- matmul ---------------------------------------------------------------------------------
@@ -201,8 +207,9 @@ def test_matmul_cases(oracle, name):
 def matmul_shapes(draw: Any) -> tuple[tuple, tuple]:
     m, k, n = (draw(st.integers(1, 3)) for _ in range(3))
     a_vector, b_vector = draw(st.booleans()), draw(st.booleans())
-    batch_a, batch_b = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2,
-                                                                min_side=1, max_side=3)).input_shapes
+    batch_a, batch_b = draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, min_side=1, max_side=3)
+    ).input_shapes
     a_shape = (k,) if a_vector else batch_a + (m, k)
     b_shape = (k,) if b_vector else batch_b + (k, n)
     return a_shape, b_shape
@@ -213,8 +220,9 @@ def matmul_shapes(draw: Any) -> tuple[tuple, tuple]:
 def test_matmul_random_shapes(oracle, shapes, seed):
     rng = np.random.default_rng(seed)
     a_shape, b_shape = shapes
-    oracle.check(minitorch.matmul, [rng.standard_normal(a_shape), rng.standard_normal(b_shape)],
-                 expected=np.matmul, seed=seed)
+    oracle.check(
+        minitorch.matmul, [rng.standard_normal(a_shape), rng.standard_normal(b_shape)], expected=np.matmul, seed=seed
+    )
 
 
 def test_matmul_with_a_constant_operand(oracle):
@@ -260,8 +268,12 @@ REDUCTIONS = {
 def test_reduction(oracle, name, case, seed):
     f, reference, domain = REDUCTIONS[name]
     shape, axis, keepdims = case
-    oracle.check(lambda x: f(x, axis, keepdims), [domain(np.random.default_rng(seed), shape)],
-                 expected=lambda x: reference(x, axis=axis, keepdims=keepdims), seed=seed)
+    oracle.check(
+        lambda x: f(x, axis, keepdims),
+        [domain(np.random.default_rng(seed), shape)],
+        expected=lambda x: reference(x, axis=axis, keepdims=keepdims),
+        seed=seed,
+    )
 
 
 @pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "logsumexp"])
@@ -280,8 +292,7 @@ def test_softmax_and_log_softmax(oracle, shape, seed, data):
     x = 2.0 * anywhere(np.random.default_rng(seed), shape)
     oracle.check(lambda x: minitorch.softmax(x, axis), [x], expected=lambda x: _softmax(x, axis), seed=seed)
     oracle.check(lambda x: x.softmax(axis), [x], expected=lambda x: _softmax(x, axis), seed=seed)
-    oracle.check(lambda x: minitorch.log_softmax(x, axis), [x],
-                 expected=lambda x: np.log(_softmax(x, axis)), seed=seed)
+    oracle.check(lambda x: minitorch.log_softmax(x, axis), [x], expected=lambda x: np.log(_softmax(x, axis)), seed=seed)
     oracle.check(lambda x: x.log_softmax(axis=axis), [x], expected=lambda x: np.log(_softmax(x, axis)), seed=seed)
 
 
@@ -296,14 +307,14 @@ def test_softmax_default_axis_is_last(oracle):
 @given(shape=shapes, seed=seeds, data=st.data())
 def test_reshape(oracle, shape, seed, data):
     size = int(np.prod(shape))
-    factors = [p for p in (2, 3) for _ in range(20) if size % p**(_ + 1) == 0]
+    factors = [p for p in (2, 3) for _ in range(20) if size % p ** (_ + 1) == 0]
     factors = data.draw(st.permutations(factors + [1] * data.draw(st.integers(0, 2))))
     cut = sorted(data.draw(st.lists(st.integers(0, len(factors)), max_size=3)))
     groups = [factors[i:j] for i, j in zip([0] + cut, cut + [len(factors)])]
     new_shape = tuple(int(np.prod(g)) for g in groups if g) or ()
     if new_shape and data.draw(st.booleans()):
         i = data.draw(st.integers(0, len(new_shape) - 1))
-        new_shape = new_shape[:i] + (-1,) + new_shape[i + 1:]
+        new_shape = new_shape[:i] + (-1,) + new_shape[i + 1 :]
     x = anywhere(np.random.default_rng(seed), shape)
     oracle.check(lambda x: minitorch.reshape(x, new_shape), [x], expected=lambda x: x.reshape(new_shape), seed=seed)
     oracle.check(lambda x: x.reshape(*new_shape), [x], expected=lambda x: x.reshape(new_shape), seed=seed)
@@ -323,7 +334,7 @@ def test_flatten_squeeze_unsqueeze(oracle, shape, seed, data):
     if ndim:
         start = data.draw(st.integers(0, ndim - 1))
         end = data.draw(st.integers(start, ndim - 1)) - ndim * data.draw(st.integers(0, 1))  # also as negative
-        merged = shape[:start] + (int(np.prod(shape[start:end % ndim + 1])),) + shape[end % ndim + 1:]
+        merged = shape[:start] + (int(np.prod(shape[start : end % ndim + 1])),) + shape[end % ndim + 1 :]
         oracle.check(lambda x: x.flatten(start, end), [x], expected=lambda x: x.reshape(merged), seed=seed)
 
 
@@ -333,8 +344,11 @@ def test_flatten_squeeze_unsqueeze_errors_name_the_function_and_the_shape():
         x.squeeze(0)
     with pytest.raises(ValueError, match=r"^squeeze: a tensor of shape \(\) has no axis to drop$"):
         minitorch.tensor(1.0).squeeze(0)
-    with pytest.raises(ValueError, match=r"^unsqueeze: axis 4 is out of range for a tensor of shape \(2, 1, 3\) "
-                                         r"\(the new axis goes at a position from -4 to 3\)$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^unsqueeze: axis 4 is out of range for a tensor of shape \(2, 1, 3\) "
+        r"\(the new axis goes at a position from -4 to 3\)$",
+    ):
         x.unsqueeze(4)
     with pytest.raises(ValueError, match=r"^flatten: start_axis 2 comes after end_axis 1 for shape \(2, 1, 3\)$"):
         x.flatten(2, 1)
@@ -362,12 +376,12 @@ def test_transpose_and_permute(oracle, shape, seed, data):
 @given(target=shapes, seed=seeds, data=st.data())
 def test_broadcast_to(oracle, target, seed, data):
     kept = data.draw(st.integers(0, len(target)))
-    shape = tuple(1 if data.draw(st.booleans()) else n for n in target[len(target) - kept:])
+    shape = tuple(1 if data.draw(st.booleans()) else n for n in target[len(target) - kept :])
     x = anywhere(np.random.default_rng(seed), shape)
-    oracle.check(lambda x: minitorch.broadcast_to(x, target), [x], expected=lambda x: np.broadcast_to(x, target),
-                 seed=seed)
-    oracle.check(lambda x: x.broadcast_to(list(target)), [x], expected=lambda x: np.broadcast_to(x, target),
-                 seed=seed)
+    oracle.check(
+        lambda x: minitorch.broadcast_to(x, target), [x], expected=lambda x: np.broadcast_to(x, target), seed=seed
+    )
+    oracle.check(lambda x: x.broadcast_to(list(target)), [x], expected=lambda x: np.broadcast_to(x, target), seed=seed)
 
 
 MASK_1D = np.array([True, False, True, True])
@@ -422,18 +436,24 @@ def test_concatenate(oracle, shape, seed, data):
     axis = data.draw(st.integers(-ndim, ndim - 1))
     sizes = data.draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
     rng = np.random.default_rng(seed)
-    arrays = [anywhere(rng, shape[:axis % ndim] + (n,) + shape[axis % ndim + 1:]) for n in sizes]
-    oracle.check(lambda *xs: minitorch.concatenate(list(xs), axis), arrays,
-                 expected=lambda *xs: np.concatenate(xs, axis), seed=seed)
+    arrays = [anywhere(rng, shape[: axis % ndim] + (n,) + shape[axis % ndim + 1 :]) for n in sizes]
+    oracle.check(
+        lambda *xs: minitorch.concatenate(list(xs), axis),
+        arrays,
+        expected=lambda *xs: np.concatenate(xs, axis),
+        seed=seed,
+    )
 
 
 def test_concatenate_with_a_constant_and_a_repeated_input(oracle):
     rng = np.random.default_rng(4)
     c = rng.standard_normal((2, 2))
     constant = oracle.tensor(c)
-    oracle.check(lambda a, b: minitorch.concatenate([a, constant, b, a], axis=-1),
-                 [rng.standard_normal((2, 3)), rng.standard_normal((2, 1))],
-                 expected=lambda a, b: np.concatenate([a, c, b, a], axis=-1))
+    oracle.check(
+        lambda a, b: minitorch.concatenate([a, constant, b, a], axis=-1),
+        [rng.standard_normal((2, 3)), rng.standard_normal((2, 1))],
+        expected=lambda a, b: np.concatenate([a, c, b, a], axis=-1),
+    )
 
 
 @FEW
@@ -443,8 +463,12 @@ def test_stack(oracle, shape, seed, data):
     axis = data.draw(st.integers(-ndim, ndim - 1))
     count = data.draw(st.integers(1, 3))
     rng = np.random.default_rng(seed)
-    oracle.check(lambda *xs: minitorch.stack(list(xs), axis=axis), [anywhere(rng, shape) for _ in range(count)],
-                 expected=lambda *xs: np.stack(xs, axis=axis), seed=seed)
+    oracle.check(
+        lambda *xs: minitorch.stack(list(xs), axis=axis),
+        [anywhere(rng, shape) for _ in range(count)],
+        expected=lambda *xs: np.stack(xs, axis=axis),
+        seed=seed,
+    )
 
 
 # --- compositions: fan-out, broadcasting and reductions together ----------------------------
@@ -461,8 +485,9 @@ def test_two_layer_network_with_cross_entropy(oracle):
         logits = np.tanh(x @ w1 + b1) @ w2
         return -(np.log(_softmax(logits, -1)) * onehot).sum(-1).mean()
 
-    oracle.check(loss, [rng.standard_normal((3, 6)), rng.standard_normal(6), rng.standard_normal((6, 4))],
-                 expected=reference)
+    oracle.check(
+        loss, [rng.standard_normal((3, 6)), rng.standard_normal(6), rng.standard_normal((6, 4))], expected=reference
+    )
 
 
 def test_fan_out_and_reuse(oracle):
@@ -620,11 +645,18 @@ def _other_primitives() -> dict:
         "log_softmax": (lambda x: minitorch.log_softmax(x, -1), [anywhere], [(2, 3)]),
         "reshape": (lambda x: (x * x).reshape(3, 2).sin(), [anywhere], [(2, 3)]),
         "permute": (lambda x: (x * x).permute(1, 0).sin(), [anywhere], [(2, 3)]),
-        "flatten, unsqueeze, squeeze": (lambda x: (x * x).flatten().unsqueeze(0).sin().squeeze(0), [anywhere],
-                                        [(2, 3)]),
+        "flatten, unsqueeze, squeeze": (
+            lambda x: (x * x).flatten().unsqueeze(0).sin().squeeze(0),
+            [anywhere],
+            [(2, 3)],
+        ),
         "broadcast_to": (lambda x: (x * x).broadcast_to((2, 2, 3)).sin(), [anywhere], [(2, 3)]),
         "getitem": (lambda x: (x * x)[[0, 0, 1], 1:].sin(), [anywhere], [(2, 3)]),
-        "concatenate": (lambda a, b: minitorch.concatenate([a * b, b.sin()], 0), [anywhere, anywhere], [(2, 3), (2, 3)]),
+        "concatenate": (
+            lambda a, b: minitorch.concatenate([a * b, b.sin()], 0),
+            [anywhere, anywhere],
+            [(2, 3), (2, 3)],
+        ),
         "stack": (lambda a, b: minitorch.stack([a * b, b.sin()], -1), [anywhere, anywhere], [(2, 3), (2, 3)]),
     }
 

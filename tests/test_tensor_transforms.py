@@ -30,8 +30,7 @@ def vector_function(x: minitorch.Tensor) -> minitorch.Tensor:
 
 def scalar_function(x: minitorch.Tensor) -> minitorch.Tensor:
     """R^n -> R with a dense, non-trivial Hessian: uses exp, tanh, sigmoid, div, sqrt, logsumexp."""
-    return (minitorch.logsumexp(x * x[::-1]) + (x.sigmoid() * x.tanh()).sum()
-            + (x.exp() / (x * x + 1.0).sqrt()).sum())
+    return minitorch.logsumexp(x * x[::-1]) + (x.sigmoid() * x.tanh()).sum() + (x.exp() / (x * x + 1.0).sqrt()).sum()
 
 
 def numeric_hessian(oracle, f, x0: np.ndarray) -> np.ndarray:
@@ -91,12 +90,10 @@ def test_jacobian_shapes_and_argnums(oracle, mode):
     # Scalar output, vector input, and the other way round, and a 0-d input.
     j_b = minitorch.jacobian(f, argnums=1, mode=mode)(a, b)
     assert j_b.shape == (3, 2) and j_b.device == oracle.device
-    np.testing.assert_allclose(j_b.numpy(), oracle.numeric_jacobian(lambda b: f(a, b), b0),
-                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(j_b.numpy(), oracle.numeric_jacobian(lambda b: f(a, b), b0), rtol=1e-6, atol=1e-8)
     j_a = minitorch.jacobian(f, argnums=-2, mode=mode)(a, b)
     assert j_a.shape == (3, 3, 2)
-    np.testing.assert_allclose(j_a.numpy(), oracle.numeric_jacobian(lambda a: f(a, b), a0),
-                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(j_a.numpy(), oracle.numeric_jacobian(lambda a: f(a, b), a0), rtol=1e-6, atol=1e-8)
     g = minitorch.jacobian(lambda x: (x * x).sum(), mode=mode)(b)
     assert g.shape == (2,)
     np.testing.assert_allclose(g.numpy(), 2 * b0, rtol=1e-12)
@@ -133,8 +130,7 @@ def test_hvp_equals_hessian_times_vector(oracle, n, seed):
     np.testing.assert_allclose(h, h.T, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(h, numeric_hessian(oracle, scalar_function, x0), rtol=1e-5, atol=1e-7)
     gradient, product = minitorch.hvp(scalar_function, [oracle.tensor(x0)], [oracle.tensor(v0)])
-    np.testing.assert_allclose(gradient.numpy(), minitorch.grad(scalar_function)(oracle.tensor(x0)).numpy(),
-                               rtol=1e-12)
+    np.testing.assert_allclose(gradient.numpy(), minitorch.grad(scalar_function)(oracle.tensor(x0)).numpy(), rtol=1e-12)
     np.testing.assert_allclose(product.numpy(), h @ v0, rtol=1e-10, atol=1e-12)
 
 
@@ -157,7 +153,7 @@ def test_derivatives_of_x_to_the_fourth():
 
     (A reference text prints 24 for the third derivative; that is the fourth.)
     """
-    f = lambda x: x**4  # noqa: E731
+    f = lambda x: x**4
     derivatives = [minitorch.grad(f)]
     for _ in range(4):
         derivatives.append(minitorch.grad(derivatives[-1]))
@@ -167,7 +163,7 @@ def test_derivatives_of_x_to_the_fourth():
 
 def test_nested_grad_of_a_product_of_functions(oracle):
     r""":math:`f = e^{x}\sin x`: :math:`f'' = 2 e^x \cos x`, :math:`f''' = 2e^x(\cos x - \sin x)`."""
-    f = lambda x: x.exp() * x.sin()  # noqa: E731
+    f = lambda x: x.exp() * x.sin()
     x0 = 0.8
     second = minitorch.grad(minitorch.grad(f))(oracle.tensor(x0)).item()
     third = minitorch.grad(minitorch.grad(minitorch.grad(f)))(oracle.tensor(x0)).item()
@@ -248,7 +244,7 @@ def test_forward_over_forward_of_a_vector_function(oracle):
 
 
 def test_forward_over_forward_of_x_to_the_fourth():
-    f = lambda x: x**4  # noqa: E731
+    f = lambda x: x**4
     one = minitorch.tensor(1.0)
 
     def d(g):
@@ -267,19 +263,21 @@ def test_reverse_over_forward_matches_the_hessian(oracle):
         return minitorch.jvp(scalar_function, [x], [minitorch.tensor(v0, device=x.device)])[1]
 
     product = minitorch.grad(directional)(oracle.tensor(x0))
-    np.testing.assert_allclose(product.numpy(), numeric_hessian(oracle, scalar_function, x0) @ v0,
-                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(product.numpy(), numeric_hessian(oracle, scalar_function, x0) @ v0, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("name, f, second", [
-    ("sin", minitorch.sin, lambda x: -np.sin(x)),
-    ("exp", minitorch.exp, np.exp),
-    ("tanh", minitorch.tanh, lambda x: -2 * np.tanh(x) / np.cosh(x) ** 2),
-    ("sigmoid", minitorch.sigmoid, lambda x: np.exp(-x) * (np.exp(-x) - 1) / (1 + np.exp(-x)) ** 3),
-    ("sqrt", minitorch.sqrt, lambda x: -0.25 * x**-1.5),
-    ("reciprocal", lambda x: 1.0 / x, lambda x: 2 / x**3),
-    ("2 ** x", lambda x: 2.0**x, lambda x: np.log(2.0) ** 2 * 2.0**x),
-])
+@pytest.mark.parametrize(
+    "name, f, second",
+    [
+        ("sin", minitorch.sin, lambda x: -np.sin(x)),
+        ("exp", minitorch.exp, np.exp),
+        ("tanh", minitorch.tanh, lambda x: -2 * np.tanh(x) / np.cosh(x) ** 2),
+        ("sigmoid", minitorch.sigmoid, lambda x: np.exp(-x) * (np.exp(-x) - 1) / (1 + np.exp(-x)) ** 3),
+        ("sqrt", minitorch.sqrt, lambda x: -0.25 * x**-1.5),
+        ("reciprocal", lambda x: 1.0 / x, lambda x: 2 / x**3),
+        ("2 ** x", lambda x: 2.0**x, lambda x: np.log(2.0) ** 2 * 2.0**x),
+    ],
+)
 def test_reverse_over_forward_closed_form(name, f, second):
     r"""For elementwise f: ``grad(x ↦ Σ jvp(f, x, 1))`` is :math:`f''(x)`, as ``grad(grad)`` is."""
     x0 = np.array([0.4, 1.3, 2.1])

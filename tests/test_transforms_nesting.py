@@ -11,7 +11,7 @@ import minitorch
 def test_outer_grad_through_an_inner_grads_extra_argument():
     # d/dlam of d/dw sum(w^2 lam) at w = 1 is 2w = 2
     def outer(lam):
-        return minitorch.grad(lambda w, l: (w * w * l).sum())(minitorch.tensor([1.0]), lam).sum()
+        return minitorch.grad(lambda w, scale: (w * w * scale).sum())(minitorch.tensor([1.0]), lam).sum()
 
     assert minitorch.grad(outer)(minitorch.tensor(2.0)).item() == pytest.approx(2.0)
 
@@ -24,6 +24,7 @@ def test_outer_grad_through_a_variable_the_inner_function_closes_over():
     lam0 = 0.7
     expected = 2 * lam0 * (2.0**2 + 6.0**2)  # d/dlam of lam^2 (4 + 36)
     assert minitorch.grad(outer)(minitorch.tensor(lam0)).item() == pytest.approx(expected)
+
     # the same with vjp inside grad
     def outer_vjp(lam):
         _, pullback = minitorch.vjp(lambda w: w * w * lam, minitorch.tensor([1.0, 3.0]))

@@ -18,7 +18,6 @@ from __future__ import annotations
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 
-
 # Builders that only reprint what the HTML build has just executed.
 _REUSING_BUILDERS = {"singlehtml"}
 
@@ -27,9 +26,7 @@ def _all_notebooks(app: Sphinx, env: BuildEnvironment, added, changed, removed) 
     if app.builder.name in _REUSING_BUILDERS:
         return []
     return sorted(
-        docname
-        for docname in env.found_docs
-        if docname not in added and "kernelspec" in env.metadata.get(docname, {})
+        docname for docname in env.found_docs if docname not in added and "kernelspec" in env.metadata.get(docname, {})
     )
 
 

@@ -33,7 +33,7 @@ def _last_name(person: Any) -> str:
 
 
 def author_year_label(entry: Any) -> str:
-    """"Scardapane, 2024", "Griewank and Walther, 2008" or "Baydin et al., 2018"."""
+    """ "Scardapane, 2024", "Griewank and Walther, 2008" or "Baydin et al., 2018"."""
     people = entry.persons.get("author") or entry.persons.get("editor") or []
     names = [_last_name(person) for person in people]
     if not names:

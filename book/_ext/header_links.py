@@ -39,8 +39,10 @@ def launch_targets(url: str, pagename: str) -> dict[str, str]:
     """``{"Binder": ..., "Colab": ...}`` for page ``pagename`` of the book in GitHub repository ``url``."""
     found = _GITHUB_REPOSITORY.match(url)
     if not found:
-        raise ConfigError(f"repository.url in book/_config.yml must be a GitHub repository such as "
-                          f"https://github.com/ORG/REPO (Binder and Colab open it), got {url!r}")
+        raise ConfigError(
+            f"repository.url in book/_config.yml must be a GitHub repository such as "
+            f"https://github.com/ORG/REPO (Binder and Colab open it), got {url!r}"
+        )
     org, repo = found.group("org"), found.group("repo")
     notebook = f"{pagename}.ipynb"
     return {
@@ -63,20 +65,38 @@ def _add_links(app: Sphinx, pagename: str, templatename, context, doctree) -> No
         return
     download = next((group for group in buttons if group.get("label") == "download-buttons"), None)
     if download is not None:
-        download["buttons"].append({
-            "type": "link", "url": context["pathto"](BOOK_PDF, 1), "text": "Whole book (.pdf)",
-            "tooltip": "Download the whole book as one PDF", "icon": "fas fa-book", "label": "download-book-pdf",
-        })
+        download["buttons"].append(
+            {
+                "type": "link",
+                "url": context["pathto"](BOOK_PDF, 1),
+                "text": "Whole book (.pdf)",
+                "tooltip": "Download the whole book as one PDF",
+                "icon": "fas fa-book",
+                "label": "download-book-pdf",
+            }
+        )
     url = repository_url(app)
     if url and context.get("ipynb_source"):
         icons = {"Binder": "_static/images/logo_binder.svg", "Colab": "_static/images/logo_colab.png"}
-        buttons.append({
-            "type": "group", "tooltip": "Run this chapter on Binder or Colab", "icon": "fas fa-rocket",
-            "label": "launch-buttons",
-            "buttons": [{"type": "link", "text": name, "url": target, "tooltip": f"Launch on {name}",
-                         "icon": icons[name], "label": f"launch-{name.lower()}"}
-                        for name, target in launch_targets(url, pagename).items()],
-        })
+        buttons.append(
+            {
+                "type": "group",
+                "tooltip": "Run this chapter on Binder or Colab",
+                "icon": "fas fa-rocket",
+                "label": "launch-buttons",
+                "buttons": [
+                    {
+                        "type": "link",
+                        "text": name,
+                        "url": target,
+                        "tooltip": f"Launch on {name}",
+                        "icon": icons[name],
+                        "label": f"launch-{name.lower()}",
+                    }
+                    for name, target in launch_targets(url, pagename).items()
+                ],
+            }
+        )
 
 
 def setup(app: Sphinx) -> dict:

@@ -18,12 +18,11 @@ import json
 from pathlib import Path
 
 import nbformat
-from sphinx.application import Sphinx
-from sphinx.directives.code import LiteralIncludeReader
-
 from bibtex_author_year import author_year_label
 from header_links import repository_url
 from reader_notebook import BuildFacts, convert
+from sphinx.application import Sphinx
+from sphinx.directives.code import LiteralIncludeReader
 
 # myst_nb.sphinx_ext.OUTPUT_FOLDER: the executed notebooks live in <outdir>/../jupyter_execute
 _EXECUTED_FOLDER = "jupyter_execute"
@@ -56,9 +55,11 @@ def _citations(app: Sphinx) -> dict[str, str]:
         return app.env._reader_notebook_citations
     from pybtex.database import parse_file  # installed with sphinxcontrib-bibtex
 
-    citations = {key: author_year_label(entry)
-                 for bibfile in app.config.bibtex_bibfiles or []
-                 for key, entry in parse_file(str(Path(app.srcdir) / bibfile)).entries.items()}
+    citations = {
+        key: author_year_label(entry)
+        for bibfile in app.config.bibtex_bibfiles or []
+        for key, entry in parse_file(str(Path(app.srcdir) / bibfile)).entries.items()
+    }
     app.env._reader_notebook_citations = citations
     return citations
 
@@ -90,9 +91,16 @@ def reader_notebook(app: Sphinx, pagename: str) -> nbformat.NotebookNode | None:
     if "kernelspec" not in app.env.metadata.get(pagename, {}) or not executed.is_file():
         return None
     source_dir = Path(app.env.doc2path(pagename)).parent
-    facts = BuildFacts(source_dir=source_dir, repository=Path(app.srcdir).parent,
-                       include=_reader_for(app, source_dir), labels=_labels(app), citations=_citations(app),
-                       substitutions=dict(app.config.myst_substitutions or {}), glue=_glue(executed), install_from=repository_url(app))
+    facts = BuildFacts(
+        source_dir=source_dir,
+        repository=Path(app.srcdir).parent,
+        include=_reader_for(app, source_dir),
+        labels=_labels(app),
+        citations=_citations(app),
+        substitutions=dict(app.config.myst_substitutions or {}),
+        glue=_glue(executed),
+        install_from=repository_url(app),
+    )
     return convert(nbformat.read(executed, as_version=4), facts)
 
 

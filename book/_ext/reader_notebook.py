@@ -32,9 +32,9 @@ import copy
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import nbformat
 
@@ -69,11 +69,33 @@ class BuildFacts:
 
 _FENCE_OPEN = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<args>.*)$")
 _OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*)$")
-_ADMONITION_TITLES = {"note": "Note", "tip": "Tip", "hint": "Hint", "important": "Important", "warning": "Warning",
-                      "caution": "Caution", "attention": "Attention", "danger": "Danger", "error": "Error",
-                      "seealso": "See also", "margin": "", "sidebar": "", "topic": "", "epigraph": ""}
-_DROPPED_DIRECTIVES = {"bibliography", "tableofcontents", "toctree", "glossary", "eval-rst", "raw", "index",
-                       "solution-end", "exercise-end"}
+_ADMONITION_TITLES = {
+    "note": "Note",
+    "tip": "Tip",
+    "hint": "Hint",
+    "important": "Important",
+    "warning": "Warning",
+    "caution": "Caution",
+    "attention": "Attention",
+    "danger": "Danger",
+    "error": "Error",
+    "seealso": "See also",
+    "margin": "",
+    "sidebar": "",
+    "topic": "",
+    "epigraph": "",
+}
+_DROPPED_DIRECTIVES = {
+    "bibliography",
+    "tableofcontents",
+    "toctree",
+    "glossary",
+    "eval-rst",
+    "raw",
+    "index",
+    "solution-end",
+    "exercise-end",
+}
 
 
 @dataclass
@@ -94,14 +116,14 @@ def _split_directive(lines: list[str], start: int) -> tuple[_Directive, int] | N
     end = start + 1
     while end < len(lines) and not closing.match(lines[end]):
         end += 1
-    inner = lines[start + 1:end]
+    inner = lines[start + 1 : end]
     options: dict[str, str] = {}
     if inner and inner[0].strip() == "---":  # YAML options block
         stop = next((i for i in range(1, len(inner)) if inner[i].strip() == "---"), 0)
         for line in inner[1:stop]:
             key, _, value = line.partition(":")
             options[key.strip()] = value.strip()
-        inner = inner[stop + 1:]
+        inner = inner[stop + 1 :]
     else:
         while inner and _OPTION.match(inner[0]):
             found = _OPTION.match(inner[0])
@@ -117,7 +139,7 @@ def _quote(title: str, body: str) -> str:
     return "\n".join(("> " + line).rstrip() for line in text.splitlines())
 
 
-def _render_directive(directive: _Directive, facts: BuildFacts, state: "_CellState") -> str:
+def _render_directive(directive: _Directive, facts: BuildFacts, state: _CellState) -> str:
     name, argument, body = directive.name, directive.argument, directive.body
     if name == "literalinclude":
         code = facts.include(argument, directive.options).rstrip("\n")
@@ -141,8 +163,9 @@ def _render_directive(directive: _Directive, facts: BuildFacts, state: "_CellSta
         return _quote("Exercise" + (f": {argument}" if argument else ""), inner)
     if name == "solution-start":
         state.in_solution = "dropdown" in classes
-        return "**Solution**" + (" (the cells below are folded; open them when you have tried)"
-                                 if state.in_solution else "")
+        return "**Solution**" + (
+            " (the cells below are folded; open them when you have tried)" if state.in_solution else ""
+        )
     if name == "solution" or name in ("dropdown", "toggle") or "dropdown" in classes:
         summary = "Solution" if name == "solution" else (argument or "Show")
         if name == "solution" and "dropdown" not in classes:
@@ -153,7 +176,7 @@ def _render_directive(directive: _Directive, facts: BuildFacts, state: "_CellSta
     return inner  # any other directive: its content, as Markdown
 
 
-def _convert_directives(text: str, facts: BuildFacts, state: "_CellState") -> str:
+def _convert_directives(text: str, facts: BuildFacts, state: _CellState) -> str:
     lines = text.split("\n")
     out: list[str] = []
     index = 0
@@ -305,8 +328,11 @@ def _convert_markdown(text: str, facts: BuildFacts, state: _CellState) -> str:
 
 # --- code cells -----------------------------------------------------------------------------
 
-_SYS_PATH_LINE = re.compile(r"^[ \t]*sys\.path\.(?:insert\(\s*0\s*,|append\()\s*(?:str\()?\s*(?:Path|pathlib\.Path)?\(?"
-                            r"\s*[\"'](?P<path>[^\"']+)[\"'].*$\n?", re.MULTILINE)
+_SYS_PATH_LINE = re.compile(
+    r"^[ \t]*sys\.path\.(?:insert\(\s*0\s*,|append\()\s*(?:str\()?\s*(?:Path|pathlib\.Path)?\(?"
+    r"\s*[\"'](?P<path>[^\"']+)[\"'].*$\n?",
+    re.MULTILINE,
+)
 _PATH_LITERAL = re.compile(r"(?P<quote>[\"'])(?P<path>\.\.?/[^\"'\n]*)(?P=quote)")
 _IMPORTED = re.compile(r"^[ \t]*(?:import|from)[ \t]+(?P<module>\w+)", re.MULTILINE)
 _GLUE_IMPORT = re.compile(r"^from myst_nb import glue[^\n]*$", re.MULTILINE)
@@ -335,7 +361,8 @@ class _SupportFiles:
                 self.module_dirs.append(folder)
         source = _SYS_PATH_LINE.sub(
             lambda m: "" if _inside(self.facts.source_dir / m.group("path"), self.facts.repository) else m.group(0),
-            source)
+            source,
+        )
         source = _PATH_LITERAL.sub(self._local_name, source)
         return _GLUE_IMPORT.sub(_GLUE_STAND_IN, source)
 
@@ -362,9 +389,12 @@ class _SupportFiles:
         if not self.files:
             return []
         names = " and ".join(", ".join(f"`{name}`" for name in self.files).rsplit(", ", 1))
-        cells = [nbformat.v4.new_markdown_cell(
-            f"This chapter's code loads {names} from the course repository. The folded cells below write "
-            "them next to this notebook, so that it runs anywhere `minitorch` is installed.")]
+        cells = [
+            nbformat.v4.new_markdown_cell(
+                f"This chapter's code loads {names} from the course repository. The folded cells below write "
+                "them next to this notebook, so that it runs anywhere `minitorch` is installed."
+            )
+        ]
         for name, path in self.files.items():
             cell = nbformat.v4.new_code_cell(f"%%writefile {name}\n" + path.read_text(encoding="utf-8").rstrip("\n"))
             cell.metadata["jupyter"] = {"source_hidden": True}
@@ -374,8 +404,11 @@ class _SupportFiles:
 
 def third_party_imports(notebook: nbformat.NotebookNode) -> list[str]:
     """Top-level modules the notebook's code imports that are neither standard library nor written by it."""
-    written = {cell.source.split()[1].removesuffix(".py") for cell in notebook.cells
-               if cell.cell_type == "code" and cell.source.startswith("%%writefile ")}
+    written = {
+        cell.source.split()[1].removesuffix(".py")
+        for cell in notebook.cells
+        if cell.cell_type == "code" and cell.source.startswith("%%writefile ")
+    }
     modules = set()
     for cell in notebook.cells:
         if cell.cell_type != "code" or cell.source.startswith("%%writefile "):
@@ -398,8 +431,9 @@ _PIP_NAMES = {"sklearn": "scikit-learn", "minitorch": "minitorch (this course's 
 _IN_EVERY_JUPYTER = {"IPython", "ipykernel"}
 
 
-_GATED_SOLUTION = re.compile(r"(^ {0,3}(`{3,}|:{3,})\{solution-(?:start|end)\}[^\n]*\n(?:.*\n)*?^ {0,3}\2[ \t]*$)",
-                             re.MULTILINE)
+_GATED_SOLUTION = re.compile(
+    r"(^ {0,3}(`{3,}|:{3,})\{solution-(?:start|end)\}[^\n]*\n(?:.*\n)*?^ {0,3}\2[ \t]*$)", re.MULTILINE
+)
 
 
 def _split_at_gated_solutions(cells: list[nbformat.NotebookNode]) -> list[nbformat.NotebookNode]:
@@ -446,18 +480,26 @@ def convert(notebook: nbformat.NotebookNode, facts: BuildFacts) -> nbformat.Note
         cells.append(cell)
     support.add_imported_modules([cell.source for cell in cells if cell.cell_type == "code"])
     title = cells[:1] if cells and cells[0].cell_type == "markdown" else []
-    result.cells = [*title, *support.cells(), *cells[len(title):]]
-    needs = [_PIP_NAMES.get(module, module) for module in third_party_imports(result) if module not in _IN_EVERY_JUPYTER]
+    result.cells = [*title, *support.cells(), *cells[len(title) :]]
+    needs = [
+        _PIP_NAMES.get(module, module) for module in third_party_imports(result) if module not in _IN_EVERY_JUPYTER
+    ]
     preface = nbformat.v4.new_markdown_cell(
         "*This notebook is a chapter of the book, with every listing included. It needs "
-        + ", ".join(needs or ["only the standard library"]) + "; run it from top to bottom.*")
+        + ", ".join(needs or ["only the standard library"])
+        + "; run it from top to bottom.*"
+    )
     result.cells.insert(len(title), preface)
     if facts.install_from:
-        result.cells.insert(len(title) + 1, nbformat.v4.new_code_cell(
-            "# On Binder or Colab, minitorch may be missing: install it from the course's repository.\n"
-            "import importlib.util\n\n"
-            'if importlib.util.find_spec("minitorch") is None:\n'
-            f'    get_ipython().run_line_magic("pip", "install --quiet git+{facts.install_from}")'))
+        result.cells.insert(
+            len(title) + 1,
+            nbformat.v4.new_code_cell(
+                "# On Binder or Colab, minitorch may be missing: install it from the course's repository.\n"
+                "import importlib.util\n\n"
+                'if importlib.util.find_spec("minitorch") is None:\n'
+                f'    get_ipython().run_line_magic("pip", "install --quiet git+{facts.install_from}")'
+            ),
+        )
     result.metadata.pop("source_map", None)
     result.metadata.pop("jupytext", None)
     return result

@@ -12,6 +12,10 @@ from sphinx.application import Sphinx
 
 
 def setup(app: Sphinx) -> dict:
-    app.add_node(HideCodeCellNode, override=True, html=(visit_HideCellInput, depart_HideCellInput),
-                 singlehtml=(visit_HideCellInput, depart_HideCellInput))
+    app.add_node(
+        HideCodeCellNode,
+        override=True,
+        html=(visit_HideCellInput, depart_HideCellInput),
+        singlehtml=(visit_HideCellInput, depart_HideCellInput),
+    )
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "0.1"}

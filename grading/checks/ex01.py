@@ -10,7 +10,8 @@ with a central difference of the same expression evaluated on floats.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..core import Case, ExerciseSpec, Tester, Verdict
 from ..numeric import central, close, fd_agrees, is_real, show
@@ -18,6 +19,7 @@ from ..probes.ex01 import DUAL_STANDIN, FUNCTIONS, OPERATORS, PLAIN
 from ..tripwire import AUTODIFF
 
 EXERCISE = ExerciseSpec("ex01", "ex01_forward_mode", "Forward mode with dual numbers")
+
 
 def _pair(reply: dict) -> tuple[float, float] | None:
     return tuple(reply["pair"]) if "pair" in reply else None  # type: ignore[return-value]
@@ -31,8 +33,16 @@ def _show_operand(x: Any) -> str:
     return f"Dual({show(x[0])}, {show(x[1])})" if isinstance(x, tuple) else show(x)
 
 
-def _dual_case(t: Tester, what: str, name: str, args: dict, *, scale: Callable[[], float],
-               fd: Callable[[], float] | None, hint: str | None = None) -> Case:
+def _dual_case(
+    t: Tester,
+    what: str,
+    name: str,
+    args: dict,
+    *,
+    scale: Callable[[], float],
+    fd: Callable[[], float] | None,
+    hint: str | None = None,
+) -> Case:
     """Compare the probe ``name`` on the student's ``Dual`` with the same on the reference's."""
 
     def run() -> Verdict:
@@ -40,8 +50,11 @@ def _dual_case(t: Tester, what: str, name: str, args: dict, *, scale: Callable[[
         result = t.probe(name, **args)
         actual = _pair(result)
         if actual is None:
-            return Verdict(False, _show_dual(expected), f"{result['repr']}  (not a Dual: it needs .primal and "
-                           ".tangent, real numbers)")
+            return Verdict(
+                False,
+                _show_dual(expected),
+                f"{result['repr']}  (not a Dual: it needs .primal and .tangent, real numbers)",
+            )
         assert expected is not None
         size = scale()
         passed = close(actual[0], expected[0]) and close(actual[1], expected[1], size)
@@ -77,8 +90,15 @@ def binary(t: Tester, symbol: str, x: Any, y: Any, *, fd: bool = True, hint: str
     def estimate() -> float:
         return central(lambda s: op(xs[0] + s * xs[1], ys[0] + s * ys[1]), 0.0, h)
 
-    return _dual_case(t, f"{_show_operand(x)} {symbol} {_show_operand(y)}", "binary",
-                      {"symbol": symbol, "x": x, "y": y}, scale=scale, fd=estimate if fd else None, hint=hint)
+    return _dual_case(
+        t,
+        f"{_show_operand(x)} {symbol} {_show_operand(y)}",
+        "binary",
+        {"symbol": symbol, "x": x, "y": y},
+        scale=scale,
+        fd=estimate if fd else None,
+        hint=hint,
+    )
 
 
 def same_object(t: Tester, symbol: str, x: tuple[float, float]) -> Case:
@@ -88,8 +108,14 @@ def same_object(t: Tester, symbol: str, x: tuple[float, float]) -> Case:
     def estimate() -> float:
         return central(lambda s: op(x[0] + s * x[1], x[0] + s * x[1]), 0.0, 1e-6)
 
-    return _dual_case(t, f"x {symbol} x  with x = Dual({show(x[0])}, {show(x[1])})", "same_object",
-                      {"symbol": symbol, "x": x}, scale=lambda: 0.0, fd=estimate)
+    return _dual_case(
+        t,
+        f"x {symbol} x  with x = Dual({show(x[0])}, {show(x[1])})",
+        "same_object",
+        {"symbol": symbol, "x": x},
+        scale=lambda: 0.0,
+        fd=estimate,
+    )
 
 
 _MATH = {"exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos}
@@ -103,8 +129,14 @@ def unary(t: Tester, name: str, x: tuple[float, float], *, fd: bool = True) -> C
     def estimate() -> float:
         return central(lambda s: _MATH[name](x[0] + s * x[1]), 0.0, 1e-6 * max(1.0, abs(x[0])) / abs(x[1]))
 
-    return _dual_case(t, f"Dual({show(x[0])}, {show(x[1])}).{name}()", "unary", {"name": name, "x": x},
-                      scale=scale, fd=estimate if fd and x[1] else None)
+    return _dual_case(
+        t,
+        f"Dual({show(x[0])}, {show(x[1])}).{name}()",
+        "unary",
+        {"name": name, "x": x},
+        scale=scale,
+        fd=estimate if fd and x[1] else None,
+    )
 
 
 def _value(rng: Any, low: float = 0.1, high: float = 10.0) -> float:
@@ -118,9 +150,15 @@ def _dual(rng: Any, low: float = 0.1, high: float = 10.0) -> tuple[float, float]
 
 # --------------------------------------------------------------------------- parts
 
-@EXERCISE.part("add_sub", points=2, title="Dual + and - (with Duals and plain numbers)", needs=("Dual",),
-               forbidden=AUTODIFF,
-               hint="(a + a'e) +/- (b + b'e) = (a +/- b) + (a' +/- b')e; a plain number c is the constant c + 0e.")
+
+@EXERCISE.part(
+    "add_sub",
+    points=2,
+    title="Dual + and - (with Duals and plain numbers)",
+    needs=("Dual",),
+    forbidden=AUTODIFF,
+    hint="(a + a'e) +/- (b + b'e) = (a +/- b) + (a' +/- b')e; a plain number c is the constant c + 0e.",
+)
 def add_sub(t: Tester):
     if not t.hidden:
         yield binary(t, "+", (1.5, 2.0), (-0.5, 3.0))
@@ -138,8 +176,14 @@ def add_sub(t: Tester):
         yield binary(t, symbol, (1e-300, 1e-300), (-3e-300, 1.0), fd=False)
 
 
-@EXERCISE.part("mul", points=2, title="Dual * (product rule)", needs=("Dual",), forbidden=AUTODIFF,
-               hint="(a + a'e)(b + b'e) = ab + (a'b + ab')e, because e^2 = 0.")
+@EXERCISE.part(
+    "mul",
+    points=2,
+    title="Dual * (product rule)",
+    needs=("Dual",),
+    forbidden=AUTODIFF,
+    hint="(a + a'e)(b + b'e) = ab + (a'b + ab')e, because e^2 = 0.",
+)
 def mul(t: Tester):
     if not t.hidden:
         yield binary(t, "*", (1.5, 1.0), (-2.0, 0.5))
@@ -157,8 +201,14 @@ def mul(t: Tester):
     yield binary(t, "*", (1e-150, 3.0), (-1e150, 1e140), fd=False)
 
 
-@EXERCISE.part("div", points=2, title="Dual / (quotient rule)", needs=("Dual",), forbidden=AUTODIFF,
-               hint="(a/b)' = (a'b - ab')/b^2 = a'/b - (a/b)(b'/b).")
+@EXERCISE.part(
+    "div",
+    points=2,
+    title="Dual / (quotient rule)",
+    needs=("Dual",),
+    forbidden=AUTODIFF,
+    hint="(a/b)' = (a'b - ab')/b^2 = a'/b - (a/b)(b'/b).",
+)
 def div(t: Tester):
     if not t.hidden:
         yield binary(t, "/", (1.5, 1.0), (-2.0, 0.5))
@@ -175,9 +225,14 @@ def div(t: Tester):
     yield binary(t, "/", (-1e-100, 2.0), (1e50, -1e40), fd=False)
 
 
-@EXERCISE.part("pow", points=3, title="Dual ** (constant and Dual exponents)", needs=("Dual",), forbidden=AUTODIFF,
-               hint="Constant c: (a^c)' = c a^(c-1) a' (also for a <= 0). Dual b (a > 0): "
-                    "(a^b)' = a^b (b' ln a + b a'/a).")
+@EXERCISE.part(
+    "pow",
+    points=3,
+    title="Dual ** (constant and Dual exponents)",
+    needs=("Dual",),
+    forbidden=AUTODIFF,
+    hint="Constant c: (a^c)' = c a^(c-1) a' (also for a <= 0). Dual b (a > 0): (a^b)' = a^b (b' ln a + b a'/a).",
+)
 def pow_(t: Tester):
     if not t.hidden:
         yield binary(t, "**", (3.0, 1.0), 2)
@@ -194,8 +249,9 @@ def pow_(t: Tester):
     yield binary(t, "**", (0.0, 2.0), 1)
     yield binary(t, "**", (2.5, 1.0), 0)
     for _ in range(3):
-        yield binary(t, "**", (rng.uniform(0.2, 5.0), _value(rng, 0.1, 3.0)),
-                     (rng.uniform(-3.0, 3.0), _value(rng, 0.1, 3.0)))
+        yield binary(
+            t, "**", (rng.uniform(0.2, 5.0), _value(rng, 0.1, 3.0)), (rng.uniform(-3.0, 3.0), _value(rng, 0.1, 3.0))
+        )
     yield binary(t, "**", (rng.uniform(0.2, 5.0), 0.0), (rng.uniform(-3.0, 3.0), 1.0))
     yield binary(t, "**", 2.0, (rng.uniform(-3.0, 3.0), 1.0))
     yield same_object(t, "**", (1.7, 1.0))
@@ -204,8 +260,14 @@ def pow_(t: Tester):
     yield binary(t, "**", (1e3, 2.0), (30.0, 0.5), fd=False)
 
 
-@EXERCISE.part("exp_log", points=2, title="Dual.exp() and Dual.log()", needs=("Dual",), forbidden=AUTODIFF,
-               hint="exp(a + a'e) = exp(a) + exp(a) a' e; log(a + a'e) = log(a) + (a'/a) e (chain rule: times a').")
+@EXERCISE.part(
+    "exp_log",
+    points=2,
+    title="Dual.exp() and Dual.log()",
+    needs=("Dual",),
+    forbidden=AUTODIFF,
+    hint="exp(a + a'e) = exp(a) + exp(a) a' e; log(a + a'e) = log(a) + (a'/a) e (chain rule: times a').",
+)
 def exp_log(t: Tester):
     if not t.hidden:
         yield unary(t, "exp", (0.5, 2.0))
@@ -222,8 +284,14 @@ def exp_log(t: Tester):
     yield unary(t, "log", (1e-300, 2.0), fd=False)
 
 
-@EXERCISE.part("sin_cos", points=2, title="Dual.sin() and Dual.cos()", needs=("Dual",), forbidden=AUTODIFF,
-               hint="sin' = cos and cos' = -sin, each multiplied by the tangent a'.")
+@EXERCISE.part(
+    "sin_cos",
+    points=2,
+    title="Dual.sin() and Dual.cos()",
+    needs=("Dual",),
+    forbidden=AUTODIFF,
+    hint="sin' = cos and cos' = -sin, each multiplied by the tangent a'.",
+)
 def sin_cos(t: Tester):
     if not t.hidden:
         yield unary(t, "sin", (0.5, 2.0))
@@ -260,17 +328,21 @@ def _derivative_case(t: Tester, text: str, x: float, *, fd: bool = True) -> Case
                 warning = f"reference derivative {expected!r} but central difference {estimate!r}"
         if not is_real(actual):
             return Verdict(False, show(expected), f"{actual['repr']}  (derivative must return a float)", note=note)
-        return Verdict(close(actual, expected, 1e-3), show(expected), show(actual), note=note,
-                       grader_warning=warning)
+        return Verdict(close(actual, expected, 1e-3), show(expected), show(actual), note=note, grader_warning=warning)
 
     comment = "  (f returns a plain number)" if text == "3.0" else ""
     return Case(f"derivative(lambda x: {text}, {show(x)}){comment}", run)
 
 
-@EXERCISE.part("derivative", points=2, title="derivative(f, x): one forward pass", needs=("derivative",),
-               forbidden=AUTODIFF,
-               hint="Seed the tangent with 1: f(Dual(x, 1.0)).tangent. If f returns a plain number, "
-                    "it does not depend on x: the derivative is 0.0.")
+@EXERCISE.part(
+    "derivative",
+    points=2,
+    title="derivative(f, x): one forward pass",
+    needs=("derivative",),
+    forbidden=AUTODIFF,
+    hint="Seed the tangent with 1: f(Dual(x, 1.0)).tangent. If f returns a plain number, "
+    "it does not depend on x: the derivative is 0.0.",
+)
 def derivative(t: Tester):
     if not t.hidden:
         yield _derivative_case(t, "x * x * x", 2.0)
@@ -299,9 +371,14 @@ def _cd_case(t: Tester, name: str, x: float, h: float | None) -> Case:
             if not is_real(actual):
                 return Verdict(False, f"about {show(exact)}", shown)
             passed = abs(float(actual) - exact) <= 1e-6 * max(1.0, abs(exact))
-            return Verdict(passed, f"{show(exact)} to about 6 digits (the exact derivative)", show(actual),
-                           detail=None if passed else "with the default step h = 1e-6 the estimate should be "
-                                                      "accurate to about 1e-6")
+            return Verdict(
+                passed,
+                f"{show(exact)} to about 6 digits (the exact derivative)",
+                show(actual),
+                detail=None
+                if passed
+                else "with the default step h = 1e-6 the estimate should be accurate to about 1e-6",
+            )
         expected = t.expect("central_difference", function=name, x=x, h=h)
         if not is_real(actual):
             return Verdict(False, show(expected), shown)
@@ -313,13 +390,23 @@ def _cd_case(t: Tester, name: str, x: float, h: float | None) -> Case:
 
 
 def derivative_of(name: str, x: float) -> float:
-    return {"math.sin": math.cos(x), "math.exp": math.exp(x), "math.log": 1 / x,
-            "lambda x: x ** 3": 3 * x * x, "lambda x: 1 / (1 + x * x)": -2 * x / (1 + x * x) ** 2}[name]
+    return {
+        "math.sin": math.cos(x),
+        "math.exp": math.exp(x),
+        "math.log": 1 / x,
+        "lambda x: x ** 3": 3 * x * x,
+        "lambda x: 1 / (1 + x * x)": -2 * x / (1 + x * x) ** 2,
+    }[name]
 
 
-@EXERCISE.part("central_difference", points=1, title="central_difference(f, x, h=1e-6)",
-               needs=("central_difference",), forbidden=AUTODIFF,
-               hint="(f(x + h) - f(x - h)) / (2 h): a symmetric difference, not (f(x + h) - f(x)) / h.")
+@EXERCISE.part(
+    "central_difference",
+    points=1,
+    title="central_difference(f, x, h=1e-6)",
+    needs=("central_difference",),
+    forbidden=AUTODIFF,
+    hint="(f(x + h) - f(x - h)) / (2 h): a symmetric difference, not (f(x + h) - f(x)) / h.",
+)
 def central_difference(t: Tester):
     if not t.hidden:
         yield _cd_case(t, "math.sin", 1.0, 0.1)

@@ -13,7 +13,7 @@ nodes to judge.
 from __future__ import annotations
 
 import random
-from typing import Callable
+from collections.abc import Callable
 
 from .. import graphs as G
 from ..core import Case, ExerciseSpec, Tester, Verdict
@@ -31,8 +31,11 @@ def order_case(t: Tester, function: str, what: str, build: Callable[[], G.Node],
         result = G.from_data(t.probe("order", function=function, graph=graph), nodes)
         problem = G.order_problem(output, result)
         warning = None
-        if not heavy and G.order_problem(output, G.from_data(t.expect("order", function=function, graph=graph),
-                                                             nodes)) is not None:
+        if (
+            not heavy
+            and G.order_problem(output, G.from_data(t.expect("order", function=function, graph=graph), nodes))
+            is not None
+        ):
             warning = "the reference solution returns an invalid order"
         return Verdict(problem is None, VALID, G.show_order(result), detail=problem, grader_warning=warning)
 
@@ -45,8 +48,12 @@ def cycle_case(t: Tester, function: str, what: str, build: Callable[[], G.Node])
         reply = t.probe("cycle", function=function, graph=graph)
         if reply.get("raised") == "ValueError":
             return Verdict(True, "ValueError", "ValueError")
-        return Verdict(False, "ValueError (the graph has a cycle)", f"returned {G.show_order(G.from_data(reply, nodes))}",
-                       detail="a graph with a cycle has no topological order: raise ValueError")
+        return Verdict(
+            False,
+            "ValueError (the graph has a cycle)",
+            f"returned {G.show_order(G.from_data(reply, nodes))}",
+            detail="a graph with a cycle has no topological order: raise ValueError",
+        )
 
     return Case(f"{function}({what})", run, input=G.describe(build()))
 
@@ -65,8 +72,12 @@ def _order_cases(t: Tester, function: str):
     for i in range(8):
         seed = t.rng.randrange(2**32)
         size = t.rng.randint(5, 40)
-        yield order_case(t, function, f"a random DAG of {size} nodes (#{i + 1})",
-                         lambda seed=seed, size=size: G.random_dag(random.Random(seed), size))
+        yield order_case(
+            t,
+            function,
+            f"a random DAG of {size} nodes (#{i + 1})",
+            lambda seed=seed, size=size: G.random_dag(random.Random(seed), size),
+        )
 
 
 def _cycle_cases(t: Tester, function: str):
@@ -86,52 +97,97 @@ def _deep_cases(t: Tester, function: str):
         yield order_case(t, function, "a chain of 1,000 nodes", lambda: G.chain(1000))
         yield order_case(t, function, "a chain of 100,000 nodes", lambda: G.chain(100_000), heavy=True)
         return
-    yield order_case(t, function, "a chain 100,000 nodes deep with a fresh leaf at every step",
-                     lambda: G.chain_with_leaves(100_000), heavy=True)
+    yield order_case(
+        t,
+        function,
+        "a chain 100,000 nodes deep with a fresh leaf at every step",
+        lambda: G.chain_with_leaves(100_000),
+        heavy=True,
+    )
 
 
-ORDER_HINT = ("Return a list of every node the output depends on (and the output itself), each once, every node "
-              "after all of its parents, so the output comes last. Parents may repeat (y = x * x).")
+ORDER_HINT = (
+    "Return a list of every node the output depends on (and the output itself), each once, every node "
+    "after all of its parents, so the output comes last. Parents may repeat (y = x * x)."
+)
 CYCLE_HINT = "If the nodes the output depends on contain a cycle, raise ValueError."
-DEEP_HINT = ("No recursion (Python stops at about 1,000 nested calls) and O(V + E) work: use an explicit stack or "
-             "queue, and sets or dicts (not lists) to remember nodes.")
+DEEP_HINT = (
+    "No recursion (Python stops at about 1,000 nested calls) and O(V + E) work: use an explicit stack or "
+    "queue, and sets or dicts (not lists) to remember nodes."
+)
 
 
-@EXERCISE.part("kahn_order", points=3, title="kahn_sort: a valid order", needs=("kahn_sort",), forbidden=FORBIDDEN,
-               hint=ORDER_HINT + " Kahn: count each node's consumers among the ancestors; start from the output; "
-                                 "a node is ready when all its consumers are placed; reverse at the end.")
+@EXERCISE.part(
+    "kahn_order",
+    points=3,
+    title="kahn_sort: a valid order",
+    needs=("kahn_sort",),
+    forbidden=FORBIDDEN,
+    hint=ORDER_HINT + " Kahn: count each node's consumers among the ancestors; start from the output; "
+    "a node is ready when all its consumers are placed; reverse at the end.",
+)
 def kahn_order(t: Tester):
     yield from _order_cases(t, "kahn_sort")
 
 
-@EXERCISE.part("kahn_cycles", points=1, title="kahn_sort: cycles raise ValueError", needs=("kahn_sort",),
-               forbidden=FORBIDDEN, hint=CYCLE_HINT + " In Kahn's algorithm, a cycle leaves nodes that never "
-                                                     "become ready: compare how many nodes you placed.")
+@EXERCISE.part(
+    "kahn_cycles",
+    points=1,
+    title="kahn_sort: cycles raise ValueError",
+    needs=("kahn_sort",),
+    forbidden=FORBIDDEN,
+    hint=CYCLE_HINT + " In Kahn's algorithm, a cycle leaves nodes that never "
+    "become ready: compare how many nodes you placed.",
+)
 def kahn_cycles(t: Tester):
     yield from _cycle_cases(t, "kahn_sort")
 
 
-@EXERCISE.part("kahn_deep", points=1, title="kahn_sort: 100,000-node graphs", needs=("kahn_sort",),
-               forbidden=FORBIDDEN, hint=DEEP_HINT)
+@EXERCISE.part(
+    "kahn_deep",
+    points=1,
+    title="kahn_sort: 100,000-node graphs",
+    needs=("kahn_sort",),
+    forbidden=FORBIDDEN,
+    hint=DEEP_HINT,
+)
 def kahn_deep(t: Tester):
     yield from _deep_cases(t, "kahn_sort")
 
 
-@EXERCISE.part("dfs_order", points=3, title="dfs_sort: a valid order", needs=("dfs_sort",), forbidden=FORBIDDEN,
-               hint=ORDER_HINT + " DFS: emit a node in post-order, after all of its parents have been emitted, "
-                                 "and skip nodes already emitted.")
+@EXERCISE.part(
+    "dfs_order",
+    points=3,
+    title="dfs_sort: a valid order",
+    needs=("dfs_sort",),
+    forbidden=FORBIDDEN,
+    hint=ORDER_HINT + " DFS: emit a node in post-order, after all of its parents have been emitted, "
+    "and skip nodes already emitted.",
+)
 def dfs_order(t: Tester):
     yield from _order_cases(t, "dfs_sort")
 
 
-@EXERCISE.part("dfs_cycles", points=1, title="dfs_sort: cycles raise ValueError", needs=("dfs_sort",),
-               forbidden=FORBIDDEN, hint=CYCLE_HINT + " In a DFS, a cycle shows up as a parent that is still on "
-                                                     "the current path (started but not finished).")
+@EXERCISE.part(
+    "dfs_cycles",
+    points=1,
+    title="dfs_sort: cycles raise ValueError",
+    needs=("dfs_sort",),
+    forbidden=FORBIDDEN,
+    hint=CYCLE_HINT + " In a DFS, a cycle shows up as a parent that is still on "
+    "the current path (started but not finished).",
+)
 def dfs_cycles(t: Tester):
     yield from _cycle_cases(t, "dfs_sort")
 
 
-@EXERCISE.part("dfs_deep", points=1, title="dfs_sort: 100,000-node graphs", needs=("dfs_sort",),
-               forbidden=FORBIDDEN, hint=DEEP_HINT)
+@EXERCISE.part(
+    "dfs_deep",
+    points=1,
+    title="dfs_sort: 100,000-node graphs",
+    needs=("dfs_sort",),
+    forbidden=FORBIDDEN,
+    hint=DEEP_HINT,
+)
 def dfs_deep(t: Tester):
     yield from _deep_cases(t, "dfs_sort")

@@ -13,7 +13,8 @@ Graphs are built here with the reference's ``Var`` and rebuilt in the sandbox wi
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from minitorch import scalar_primitives as P
 
@@ -54,23 +55,33 @@ def _show_adjoints(values: list[tuple[str, object]], output: str) -> str:
 
 # --------------------------------------------------------------------------- topological_sort
 
+
 def _graph(output: Any) -> tuple[dict, list]:
     """A graph of the reference's nodes as data for the probes (:mod:`grading.probes.ex03`), and its nodes."""
     data, nodes = G.to_data(output)
-    return {"values": [node.value for node in nodes], "prims": [_PRIMITIVES.get(id(node.prim)) for node in nodes],
-            "parents": data["parents"], "output": data["output"]}, nodes
+    return {
+        "values": [node.value for node in nodes],
+        "prims": [_PRIMITIVES.get(id(node.prim)) for node in nodes],
+        "parents": data["parents"],
+        "output": data["output"],
+    }, nodes
 
 
-def topo_case(t: Tester, what: str, make: Callable[[type], tuple[Any, dict]], *, heavy: bool = False,
-              text: str | None = None) -> Case:
+def topo_case(
+    t: Tester, what: str, make: Callable[[type], tuple[Any, dict]], *, heavy: bool = False, text: str | None = None
+) -> Case:
     def run() -> Verdict:
         output, names = make(t.reference("Var"))
         label = _labeller(names)
         graph, nodes = _graph(output)
         result = G.from_data(t.probe("toposort", graph=graph), nodes)
         problem = G.order_problem(output, result, label=label)
-        return Verdict(problem is None, "every node the output depends on, once, each after its parents",
-                       G.show_order(result, label=label), detail=problem)
+        return Verdict(
+            problem is None,
+            "every node the output depends on, once, each after its parents",
+            G.show_order(result, label=label),
+            detail=problem,
+        )
 
     return Case(f"topological_sort({what})", run, heavy=heavy, input=text)
 
@@ -91,28 +102,38 @@ def _chain_graph(depth: int) -> Callable[[type], tuple[Any, dict]]:
     return make
 
 
-@EXERCISE.part("toposort", points=1, title="topological_sort (yours, from exercise 2)",
-               needs=("topological_sort",), forbidden=SORT_FORBIDDEN,
-               hint="Paste your kahn_sort or dfs_sort from exercise 2 (renamed topological_sort): every node the "
-                    "output depends on, once, after its parents; no recursion.")
+@EXERCISE.part(
+    "toposort",
+    points=1,
+    title="topological_sort (yours, from exercise 2)",
+    needs=("topological_sort",),
+    forbidden=SORT_FORBIDDEN,
+    hint="Paste your kahn_sort or dfs_sort from exercise 2 (renamed topological_sort): every node the "
+    "output depends on, once, after its parents; no recursion.",
+)
 def toposort(t: Tester):
     if not t.hidden:
-        for program in (Program({"x": 3.0}, [("y", "x * x")]),
-                        Program({"x": 0.7}, [("a", "x.sin()"), ("b", "x.cos()"), ("y", "a * b")])):
+        for program in (
+            Program({"x": 3.0}, [("y", "x * x")]),
+            Program({"x": 0.7}, [("a", "x.sin()"), ("b", "x.cos()"), ("y", "a * b")]),
+        ):
             yield topo_case(t, program.output_name, _program_graph(program), text=program.text())
         yield topo_case(t, "a chain of 1,000 operations", _chain_graph(1000))
         yield topo_case(t, "a chain of 100,000 operations", _chain_graph(100_000), heavy=True)
         return
     for i in range(4):
-        program = random_program(t.rng, t.reference("Var"), inputs=t.rng.randint(1, 3), ops=t.rng.randint(5, 20),
-                                 reuse=True)
+        program = random_program(
+            t.rng, t.reference("Var"), inputs=t.rng.randint(1, 3), ops=t.rng.randint(5, 20), reuse=True
+        )
         yield topo_case(t, f"random program #{i + 1}", _program_graph(program), text=program.text())
 
 
 # --------------------------------------------------------------------------- backward
 
-def backward_case(t: Tester, what: str, *, program: Program | None = None, depth: int | None = None,
-                  heavy: bool = False) -> Case:
+
+def backward_case(
+    t: Tester, what: str, *, program: Program | None = None, depth: int | None = None, heavy: bool = False
+) -> Case:
     def run() -> Verdict:
         Var = t.reference("Var")
         if program is not None:
@@ -132,18 +153,24 @@ def backward_case(t: Tester, what: str, *, program: Program | None = None, depth
         expected_text = _show_adjoints([(n, expected[leaf]) for n, leaf in in_graph], out_name)
         if "adjoints" not in reply:
             return Verdict(False, expected_text, f"{reply['repr']}  (backward must return a dict: node -> adjoint)")
-        actual = {node: G.Returned(a) if isinstance(a, str) else a for node, a in zip(nodes, reply["adjoints"])
-                  if a is not None}
-        actual_text = ", ".join(f"d{out_name}/d{n} = {show(actual[leaf]) if leaf in actual else 'missing'}"
-                                for n, leaf in in_graph)
+        actual = {
+            node: G.Returned(a) if isinstance(a, str) else a
+            for node, a in zip(nodes, reply["adjoints"])
+            if a is not None
+        }
+        actual_text = ", ".join(
+            f"d{out_name}/d{n} = {show(actual[leaf]) if leaf in actual else 'missing'}" for n, leaf in in_graph
+        )
         problem = None
         for node in reversed(order):  # from the output back: the first wrong adjoint is where it goes wrong
             if node not in actual:
                 problem = f"no adjoint for {label(node)} (backward must return every node, keyed by the node)"
                 break
             if not close(actual[node], expected[node], scales.get(node, 0.0)):
-                problem = (f"first wrong adjoint, going back from the output: d{out_name}/d({label(node)}) should "
-                           f"be {show(expected[node])}, got {show(actual[node])}")
+                problem = (
+                    f"first wrong adjoint, going back from the output: d{out_name}/d({label(node)}) should "
+                    f"be {show(expected[node])}, got {show(actual[node])}"
+                )
                 break
         note = warning = None
         if program is not None and not heavy:
@@ -164,27 +191,36 @@ def backward_case(t: Tester, what: str, *, program: Program | None = None, depth
                 if not fd_agrees(estimate, expected[leaf], scales.get(leaf, 0.0), rtol=1e-4):
                     warning = f"reference d/d{name} = {expected[leaf]!r} but central difference {estimate!r}"
             note = "central differences: " + _show_adjoints(estimates, out_name)
-        return Verdict(problem is None, expected_text, actual_text, detail=problem, note=note,
-                       grader_warning=warning)
+        return Verdict(problem is None, expected_text, actual_text, detail=problem, note=note, grader_warning=warning)
 
     text = program.text() if program is not None else None
     return Case(f"backward({what})", run, heavy=heavy, input=text)
 
 
-BACKWARD_HINT = ("Start with adjoint 1.0 for the output and 0.0 for every other node; visit the nodes in reverse "
-                 "topological order; for each parent p of node v add adjoint[v] * (local gradient) to adjoint[p].")
+BACKWARD_HINT = (
+    "Start with adjoint 1.0 for the output and 0.0 for every other node; visit the nodes in reverse "
+    "topological order; for each parent p of node v add adjoint[v] * (local gradient) to adjoint[p]."
+)
 
 
-@EXERCISE.part("backward_chain", points=2, title="backward on graphs without shared nodes", needs=("backward",),
-               forbidden=BACKWARD_FORBIDDEN, hint=BACKWARD_HINT)
+@EXERCISE.part(
+    "backward_chain",
+    points=2,
+    title="backward on graphs without shared nodes",
+    needs=("backward",),
+    forbidden=BACKWARD_FORBIDDEN,
+    hint=BACKWARD_HINT,
+)
 def backward_chain(t: Tester):
     if not t.hidden:
         for what, program in (
             ("y = x: the output is an input", Program({"x": 2.0}, [])),
             ("y = x.sin()", Program({"x": 0.5}, [("y", "x.sin()")])),
             ("y = (x1 * x2).exp()", Program({"x1": 0.5, "x2": -1.5}, [("v1", "x1 * x2"), ("y", "v1.exp()")])),
-            ("y = (x.sin() * 2.0).log()", Program({"x": 1.0}, [("v1", "x.sin()"), ("v2", "v1 * 2.0"),
-                                                                 ("y", "v2.log()")])),
+            (
+                "y = (x.sin() * 2.0).log()",
+                Program({"x": 1.0}, [("v1", "x.sin()"), ("v2", "v1 * 2.0"), ("y", "v2.log()")]),
+            ),
         ):
             yield backward_case(t, what, program=program)
         return
@@ -192,23 +228,33 @@ def backward_chain(t: Tester):
     for i in range(8):
         program = random_program(t.rng, Var, inputs=t.rng.randint(1, 4), ops=t.rng.randint(3, 15), reuse=False)
         yield backward_case(t, f"random expression tree #{i + 1}", program=program)
-    yield backward_case(t, "large values", program=Program(
-        {"x": 1e8}, [("v1", "x * 1e8"), ("v2", "v1 / 3e7"), ("y", "v2 - 1e6")]))
+    yield backward_case(
+        t, "large values", program=Program({"x": 1e8}, [("v1", "x * 1e8"), ("v2", "v1 / 3e7"), ("y", "v2 - 1e6")])
+    )
     yield backward_case(t, "large values", program=Program({"x": 40.0}, [("v1", "x.exp()"), ("y", "v1 * 1e-10")]))
 
 
-@EXERCISE.part("backward_fanout", points=3, title="backward with shared nodes (fan-out accumulates)",
-               needs=("backward",), forbidden=BACKWARD_FORBIDDEN,
-               hint=BACKWARD_HINT + " A node used several times receives one contribution per use: add them up "
-                                    "(+=, not =), and visit each node once (do not enumerate paths).")
+@EXERCISE.part(
+    "backward_fanout",
+    points=3,
+    title="backward with shared nodes (fan-out accumulates)",
+    needs=("backward",),
+    forbidden=BACKWARD_FORBIDDEN,
+    hint=BACKWARD_HINT + " A node used several times receives one contribution per use: add them up "
+    "(+=, not =), and visit each node once (do not enumerate paths).",
+)
 def backward_fanout(t: Tester):
     if not t.hidden:
         for what, program in (
             ("y = x * x", Program({"x": 3.0}, [("y", "x * x")])),
-            ("a diamond: y = x.sin() * x.cos()",
-             Program({"x": 0.7}, [("a", "x.sin()"), ("b", "x.cos()"), ("y", "a * b")])),
-            ("shared h = x * w", Program({"x": 1.5, "w": -0.5}, [("h", "x * w"), ("s", "h.sin()"), ("u", "h * x"),
-                                                                  ("y", "s + u")])),
+            (
+                "a diamond: y = x.sin() * x.cos()",
+                Program({"x": 0.7}, [("a", "x.sin()"), ("b", "x.cos()"), ("y", "a * b")]),
+            ),
+            (
+                "shared h = x * w",
+                Program({"x": 1.5, "w": -0.5}, [("h", "x * w"), ("s", "h.sin()"), ("u", "h * x"), ("y", "s + u")]),
+            ),
         ):
             yield backward_case(t, what, program=program)
         return
@@ -219,13 +265,21 @@ def backward_fanout(t: Tester):
     yield backward_case(t, "60 diamonds in a row (2^60 paths)", program=diamond_ladder(60))
     lines = [("v1", "x + x")] + [(f"v{i}", f"v{i - 1} + x") for i in range(2, 1000)]
     yield backward_case(t, "x used 1,000 times", program=Program({"x": 0.001}, lines))
-    yield backward_case(t, "large values", program=Program(
-        {"x": 1e4}, [("v1", "x * x"), ("v2", "v1 * x"), ("v3", "v2 / x"), ("y", "v3 + v1")]))
+    yield backward_case(
+        t,
+        "large values",
+        program=Program({"x": 1e4}, [("v1", "x * x"), ("v2", "v1 * x"), ("v3", "v2 / x"), ("y", "v3 + v1")]),
+    )
 
 
-@EXERCISE.part("backward_deep", points=1, title="backward on a 100,000-operation chain", needs=("backward",),
-               forbidden=BACKWARD_FORBIDDEN,
-               hint=BACKWARD_HINT + " Use a loop over the topological order, no recursion.")
+@EXERCISE.part(
+    "backward_deep",
+    points=1,
+    title="backward on a 100,000-operation chain",
+    needs=("backward",),
+    forbidden=BACKWARD_FORBIDDEN,
+    hint=BACKWARD_HINT + " Use a loop over the topological order, no recursion.",
+)
 def backward_deep(t: Tester):
     if not t.hidden:
         yield backward_case(t, "a chain of 1,000 operations", depth=1000)
@@ -235,6 +289,7 @@ def backward_deep(t: Tester):
 
 
 # --------------------------------------------------------------------------- grad
+
 
 def grad_case(t: Tester, text: str, program: Program) -> Case:
     f, xs = program.function(), tuple(program.inputs.values())
@@ -255,9 +310,11 @@ def grad_case(t: Tester, text: str, program: Program) -> Case:
         actual = [G.Returned(a) if isinstance(a, str) else a for a in result]
         actual_text = "[" + ", ".join(show(a) for a in actual) + "]"
         passed = len(actual) == len(expected) and all(
-            is_real(a) and close(a, e, s) for a, e, s in zip(actual, expected, scales))
+            is_real(a) and close(a, e, s) for a, e, s in zip(actual, expected, scales)
+        )
         estimates, warning = [], None
         for i, x in enumerate(xs):
+
             def g(s: float, i: int = i) -> float:
                 shifted = [Var(v + (s if j == i else 0.0)) for j, v in enumerate(xs)]
                 out = f(*shifted)
@@ -285,10 +342,15 @@ def _function(*, y: str, **inputs: float) -> Program:
     return Program(inputs, [("y", y)] if y not in inputs else [])
 
 
-@EXERCISE.part("grad", points=2, title="grad(f, *xs): gradient by one backward pass", needs=("grad",),
-               forbidden=BACKWARD_FORBIDDEN,
-               hint="Make one leaf Var per input, call f on them, run backward on the result and read each leaf's "
-                    "adjoint (0.0 for an input the output does not depend on, or when f returns a plain number).")
+@EXERCISE.part(
+    "grad",
+    points=2,
+    title="grad(f, *xs): gradient by one backward pass",
+    needs=("grad",),
+    forbidden=BACKWARD_FORBIDDEN,
+    hint="Make one leaf Var per input, call f on them, run backward on the result and read each leaf's "
+    "adjoint (0.0 for an input the output does not depend on, or when f returns a plain number).",
+)
 def grad(t: Tester):
     if not t.hidden:
         yield grad_case(t, "lambda x1, x2: x1 * x2 + x1.sin()", _function(x1=0.5, x2=-1.5, y="x1 * x2 + x1.sin()"))

@@ -13,7 +13,8 @@ sent as data; the arrays they give back are judged here.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -61,8 +62,15 @@ def _args_text(args: tuple) -> str:
     return "".join(f", {a!r}" for a in args)
 
 
-def value_case(t: Tester, name: str, x: np.ndarray, args: tuple = (), *, what: str | None = None,
-               independent: Callable[[np.ndarray], np.ndarray] | None = None) -> Case:
+def value_case(
+    t: Tester,
+    name: str,
+    x: np.ndarray,
+    args: tuple = (),
+    *,
+    what: str | None = None,
+    independent: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Case:
     """``name.apply(tensor(x), *args)``: the output's values."""
 
     def run() -> Verdict:
@@ -75,19 +83,36 @@ def value_case(t: Tester, name: str, x: np.ndarray, args: tuple = (), *, what: s
         out = returned(t.probe("value", name=name, x=x, args=list(args)))
         actual = as_array(out)
         if actual is None:
-            return Verdict(False, show_array(expected), show_array(out), detail="forward must return a NumPy array",
-                           grader_warning=warning)
+            return Verdict(
+                False,
+                show_array(expected),
+                show_array(out),
+                detail="forward must return a NumPy array",
+                grader_warning=warning,
+            )
         problem = compare(actual, expected, rtol=_rtol(x))
-        return Verdict(problem is None, show_array(expected), show_array(actual), detail=problem,
-                       grader_warning=warning)
+        return Verdict(
+            problem is None, show_array(expected), show_array(actual), detail=problem, grader_warning=warning
+        )
 
-    return Case(what or f"{name}.apply(x{_args_text(args)})  (x of shape {x.shape}{_dtype_text(x)})", run,
-                input=show_input("x", x))
+    return Case(
+        what or f"{name}.apply(x{_args_text(args)})  (x of shape {x.shape}{_dtype_text(x)})",
+        run,
+        input=show_input("x", x),
+    )
 
 
-def vjp_case(t: Tester, name: str, x: np.ndarray, args: tuple = (), *, what: str | None = None,
-             derivative: Callable[[np.ndarray], np.ndarray] | None = None, fd: bool = False,
-             v: np.ndarray | None = None) -> Case:
+def vjp_case(
+    t: Tester,
+    name: str,
+    x: np.ndarray,
+    args: tuple = (),
+    *,
+    what: str | None = None,
+    derivative: Callable[[np.ndarray], np.ndarray] | None = None,
+    fd: bool = False,
+    v: np.ndarray | None = None,
+) -> Case:
     """``y = name.apply(x, *args)``, then ``y.backward(gradient=v)``: compare ``x.grad``. ``derivative`` is the
     rule's definition (the reference must agree with ``v * derivative(x)``); ``fd`` adds central differences."""
     rng = _rng(t)
@@ -108,19 +133,37 @@ def vjp_case(t: Tester, name: str, x: np.ndarray, args: tuple = (), *, what: str
                 warning = f"the reference {name}.backward disagrees with central differences {problem}"
         grad = returned(t.probe("vjp", name=name, x=x, args=list(args), v=v))
         if grad is None:
-            return Verdict(False, show_array(expected), "x.grad is None", detail="no gradient reached x",
-                           note=note, grader_warning=warning)
+            return Verdict(
+                False,
+                show_array(expected),
+                "x.grad is None",
+                detail="no gradient reached x",
+                note=note,
+                grader_warning=warning,
+            )
         problem = compare(grad, expected, np.abs(v), rtol=_rtol(x))
-        return Verdict(problem is None, show_array(expected), show_array(grad), detail=problem, note=note,
-                       grader_warning=warning)
+        return Verdict(
+            problem is None, show_array(expected), show_array(grad), detail=problem, note=note, grader_warning=warning
+        )
 
     text = show_input("x", x) + "\n" + show_input("cotangent", v)
-    return Case(what or f"x.grad after {name}.apply(x{_args_text(args)}).backward(cotangent)  (x of shape {x.shape}"
-                        f"{_dtype_text(x)})", run, input=text)
+    return Case(
+        what
+        or f"x.grad after {name}.apply(x{_args_text(args)}).backward(cotangent)  (x of shape {x.shape}"
+        f"{_dtype_text(x)})",
+        run,
+        input=text,
+    )
 
 
-def chain_case(t: Tester, name: str, what: str, chain: str, arrays: dict[str, np.ndarray],
-               expected_grads: Callable[[dict], dict] | None = None) -> Case:
+def chain_case(
+    t: Tester,
+    name: str,
+    what: str,
+    chain: str,
+    arrays: dict[str, np.ndarray],
+    expected_grads: Callable[[dict], dict] | None = None,
+) -> Case:
     """A small graph of minitorch operations around the primitive (``chain``: its name in
     :data:`grading.probes.ex05.CHAINS`); compare every leaf's gradient (and, if given, the reference's with a
     formula)."""
@@ -138,12 +181,10 @@ def chain_case(t: Tester, name: str, what: str, chain: str, arrays: dict[str, np
         actual_text = "\n".join(f"{n}.grad = {'None' if g is None else show_array(g)}" for n, g in actual.items())
         for n, e in expected.items():
             if actual[n] is None:
-                return Verdict(False, expected_text, actual_text, detail=f"{n}.grad is None",
-                               grader_warning=warning)
+                return Verdict(False, expected_text, actual_text, detail=f"{n}.grad is None", grader_warning=warning)
             problem = compare(actual[n], e, np.abs(e).max(initial=0.0))
             if problem:
-                return Verdict(False, expected_text, actual_text, detail=f"{n}.grad: {problem}",
-                               grader_warning=warning)
+                return Verdict(False, expected_text, actual_text, detail=f"{n}.grad: {problem}", grader_warning=warning)
         return Verdict(True, expected_text, actual_text, grader_warning=warning)
 
     return Case(what, run, input="\n".join(show_input(n, a) for n, a in arrays.items()))
@@ -151,18 +192,26 @@ def chain_case(t: Tester, name: str, what: str, chain: str, arrays: dict[str, np
 
 # --------------------------------------------------------------------------- Softplus
 
-@EXERCISE.part("softplus_value", points=2, title="Softplus.forward: stable and accurate", needs=("Softplus",),
-               hint="max(x, 0) + np.log1p(np.exp(-np.abs(x))) (or np.logaddexp(0.0, x)): it never exponentiates a "
-                    "positive number, and log1p keeps the digits of log(1 + u) for tiny u.")
+
+@EXERCISE.part(
+    "softplus_value",
+    points=2,
+    title="Softplus.forward: stable and accurate",
+    needs=("Softplus",),
+    hint="max(x, 0) + np.log1p(np.exp(-np.abs(x))) (or np.logaddexp(0.0, x)): it never exponentiates a "
+    "positive number, and log1p keeps the digits of log(1 + u) for tiny u.",
+)
 def softplus_value(t: Tester):
     rng = _rng(t)
-    case = lambda x, **kw: value_case(t, "Softplus", x, independent=_softplus, **kw)  # noqa: E731
+    case = lambda x, **kw: value_case(t, "Softplus", x, independent=_softplus, **kw)
     if not t.hidden:
         yield case(np.array([-3.0, -0.5, 0.0, 0.5, 3.0]))
         yield case(np.array([-1000.0, -100.0, 100.0, 1000.0]), what="Softplus.apply(x) at x = +-100 and +-1000")
         yield case(np.array([-40.0, -36.0]), what="Softplus.apply(x) at x = -40 and -36 (about 4e-18 and 2e-16)")
-        yield case(np.array([-100.0, -10.0, 10.0, 100.0], dtype=np.float32),
-                   what="Softplus.apply(x) in float32 at x = +-10 and +-100 (exp(100) overflows in float32)")
+        yield case(
+            np.array([-100.0, -10.0, 10.0, 100.0], dtype=np.float32),
+            what="Softplus.apply(x) in float32 at x = +-10 and +-100 (exp(100) overflows in float32)",
+        )
         return
     yield case(10.0 * rng.standard_normal((3, 4)))
     yield case(rng.uniform(-700.0, 700.0, size=6))
@@ -173,9 +222,11 @@ def softplus_value(t: Tester):
     yield case(np.array([-1e300, -1e10, 1e10, 1e300]))
 
 
-SIGMOID_HINT = ("softplus'(x) = sigmoid(x): return g * x.sigmoid() (x from ctx.saved_tensors; minitorch's sigmoid "
-                "is stable), or a stable NumPy sigmoid such as np.exp(-np.logaddexp(0, -x)). exp(x) / (1 + exp(x)) "
-                "is nan at x = 1000.")
+SIGMOID_HINT = (
+    "softplus'(x) = sigmoid(x): return g * x.sigmoid() (x from ctx.saved_tensors; minitorch's sigmoid "
+    "is stable), or a stable NumPy sigmoid such as np.exp(-np.logaddexp(0, -x)). exp(x) / (1 + exp(x)) "
+    "is nan at x = 1000."
+)
 
 
 def gradcheck_case(t: Tester, x: np.ndarray) -> Case:
@@ -188,16 +239,23 @@ def gradcheck_case(t: Tester, x: np.ndarray) -> Case:
     return Case(f"minitorch.gradcheck(Softplus.apply, [x])  (x of shape {x.shape})", run, input=show_input("x", x))
 
 
-@EXERCISE.part("softplus_vjp", points=2, title="Softplus.backward (VJP): g * sigmoid(x)", needs=("Softplus",),
-               forbidden=IN_RULES, hint=SIGMOID_HINT)
+@EXERCISE.part(
+    "softplus_vjp",
+    points=2,
+    title="Softplus.backward (VJP): g * sigmoid(x)",
+    needs=("Softplus",),
+    forbidden=IN_RULES,
+    hint=SIGMOID_HINT,
+)
 def softplus_vjp(t: Tester):
     rng = _rng(t)
-    case = lambda x, **kw: vjp_case(t, "Softplus", x, derivative=_sigmoid, **kw)  # noqa: E731
+    case = lambda x, **kw: vjp_case(t, "Softplus", x, derivative=_sigmoid, **kw)
     extreme = np.array([-1000.0, -100.0, -40.0, 40.0, 100.0, 1000.0])
     if not t.hidden:
         yield case(2.0 * rng.standard_normal(5), fd=True)
-        yield case(extreme, v=np.ones(6), what="x.grad after Softplus.apply(x).backward(ones) at x = +-40, +-100, "
-                                                "+-1000")
+        yield case(
+            extreme, v=np.ones(6), what="x.grad after Softplus.apply(x).backward(ones) at x = +-40, +-100, +-1000"
+        )
         yield gradcheck_case(t, rng.standard_normal(4))
         return
     yield case(3.0 * rng.standard_normal((3, 4)), fd=True)
@@ -209,10 +267,17 @@ def softplus_vjp(t: Tester):
     yield gradcheck_case(t, rng.uniform(-20.0, 20.0, size=(2, 3)))
     yield gradcheck_case(t, np.array([-35.0, 0.25, 35.0]))
     x, w = rng.standard_normal(4), rng.standard_normal(4)
-    yield chain_case(t, "Softplus", "x.grad and w.grad after (Softplus.apply(x * w) * c).sum().backward()",
-                     "softplus_xw", {"x": x, "w": w},
-                     lambda a: {"x": np.arange(1.0, 5.0) * _sigmoid(a["x"] * a["w"]) * a["w"],
-                                "w": np.arange(1.0, 5.0) * _sigmoid(a["x"] * a["w"]) * a["x"]})
+    yield chain_case(
+        t,
+        "Softplus",
+        "x.grad and w.grad after (Softplus.apply(x * w) * c).sum().backward()",
+        "softplus_xw",
+        {"x": x, "w": w},
+        lambda a: {
+            "x": np.arange(1.0, 5.0) * _sigmoid(a["x"] * a["w"]) * a["w"],
+            "w": np.arange(1.0, 5.0) * _sigmoid(a["x"] * a["w"]) * a["x"],
+        },
+    )
 
 
 def jvp_case(t: Tester, x: np.ndarray, *, tangent: np.ndarray | None = None, what: str | None = None) -> Case:
@@ -227,22 +292,35 @@ def jvp_case(t: Tester, x: np.ndarray, *, tangent: np.ndarray | None = None, wha
             warning = f"the reference Softplus.jvp disagrees with sigmoid(x) * t: {problem}"
         actual = returned(t.probe("jvp", x=x, v=v))
         problem = compare(actual, expected, np.abs(v), rtol=_rtol(x))
-        return Verdict(problem is None, show_array(expected), show_array(actual), detail=problem,
-                       grader_warning=warning)
+        return Verdict(
+            problem is None, show_array(expected), show_array(actual), detail=problem, grader_warning=warning
+        )
 
-    return Case(what or f"minitorch.jvp(Softplus.apply, [x], [t])  (x of shape {x.shape}{_dtype_text(x)})", run,
-                input=show_input("x", x) + "\n" + show_input("t", v))
+    return Case(
+        what or f"minitorch.jvp(Softplus.apply, [x], [t])  (x of shape {x.shape}{_dtype_text(x)})",
+        run,
+        input=show_input("x", x) + "\n" + show_input("t", v),
+    )
 
 
-@EXERCISE.part("softplus_jvp", points=1, title="Softplus.jvp (forward mode): sigmoid(x) * t", needs=("Softplus",),
-               forbidden=IN_RULES,
-               hint="x = ctx.inputs[0]; return x.sigmoid() * t (a tensor), stable at x = +-1000.")
+@EXERCISE.part(
+    "softplus_jvp",
+    points=1,
+    title="Softplus.jvp (forward mode): sigmoid(x) * t",
+    needs=("Softplus",),
+    forbidden=IN_RULES,
+    hint="x = ctx.inputs[0]; return x.sigmoid() * t (a tensor), stable at x = +-1000.",
+)
 def softplus_jvp(t: Tester):
     rng = _rng(t)
     if not t.hidden:
         yield jvp_case(t, 2.0 * rng.standard_normal(5))
-        yield jvp_case(t, np.array([-1000.0, -40.0, 40.0, 1000.0]), tangent=np.ones(4),
-                       what="minitorch.jvp(Softplus.apply, [x], [ones]) at x = +-40 and +-1000")
+        yield jvp_case(
+            t,
+            np.array([-1000.0, -40.0, 40.0, 1000.0]),
+            tangent=np.ones(4),
+            what="minitorch.jvp(Softplus.apply, [x], [ones]) at x = +-40 and +-1000",
+        )
         return
     yield jvp_case(t, 3.0 * rng.standard_normal((3, 4)))
     yield jvp_case(t, np.array(0.75))
@@ -251,6 +329,7 @@ def softplus_jvp(t: Tester):
 
 
 # --------------------------------------------------------------------------- straight-through rounding
+
 
 def _no_halves(x: np.ndarray) -> np.ndarray:
     """Move entries away from k + 0.5 (where rounding conventions differ)."""
@@ -267,29 +346,49 @@ def _quadratic_grads(a: dict) -> dict:
 STE_HINT = "forward: return np.round(x.data). backward: return g, unchanged (not 0, the derivative of rounding)."
 
 
-@EXERCISE.part("ste_round", points=2, title="RoundSTE: round forward, identity backward", needs=("RoundSTE",),
-               forbidden=IN_RULES, hint=STE_HINT)
+@EXERCISE.part(
+    "ste_round",
+    points=2,
+    title="RoundSTE: round forward, identity backward",
+    needs=("RoundSTE",),
+    forbidden=IN_RULES,
+    hint=STE_HINT,
+)
 def ste_round(t: Tester):
     rng = _rng(t)
-    identity = lambda x: np.ones_like(x)  # noqa: E731
+    identity = lambda x: np.ones_like(x)
     fit = {"w": np.array([0.8]), "x": np.array([2.3, -1.2, 0.4, 3.1, 1.7])}
     if not t.hidden:
         x = np.array([-1.7, -0.2, 0.4, 1.6, 2.2])
         yield value_case(t, "RoundSTE", x, independent=np.round)
         yield vjp_case(t, "RoundSTE", x, derivative=identity)
-        yield chain_case(t, "RoundSTE", "w.grad and x.grad after ((RoundSTE.apply(w * x) - target) ** 2).sum()"
-                         ".backward()", "quadratic", fit, _quadratic_grads)
+        yield chain_case(
+            t,
+            "RoundSTE",
+            "w.grad and x.grad after ((RoundSTE.apply(w * x) - target) ** 2).sum().backward()",
+            "quadratic",
+            fit,
+            _quadratic_grads,
+        )
         return
     x = _no_halves(5.0 * rng.standard_normal((3, 4)))
     yield value_case(t, "RoundSTE", x, independent=np.round)
     yield vjp_case(t, "RoundSTE", x, derivative=identity)
-    for x in (np.array(-2.3), _no_halves(1e6 * rng.standard_normal(4)),
-              _no_halves(3.0 * rng.standard_normal(5)).astype(np.float32)):
+    for x in (
+        np.array(-2.3),
+        _no_halves(1e6 * rng.standard_normal(4)),
+        _no_halves(3.0 * rng.standard_normal(5)).astype(np.float32),
+    ):
         yield value_case(t, "RoundSTE", x, independent=np.round)
         yield vjp_case(t, "RoundSTE", x, derivative=identity)
-    yield chain_case(t, "RoundSTE", "w.grad and x.grad after ((RoundSTE.apply(w * x) - target) ** 2).sum()"
-                     ".backward()", "quadratic", {"w": np.array([-1.3]), "x": _no_halves(rng.uniform(-3, 3, 5))},
-                     _quadratic_grads)
+    yield chain_case(
+        t,
+        "RoundSTE",
+        "w.grad and x.grad after ((RoundSTE.apply(w * x) - target) ** 2).sum().backward()",
+        "quadratic",
+        {"w": np.array([-1.3]), "x": _no_halves(rng.uniform(-3, 3, 5))},
+        _quadratic_grads,
+    )
 
 
 def _clipped_inputs(x: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -300,15 +399,22 @@ def _clipped_inputs(x: np.ndarray, low: float, high: float) -> np.ndarray:
 
 def clipped_cases(t: Tester, x: np.ndarray, low: int, high: int) -> list[Case]:
     x = _clipped_inputs(x, low, high)
-    inside = lambda a: ((a >= low) & (a <= high)).astype(a.dtype)  # noqa: E731
-    return [value_case(t, "ClippedRoundSTE", x, (low, high), independent=lambda a: np.round(np.clip(a, low, high))),
-            vjp_case(t, "ClippedRoundSTE", x, (low, high), derivative=inside)]
+    inside = lambda a: ((a >= low) & (a <= high)).astype(a.dtype)
+    return [
+        value_case(t, "ClippedRoundSTE", x, (low, high), independent=lambda a: np.round(np.clip(a, low, high))),
+        vjp_case(t, "ClippedRoundSTE", x, (low, high), derivative=inside),
+    ]
 
 
-@EXERCISE.part("ste_clipped", points=2, title="ClippedRoundSTE: round(clip(x)) forward, masked gradient backward",
-               needs=("ClippedRoundSTE",), forbidden=IN_RULES,
-               hint="forward: remember the mask (low <= x <= high) on ctx, return np.round(np.clip(x.data, low, high)). "
-                    "backward: return (g * mask, None, None), one entry per argument of forward.")
+@EXERCISE.part(
+    "ste_clipped",
+    points=2,
+    title="ClippedRoundSTE: round(clip(x)) forward, masked gradient backward",
+    needs=("ClippedRoundSTE",),
+    forbidden=IN_RULES,
+    hint="forward: remember the mask (low <= x <= high) on ctx, return np.round(np.clip(x.data, low, high)). "
+    "backward: return (g * mask, None, None), one entry per argument of forward.",
+)
 def ste_clipped(t: Tester):
     rng = _rng(t)
     if not t.hidden:
@@ -319,6 +425,11 @@ def ste_clipped(t: Tester):
     yield from clipped_cases(t, np.array(7.2), 0, 3)
     yield from clipped_cases(t, (3.0 * rng.standard_normal(6)).astype(np.float32), -2, 2)
     x = _clipped_inputs(rng.uniform(-4.0, 4.0, 5), -2, 2)
-    yield chain_case(t, "ClippedRoundSTE", "x.grad after (ClippedRoundSTE.apply(x, -2, 2) * c).sum().backward()",
-                     "clipped", {"x": x},
-                     lambda a: {"x": np.arange(1.0, 6.0) * ((a["x"] >= -2) & (a["x"] <= 2))})
+    yield chain_case(
+        t,
+        "ClippedRoundSTE",
+        "x.grad after (ClippedRoundSTE.apply(x, -2, 2) * c).sum().backward()",
+        "clipped",
+        {"x": x},
+        lambda a: {"x": np.arange(1.0, 6.0) * ((a["x"] >= -2) & (a["x"] <= 2))},
+    )

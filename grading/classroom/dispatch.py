@@ -13,8 +13,8 @@ import itertools
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, ProcessPoolExecutor, wait
-from typing import Callable, Iterable, Iterator
 
 from ..record import SubmissionRecord
 from .worker import Task, grade_task
@@ -30,8 +30,9 @@ class Workers:
             try:
                 from distributed import Client
             except ImportError:
-                raise RuntimeError("--scheduler needs Dask's distributed: pip install 'minitorch-ad[cluster]'") \
-                    from None
+                raise RuntimeError(
+                    "--scheduler needs Dask's distributed: pip install 'minitorch-ad[cluster]'"
+                ) from None
             self.client = Client(scheduler, timeout="30s")
             self.jobs = max(1, sum(self.client.nthreads().values()))
         self.executor = self._start()
@@ -43,8 +44,9 @@ class Workers:
         if self.client is not None:
             return self.client.get_executor(pure=False)
         # Fresh interpreters (as on a cluster): nothing of the parent's state leaks into a grading process.
-        return ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_setup)
+        return ProcessPoolExecutor(
+            self.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_setup
+        )
 
     def restart(self) -> None:
         """A new pool after one of its processes died (the old one takes every task it held with it)."""
@@ -76,8 +78,9 @@ def _worker_setup() -> None:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
-def graded(tasks: Iterable[Task], workers: Workers,
-           grade: Callable[[Task], SubmissionRecord] = grade_task) -> Iterator[SubmissionRecord]:
+def graded(
+    tasks: Iterable[Task], workers: Workers, grade: Callable[[Task], SubmissionRecord] = grade_task
+) -> Iterator[SubmissionRecord]:
     """Grade the tasks on the workers; yield each record as soon as it is finished."""
     pending = iter(tasks)
     running: dict[Future, Task] = {}
@@ -96,7 +99,7 @@ def graded(tasks: Iterable[Task], workers: Workers,
             except BrokenExecutor as exc:
                 broken = True
                 yield task.record(f"the grading process died ({exc}); graded again by the next run", final=False)
-            except Exception as exc:  # noqa: BLE001 - a Dask worker lost, a task that could not be sent...
+            except Exception as exc:
                 yield task.record(f"the grading worker failed: {type(exc).__name__}: {exc}", final=False)
         if broken:
             workers.restart()

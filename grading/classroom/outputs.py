@@ -18,8 +18,21 @@ from ..checks import EXERCISES
 from ..record import SubmissionRecord, atomic_write, grade_id, safe_name
 from ..report import points
 
-CSV_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email", "raw_score",
-               "late_submission_penalty", "score", "max_score", "status", "reason"]
+CSV_COLUMNS = [
+    "assignment",
+    "duedate",
+    "timestamp",
+    "student_id",
+    "last_name",
+    "first_name",
+    "email",
+    "raw_score",
+    "late_submission_penalty",
+    "score",
+    "max_score",
+    "status",
+    "reason",
+]
 
 
 def _number(x: float | None) -> str:
@@ -36,9 +49,24 @@ def write_csv(out: Path, records: list[SubmissionRecord]) -> Path:
     for r in sorted(records, key=lambda r: (r.assignment, r.student)):
         own = [grade_id(r.exercise, p) for p in EXERCISES[r.exercise].parts] if r.exercise in EXERCISES else []
         parts = dict.fromkeys(own, 0.0) | r.part_points()  # a notebook that failed to grade: 0 per part
-        writer.writerow([r.assignment, "", r.timestamp or "", r.student, "", "", "", _number(r.points), "0.0",
-                         _number(max(0.0, r.points)), _number(r.max_points), r.status, r.reason or ""]
-                        + [_number(parts.get(c)) for c in part_columns])
+        writer.writerow(
+            [
+                r.assignment,
+                "",
+                r.timestamp or "",
+                r.student,
+                "",
+                "",
+                "",
+                _number(r.points),
+                "0.0",
+                _number(max(0.0, r.points)),
+                _number(r.max_points),
+                r.status,
+                r.reason or "",
+            ]
+            + [_number(parts.get(c)) for c in part_columns]
+        )
     path = Path(out) / "grades.csv"
     atomic_write(path, buffer.getvalue())
     return path
@@ -50,11 +78,22 @@ def feedback_path(out: Path, record: SubmissionRecord) -> Path:
 
 def feedback_text(record: SubmissionRecord) -> str:
     """What the student reads: the score, a table of the parts, the failing checks, notes."""
-    lines = [f"{record.assignment}: feedback for {record.student}",
-             f"Score: {points(record.points)} / {points(record.max_points or 0.0)}"]
+    lines = [
+        f"{record.assignment}: feedback for {record.student}",
+        f"Score: {points(record.points)} / {points(record.max_points or 0.0)}",
+    ]
     if not record.graded:
-        return "\n".join(lines + ["", f"Your notebook could not be graded: {record.reason}",
-                                  "Ask your instructor; nothing of it was run."]) + "\n"
+        return (
+            "\n".join(
+                lines
+                + [
+                    "",
+                    f"Your notebook could not be graded: {record.reason}",
+                    "Ask your instructor; nothing of it was run.",
+                ]
+            )
+            + "\n"
+        )
     report = copy.deepcopy(record.notebook_report())
     for check in (c for p in report.parts for c in p.checks):
         check.grader_warning = None  # for the instructor (report.html), not the student

@@ -36,7 +36,7 @@ img { max-width: 100%; }
 """
 
 
-def _figure_uri(fig) -> str:  # noqa: ANN001 - a matplotlib Figure
+def _figure_uri(fig) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=96)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -48,18 +48,33 @@ def score_figure(exercise_id: str, records: list[SubmissionRecord]) -> str:
     from matplotlib.ticker import MaxNLocator
 
     parts = EXERCISES[exercise_id].parts
-    panels = [(f"{name} ({points(spec.points)})", spec.points,
-               [r.part_points().get(grade_id(exercise_id, name), 0.0) for r in records]) for name, spec in parts.items()]
-    panels.append((f"total ({points(EXERCISES[exercise_id].max_points)})", EXERCISES[exercise_id].max_points,
-                   [r.points for r in records]))
+    panels = [
+        (
+            f"{name} ({points(spec.points)})",
+            spec.points,
+            [r.part_points().get(grade_id(exercise_id, name), 0.0) for r in records],
+        )
+        for name, spec in parts.items()
+    ]
+    panels.append(
+        (
+            f"total ({points(EXERCISES[exercise_id].max_points)})",
+            EXERCISES[exercise_id].max_points,
+            [r.points for r in records],
+        )
+    )
     columns = 4
     rows = -(-len(panels) // columns)
     fig = Figure(figsize=(3.1 * columns, 2.2 * rows))
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.32 / rows, top=1 - 0.28 / rows, hspace=0.55, wspace=0.25)
     for i, (title, top, values) in enumerate(panels):
         ax = fig.add_subplot(rows, columns, i + 1)
-        ax.hist(values, bins=[top * k / 10 for k in range(11)], color="#b42318" if title.startswith("total")
-                else "#3b6fd8", edgecolor="white")
+        ax.hist(
+            values,
+            bins=[top * k / 10 for k in range(11)],
+            color="#b42318" if title.startswith("total") else "#3b6fd8",
+            edgecolor="white",
+        )
         ax.set_title(title, fontsize=10)
         ax.set_xlim(0, top)
         ax.tick_params(labelsize=8)
@@ -75,8 +90,12 @@ def failing_checks(records: list[SubmissionRecord]) -> list[tuple[str, str, int,
     counts: collections.Counter = collections.Counter()
     example: dict[tuple[str, str], str] = {}
     for record in records:
-        failed = {(part.part, NUMBER.sub("#", check.what)): check for part in record.parts for check in part.checks
-                  if not check.passed and check.status not in ("skipped", "not_implemented")}
+        failed = {
+            (part.part, NUMBER.sub("#", check.what)): check
+            for part in record.parts
+            for check in part.checks
+            if not check.passed and check.status not in ("skipped", "not_implemented")
+        }
         counts.update(failed.keys())
         for key, check in failed.items():
             example.setdefault(key, render_check(check, detailed=True, hint=False).strip())
@@ -84,7 +103,7 @@ def failing_checks(records: list[SubmissionRecord]) -> list[tuple[str, str, int,
 
 
 def _short(text: str, width: int = 48) -> str:
-    return text if len(text) <= width else text[:width - 1] + "\u2026"
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
 def checks_figure(rows: list[tuple[str, str, int, str]]) -> str:
@@ -105,9 +124,17 @@ def checks_figure(rows: list[tuple[str, str, int, str]]) -> str:
 
 def _table(head: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
     cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td class='n'>{html.escape(str(v))}</td>" if i in numeric
-                                    else f"<td>{v if str(v).startswith('<pre>') else html.escape(str(v))}</td>"
-                                    for i, v in enumerate(row)) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td class='n'>{html.escape(str(v))}</td>"
+            if i in numeric
+            else f"<td>{v if str(v).startswith('<pre>') else html.escape(str(v))}</td>"
+            for i, v in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
     return f"<table><tr>{cells}</tr>{body}</table>"
 
 
@@ -118,21 +145,36 @@ def _section(exercise_id: str, records: list[SubmissionRecord]) -> str:
     if graded:
         mean = sum(r.points for r in graded) / len(graded)
         full = sum(r.points == r.max_points for r in graded)
-        out.append(f"<p>{len(graded)} graded: mean {points(mean)} of {points(spec.max_points)} points, "
-                   f"{full} with full marks.</p>")
+        out.append(
+            f"<p>{len(graded)} graded: mean {points(mean)} of {points(spec.max_points)} points, "
+            f"{full} with full marks.</p>"
+        )
         out.append(f"<img alt='score distribution per part of {spec.id}' src='{score_figure(spec.id, graded)}'>")
         rows = []
         for name, part in spec.parts.items():
             scores = [r.part_points().get(grade_id(spec.id, name), 0.0) for r in graded]
-            rows.append([name, part.title, points(part.points), f"{sum(scores) / len(scores):.2f}",
-                         sum(s == part.points for s in scores), sum(s == 0 for s in scores)])
+            rows.append(
+                [
+                    name,
+                    part.title,
+                    points(part.points),
+                    f"{sum(scores) / len(scores):.2f}",
+                    sum(s == part.points for s in scores),
+                    sum(s == 0 for s in scores),
+                ]
+            )
         out.append(_table(["part", "what", "points", "mean", "full marks", "zero"], rows, {2, 3, 4, 5}))
         rows = failing_checks(graded)
         if rows:
             out.append("<h3>Checks failed most often</h3>")
             out.append(f"<img alt='most frequent failing checks of {spec.id}' src='{checks_figure(rows)}'>")
-            out.append(_table(["part", "check", "submissions", "example"],
-                              [[p, w, n, f"<pre>{html.escape(e)}</pre>"] for p, w, n, e in rows], {2}))
+            out.append(
+                _table(
+                    ["part", "check", "submissions", "example"],
+                    [[p, w, n, f"<pre>{html.escape(e)}</pre>"] for p, w, n, e in rows],
+                    {2},
+                )
+            )
     failed = [r for r in records if not r.graded]
     if failed:
         out.append(f"<h3>Failed to grade ({len(failed)})</h3>")
@@ -140,8 +182,9 @@ def _section(exercise_id: str, records: list[SubmissionRecord]) -> str:
     troubled = [r for r in graded if r.reason]
     if troubled:
         out.append(f"<h3>Graded with problems ({len(troubled)})</h3>")
-        out.append(_table(["student", "points", "problems"], [[r.student, points(r.points), r.reason]
-                                                               for r in troubled], {1}))
+        out.append(
+            _table(["student", "points", "problems"], [[r.student, points(r.points), r.reason] for r in troubled], {1})
+        )
     return "\n".join(out)
 
 
@@ -151,22 +194,29 @@ def report_html(records: list[SubmissionRecord]) -> str:
     for record in records:
         by_exercise[record.exercise if record.exercise in EXERCISES else None].append(record)
     failed = sum(not r.graded for r in records)
-    cards = [("submissions", len(records), ""), ("graded", len(records) - failed, ""),
-             ("failed to grade", failed, " bad" if failed else "")]
-    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-             "<title>Class report</title>", f"<style>{STYLE}</style></head><body>",
-             f"<h1>Class report</h1><p class='muted'>Made {now()} from {len(records)} records.</p>",
-             "<div class='cards'>" + "".join(f"<div class='card{c}'><b>{n}</b>{t}</div>" for t, n, c in cards)
-             + "</div>"]
+    cards = [
+        ("submissions", len(records), ""),
+        ("graded", len(records) - failed, ""),
+        ("failed to grade", failed, " bad" if failed else ""),
+    ]
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<title>Class report</title>",
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>Class report</h1><p class='muted'>Made {now()} from {len(records)} records.</p>",
+        "<div class='cards'>" + "".join(f"<div class='card{c}'><b>{n}</b>{t}</div>" for t, n, c in cards) + "</div>",
+    ]
     known = sorted(e for e in by_exercise if e)
-    parts.append("<p>" + " &middot; ".join(f"<a href='#{e}'>{e}: {html.escape(EXERCISES[e].title)}</a>"
-                                            for e in known) + "</p>")
+    parts.append(
+        "<p>" + " &middot; ".join(f"<a href='#{e}'>{e}: {html.escape(EXERCISES[e].title)}</a>" for e in known) + "</p>"
+    )
     parts += [_section(e, by_exercise[e]) for e in known]
     unknown = by_exercise.get(None, [])
     if unknown:
         parts.append(f"<h2>Not one of the course's exercises ({len(unknown)})</h2>")
-        parts.append(_table(["student", "assignment", "reason"], [[r.student, r.assignment, r.reason]
-                                                                  for r in unknown]))
+        parts.append(
+            _table(["student", "assignment", "reason"], [[r.student, r.assignment, r.reason] for r in unknown])
+        )
     return "\n".join(parts + ["</body></html>\n"])
 
 

@@ -13,9 +13,10 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..record import SubmissionRecord, read_record, read_records, record_path, write_record
 from .dispatch import Workers, default_jobs, graded
@@ -51,16 +52,20 @@ class RunSummary:
     def text(self) -> str:
         done = self.graded + self.failed
         per = f", {self.seconds / done:.2f} s per submission" if done else ""
-        lines = [f"{'Interrupted' if self.interrupted else 'Done'}: {self.total} submissions: {self.graded} graded, "
-                 f"{self.failed} failed to grade, {self.skipped} already graded (unchanged); "
-                 f"{self.seconds:.1f} s{per} on {self.workers or 'no workers'}.",
-                 f"Isolation: {', '.join(sorted(self.isolations)) or 'none used'}."]
+        lines = [
+            f"{'Interrupted' if self.interrupted else 'Done'}: {self.total} submissions: {self.graded} graded, "
+            f"{self.failed} failed to grade, {self.skipped} already graded (unchanged); "
+            f"{self.seconds:.1f} s{per} on {self.workers or 'no workers'}.",
+            f"Isolation: {', '.join(sorted(self.isolations)) or 'none used'}.",
+        ]
         lines += [f"  failed: {key}: {reason}" for key, reason in self.failures[:20]]
         if len(self.failures) > 20:
             lines.append(f"  ... and {len(self.failures) - 20} more (see grades.csv)")
         if self.out:
-            lines.append(f"Report: {self.out / 'report.html'}; grades: {self.out / 'grades.csv'}; "
-                         f"feedback: {self.out / 'feedback'}")
+            lines.append(
+                f"Report: {self.out / 'report.html'}; grades: {self.out / 'grades.csv'}; "
+                f"feedback: {self.out / 'feedback'}"
+            )
         if self.interrupted:
             lines.append("Run the same command again to grade the rest (graded submissions are kept).")
         return "\n".join(lines)
@@ -81,8 +86,10 @@ class Progress:
         each = (time.monotonic() - self.started) / self.done
         eta = int(each * (self.total - self.done))
         filled = 30 * self.done // self.total
-        text = (f"[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}  graded {self.done - self.failed}"
-                f"  failed {self.failed}  {each:.2f} s each  ETA {eta // 60}m{eta % 60:02d}s")
+        text = (
+            f"[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}  graded {self.done - self.failed}"
+            f"  failed {self.failed}  {each:.2f} s each  ETA {eta // 60}m{eta % 60:02d}s"
+        )
         if self.tty:
             print("\r" + text, end="", file=sys.stderr, flush=True)
         elif 10 * self.done // self.total != self.last_decile:
@@ -96,8 +103,16 @@ class Progress:
 
 def prepare(sub: Submission, options: Options) -> Task:
     """The task that grades a submission; with a ``problem`` when it cannot be graded."""
-    task = Task(sub.student, sub.assignment, sub.exercise, str(sub.path), problem=sub.problem, options=options,
-                grader_version=grader_version(sub.exercise) if sub.exercise else None, timestamp=sub.timestamp())
+    task = Task(
+        sub.student,
+        sub.assignment,
+        sub.exercise,
+        str(sub.path),
+        problem=sub.problem,
+        options=options,
+        grader_version=grader_version(sub.exercise) if sub.exercise else None,
+        timestamp=sub.timestamp(),
+    )
     if task.problem:
         return task
     try:
@@ -113,9 +128,17 @@ def save(out: Path, record: SubmissionRecord) -> None:
     write_feedback(out, record)
 
 
-def run(paths: Iterable[str | os.PathLike], out: str | os.PathLike, *, jobs: int | None = None,
-        scheduler: str | None = None, force: bool = False, options: Options | None = None,
-        exercise: str | None = None, progress: bool = True) -> RunSummary:
+def run(
+    paths: Iterable[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    force: bool = False,
+    options: Options | None = None,
+    exercise: str | None = None,
+    progress: bool = True,
+) -> RunSummary:
     """Grade every submission under ``paths`` into ``out`` on ``jobs`` local processes or, given a
     ``scheduler`` address, on a Dask cluster. Submissions already graded with the same content and the same
     grader version are skipped unless ``force``."""
@@ -126,8 +149,14 @@ def run(paths: Iterable[str | os.PathLike], out: str | os.PathLike, *, jobs: int
     for sub in submissions:
         task = prepare(sub, options or Options())
         previous = read_record(record_path(out, sub.student, sub.assignment))
-        if (not force and previous is not None and previous.final and task.sha256 is not None
-                and previous.sha256 == task.sha256 and previous.grader_version == task.grader_version):
+        if (
+            not force
+            and previous is not None
+            and previous.final
+            and task.sha256 is not None
+            and previous.sha256 == task.sha256
+            and previous.grader_version == task.grader_version
+        ):
             summary.skipped += 1
         else:
             (failed if task.problem else tasks).append(task)

@@ -73,8 +73,11 @@ def discover(path: Path, exercise_id: str | None = None) -> list[Submission]:
 def _entries(folder: Path) -> list[Path]:
     """Sub-folders (and links to anything), without hidden ones, sorted."""
     with os.scandir(folder) as it:
-        return sorted(Path(e.path) for e in it if not e.name.startswith(".")
-                      and (e.is_symlink() or e.is_dir(follow_symlinks=False)))
+        return sorted(
+            Path(e.path)
+            for e in it
+            if not e.name.startswith(".") and (e.is_symlink() or e.is_dir(follow_symlinks=False))
+        )
 
 
 def _in_assignment(student: str, folder: Path, exercise_id: str | None) -> Submission:
@@ -94,8 +97,9 @@ def _in_assignment(student: str, folder: Path, exercise_id: str | None) -> Submi
 
 
 def _submission(student: str, assignment: str, path: Path, exercise_id: str | None) -> Submission:
-    spec = exercise(exercise_id) if exercise_id else (exercise_of_notebook(assignment)
-                                                      or exercise_of_notebook(path.name))
+    spec = (
+        exercise(exercise_id) if exercise_id else (exercise_of_notebook(assignment) or exercise_of_notebook(path.name))
+    )
     problem = None if spec else f"{assignment} is not one of the course's exercises ({', '.join(EXERCISES)})"
     if path.is_symlink():
         problem = f"{path.name} is a symbolic link, not the student's own file: it is not followed"
@@ -107,8 +111,11 @@ def read_regular(path: Path, limit: int) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise Ungradable("the file is a symbolic link: it is not followed" if os.path.islink(path)
-                         else f"cannot read the file: {exc.strerror or exc}") from None
+        raise Ungradable(
+            "the file is a symbolic link: it is not followed"
+            if os.path.islink(path)
+            else f"cannot read the file: {exc.strerror or exc}"
+        ) from None
     with os.fdopen(fd, "rb") as f:
         info = os.fstat(f.fileno())
         if not stat.S_ISREG(info.st_mode):
@@ -131,8 +138,7 @@ def code_only(data: bytes) -> bytes:
     except UnicodeDecodeError:
         raise Ungradable("not a notebook: the file is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise Ungradable(f"not a notebook: invalid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") \
-            from None
+        raise Ungradable(f"not a notebook: invalid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
     except RecursionError:
         raise Ungradable("not a notebook: JSON nested too deeply") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
@@ -144,6 +150,8 @@ def code_only(data: bytes) -> bytes:
             cell.pop("attachments", None)
     code = json.dumps(nb).encode("utf-8")
     if len(code) > MAX_NOTEBOOK:
-        raise Ungradable(f"the notebook is {len(code) >> 20} MB without its outputs; notebooks larger than "
-                         f"{MAX_NOTEBOOK >> 20} MB are not graded")
+        raise Ungradable(
+            f"the notebook is {len(code) >> 20} MB without its outputs; notebooks larger than "
+            f"{MAX_NOTEBOOK >> 20} MB are not graded"
+        )
     return code

@@ -52,17 +52,28 @@ class Task:
     def record(self, reason: str | None = None, final: bool = True) -> SubmissionRecord:
         """A failed-to-grade record of this submission (``reason``: by default its problem)."""
         spec = EXERCISES.get(self.exercise or "")
-        return SubmissionRecord(self.student, self.assignment, self.path, self.sha256, self.exercise,
-                                reason=reason or self.problem, final=final, title=spec.title if spec else "",
-                                max_points=spec.max_points if spec else None, grader_version=self.grader_version,
-                                timestamp=self.timestamp, graded_at=now())
+        return SubmissionRecord(
+            self.student,
+            self.assignment,
+            self.path,
+            self.sha256,
+            self.exercise,
+            reason=reason or self.problem,
+            final=final,
+            title=spec.title if spec else "",
+            max_points=spec.max_points if spec else None,
+            grader_version=self.grader_version,
+            timestamp=self.timestamp,
+            graded_at=now(),
+        )
 
 
 def grade(path: Path, exercise: str, options: Options) -> tuple[NotebookReport, str]:
     """The grading path, for one notebook file: its report and the isolation level it ran under."""
     limits = Limits(memory_mb=options.memory_mb, cpu_seconds=int(options.cpu_seconds or options.timeout + 30))
-    report = grade_notebook(path, isolation=options.isolation, limits=limits, timeout=options.timeout,
-                            cell_timeout=options.cell_timeout)
+    report = grade_notebook(
+        path, isolation=options.isolation, limits=limits, timeout=options.timeout, cell_timeout=options.cell_timeout
+    )
     return report, detect_isolation(options.isolation).level
 
 
@@ -77,7 +88,7 @@ def grade_task(task: Task) -> SubmissionRecord:
             path = Path(tmp) / f"{spec.notebook}.ipynb"
             path.write_bytes(task.notebook)
             report, isolation = grade(path, spec.id, task.options)
-    except Exception as exc:  # noqa: BLE001 - a bug of the grader, or no sandbox: say so, try again next run
+    except Exception as exc:
         traceback.print_exc(file=sys.stderr)
         record = task.record(f"grader error: {type(exc).__name__}: {exc}", final=False)
     else:
@@ -90,8 +101,11 @@ def grade_task(task: Task) -> SubmissionRecord:
 
 def problems(report: NotebookReport) -> str | None:
     """The CSV's reason for a graded notebook: what cost points other than failing checks."""
-    found = [f"{p.part}: {p.status}" for p in report.parts
-             if p.crashed or p.forbidden or "timed out" in p.status or p.status.startswith("not defined")]
+    found = [
+        f"{p.part}: {p.status}"
+        for p in report.parts
+        if p.crashed or p.forbidden or "timed out" in p.status or p.status.startswith("not defined")
+    ]
     if report.cell_errors:  # "code cell 2: ..." or 'the cell "def f(x):": ...'
         found.append("errors in " + ", ".join(e.split(": ")[0] for e in report.cell_errors))
     return "; ".join(found)[:1000] or None
@@ -102,15 +116,19 @@ _versions: dict[str, str] = {}
 
 def grader_version(exercise_id: str) -> str:
     """A hash of everything that decides an exercise's grades: the grading package (of the exercises' checks
-    only this one's; not the classroom runner), its reference solution and minitorch. A submission graded by another version is graded
-    again."""
+    only this one's; not the classroom runner), its reference solution and minitorch. A submission graded by
+    another version is graded again."""
     if exercise_id not in _versions:
         import minitorch
 
         ours = PACKAGE_DIR / "checks" / f"{exercise_id}.py"
-        files = [p for p in PACKAGE_DIR.rglob("*.py") if "mutants" not in p.parts
-                 and not (p.parent.name == "checks" and p.name.startswith("ex") and p != ours)
-                 and p.parent.name != "classroom"]  # the runner writes outputs; it does not decide grades
+        files = [
+            p
+            for p in PACKAGE_DIR.rglob("*.py")
+            if "mutants" not in p.parts
+            and not (p.parent.name == "checks" and p.name.startswith("ex") and p != ours)
+            and p.parent.name != "classroom"
+        ]  # the runner writes outputs; it does not decide grades
         files += list(Path(minitorch.__file__).parent.rglob("*.py")) + [solution_path(EXERCISES[exercise_id].notebook)]
         digest = hashlib.sha256()
         for path in sorted(files):

@@ -187,9 +187,16 @@ def table(results: list[MutantResult]) -> str:
         lost = ", ".join(f"{part} (-{points(n)})" for part, n in r.lost.items()) or "-"
         if r.flagged:
             lost += "  [calls minitorch]"
-        rows.append((r.mutant.name, r.mutant.kind, r.mutant.exercise, lost,
-                     f"{points(r.report.points)}/{points(r.report.max_points)}",
-                     "yes" if r.as_expected else "NO: " + "; ".join(r.problems)))
+        rows.append(
+            (
+                r.mutant.name,
+                r.mutant.kind,
+                r.mutant.exercise,
+                lost,
+                f"{points(r.report.points)}/{points(r.report.max_points)}",
+                "yes" if r.as_expected else "NO: " + "; ".join(r.problems),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:5], widths)) + "  " + row[5] for row in rows]
     lines.insert(1, "-" * len(lines[0]))

@@ -6,8 +6,14 @@ E = "ex02"
 KAHN, DFS = "ex02_kahn", "ex02_dfs"
 
 MUTANTS = [
-    bug("dfs_reversed_preorder", E, "DFS emits a node when first reached (pre-order), then reverses", {"dfs_order"},
-        ReplaceSolution(DFS, """
+    bug(
+        "dfs_reversed_preorder",
+        E,
+        "DFS emits a node when first reached (pre-order), then reverses",
+        {"dfs_order"},
+        ReplaceSolution(
+            DFS,
+            """
             order = [output]  # pre-order: a node is emitted when it is first reached
             reached = {output}
             on_path = {output}
@@ -29,9 +35,17 @@ MUTANTS = [
                     on_path.discard(node)
             order.reverse()
             return order
-        """)),
-    bug("dfs_recursive", E, "a recursive DFS: RecursionError on deep graphs", {"dfs_deep"},
-        ReplaceSolution(DFS, """
+        """,
+        ),
+    ),
+    bug(
+        "dfs_recursive",
+        E,
+        "a recursive DFS: RecursionError on deep graphs",
+        {"dfs_deep"},
+        ReplaceSolution(
+            DFS,
+            """
             order, finished, on_path = [], set(), set()
 
             def visit(node):
@@ -48,53 +62,114 @@ MUTANTS = [
 
             visit(output)
             return order
-        """)),
-    bug("dfs_one_visited_set", E, "one 'visited' set: a cycle is skipped instead of detected", {"dfs_cycles"},
-        Edit(DFS, """            if parent in finished:
+        """,
+        ),
+    ),
+    bug(
+        "dfs_one_visited_set",
+        E,
+        "one 'visited' set: a cycle is skipped instead of detected",
+        {"dfs_cycles"},
+        Edit(
+            DFS,
+            """            if parent in finished:
                 continue
             if parent in on_path:
                 raise ValueError(f"dfs_sort: the graph has a cycle through {parent!r}")
-""", """            if parent in finished or parent in on_path:
+""",
+            """            if parent in finished or parent in on_path:
                 continue
-""")),
-    bug("dfs_no_dedup", E, "DFS revisits finished nodes: shared nodes appear twice", {"dfs_order"},
-        Edit(DFS, """            if parent in finished:
+""",
+        ),
+    ),
+    bug(
+        "dfs_no_dedup",
+        E,
+        "DFS revisits finished nodes: shared nodes appear twice",
+        {"dfs_order"},
+        Edit(
+            DFS,
+            """            if parent in finished:
                 continue
-            if parent in on_path:""", """            if parent in on_path:""")),
-    bug("kahn_no_cycle_check", E, "Kahn returns the partial order when there is a cycle", {"kahn_cycles"},
-        Edit(KAHN, """    if len(reverse_order) != len(consumers):
+            if parent in on_path:""",
+            """            if parent in on_path:""",
+        ),
+    ),
+    bug(
+        "kahn_no_cycle_check",
+        E,
+        "Kahn returns the partial order when there is a cycle",
+        {"kahn_cycles"},
+        Edit(
+            KAHN,
+            """    if len(reverse_order) != len(consumers):
         raise ValueError("kahn_sort: the graph has a cycle")
-""", "")),
-    bug("kahn_counts_edges_decrements_nodes", E, "counts every edge but decrements once per distinct parent",
+""",
+            "",
+        ),
+    ),
+    bug(
+        "kahn_counts_edges_decrements_nodes",
+        E,
+        "counts every edge but decrements once per distinct parent",
         {"kahn_order"},
-        Edit(KAHN, """        for parent in node.parents:
-            consumers[parent] -= 1""", """        for parent in set(node.parents):
-            consumers[parent] -= 1""")),
-    bug("kahn_not_reversed", E, "Kahn's order is not reversed: output first", {"kahn_order", "kahn_deep"},
-        Edit(KAHN, "    reverse_order.reverse()\n", "")),
-    bug("kahn_visited_list", E, "a list remembers the nodes found: O(V^2), too slow for 100,000 nodes",
+        Edit(
+            KAHN,
+            """        for parent in node.parents:
+            consumers[parent] -= 1""",
+            """        for parent in set(node.parents):
+            consumers[parent] -= 1""",
+        ),
+    ),
+    bug(
+        "kahn_not_reversed",
+        E,
+        "Kahn's order is not reversed: output first",
+        {"kahn_order", "kahn_deep"},
+        Edit(KAHN, "    reverse_order.reverse()\n", ""),
+    ),
+    bug(
+        "kahn_visited_list",
+        E,
+        "a list remembers the nodes found: O(V^2), too slow for 100,000 nodes",
         {"kahn_deep"},
         Edit(KAHN, "    stack = [output]\n", "    stack = [output]\n    found = [output]\n"),
-        Edit(KAHN, """            if parent in consumers:
+        Edit(
+            KAHN,
+            """            if parent in consumers:
                 consumers[parent] += 1
             else:
                 consumers[parent] = 1
-                stack.append(parent)""", """            if parent in found:
+                stack.append(parent)""",
+            """            if parent in found:
                 consumers[parent] += 1
             else:
                 consumers[parent] = 1
                 found.append(parent)
-                stack.append(parent)""")),
-    alternative("other_valid_orders", E, "DFS visits parents right to left; Kahn uses a FIFO queue",
-                Edit(DFS, "stack = [(output, iter(output.parents))]", "stack = [(output, reversed(output.parents))]"),
-                Edit(DFS, "stack.append((parent, iter(parent.parents)))",
-                     "stack.append((parent, reversed(parent.parents)))"),
-                Edit(KAHN, "    ready = [node for node, count in consumers.items() if count == 0]",
-                     "    import collections\n    ready = collections.deque(node for node, count in consumers.items() "
-                     "if count == 0)"),
-                Edit(KAHN, "        node = ready.pop()", "        node = ready.popleft()")),
-    alternative("kahn_from_the_leaves", E, "Kahn's algorithm forwards: leaves first, counting parents",
-                ReplaceSolution(KAHN, """
+                stack.append(parent)""",
+        ),
+    ),
+    alternative(
+        "other_valid_orders",
+        E,
+        "DFS visits parents right to left; Kahn uses a FIFO queue",
+        Edit(DFS, "stack = [(output, iter(output.parents))]", "stack = [(output, reversed(output.parents))]"),
+        Edit(DFS, "stack.append((parent, iter(parent.parents)))", "stack.append((parent, reversed(parent.parents)))"),
+        Edit(
+            KAHN,
+            "    ready = [node for node, count in consumers.items() if count == 0]",
+            "    import collections\n    ready = collections.deque(node for node, count in consumers.items() "
+            "if count == 0)",
+        ),
+        Edit(KAHN, "        node = ready.pop()", "        node = ready.popleft()"),
+    ),
+    alternative(
+        "kahn_from_the_leaves",
+        E,
+        "Kahn's algorithm forwards: leaves first, counting parents",
+        ReplaceSolution(
+            KAHN,
+            """
                     nodes = {output}
                     stack = [output]
                     while stack:
@@ -120,9 +195,15 @@ MUTANTS = [
                     if len(order) != len(nodes):
                         raise ValueError("kahn_sort: the graph has a cycle")
                     return order
-                """)),
-    cheat("uses_minitorch_topological_sort", E, "both functions call minitorch.topological_sort",
-          {"kahn_order", "kahn_cycles", "kahn_deep", "dfs_order", "dfs_cycles", "dfs_deep"},
-          ReplaceSolution(KAHN, "import minitorch\nreturn minitorch.topological_sort(output)"),
-          ReplaceSolution(DFS, "from minitorch import topological_sort as sort\nreturn list(sort(output))")),
+                """,
+        ),
+    ),
+    cheat(
+        "uses_minitorch_topological_sort",
+        E,
+        "both functions call minitorch.topological_sort",
+        {"kahn_order", "kahn_cycles", "kahn_deep", "dfs_order", "dfs_cycles", "dfs_deep"},
+        ReplaceSolution(KAHN, "import minitorch\nreturn minitorch.topological_sort(output)"),
+        ReplaceSolution(DFS, "from minitorch import topological_sort as sort\nreturn list(sort(output))"),
+    ),
 ]

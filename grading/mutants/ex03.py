@@ -7,16 +7,35 @@ SORT, BACKWARD, GRAD = "ex03_topological_sort", "ex03_backward", "ex03_grad"
 ALL_BACKWARD = {"backward_chain", "backward_fanout", "backward_deep"}
 
 MUTANTS = [
-    bug("fanout_assigns", E, "adjoint[parent] = ... instead of += (fan-out is not accumulated)",
+    bug(
+        "fanout_assigns",
+        E,
+        "adjoint[parent] = ... instead of += (fan-out is not accumulated)",
         {"backward_fanout"},
-        Edit(BACKWARD, "adjoints[parent] += adjoint * gradient", "adjoints[parent] = adjoint * gradient")),
-    bug("output_not_seeded", E, "the output's adjoint is left at 0 instead of 1", ALL_BACKWARD,
-        Edit(BACKWARD, "    adjoints[output] = 1.0\n", "")),
-    bug("forward_order", E, "visits the nodes in topological order instead of reverse", ALL_BACKWARD,
-        Edit(BACKWARD, "for node in reversed(order):", "for node in order:")),
-    bug("path_by_path_recursion", E, "recursion along every path: exponential on diamonds, fails deep",
+        Edit(BACKWARD, "adjoints[parent] += adjoint * gradient", "adjoints[parent] = adjoint * gradient"),
+    ),
+    bug(
+        "output_not_seeded",
+        E,
+        "the output's adjoint is left at 0 instead of 1",
+        ALL_BACKWARD,
+        Edit(BACKWARD, "    adjoints[output] = 1.0\n", ""),
+    ),
+    bug(
+        "forward_order",
+        E,
+        "visits the nodes in topological order instead of reverse",
+        ALL_BACKWARD,
+        Edit(BACKWARD, "for node in reversed(order):", "for node in order:"),
+    ),
+    bug(
+        "path_by_path_recursion",
+        E,
+        "recursion along every path: exponential on diamonds, fails deep",
         {"backward_fanout", "backward_deep"},
-        ReplaceSolution(BACKWARD, """
+        ReplaceSolution(
+            BACKWARD,
+            """
             adjoints = {}
 
             def push(node, adjoint):
@@ -26,10 +45,17 @@ MUTANTS = [
 
             push(output, 1.0)
             return adjoints
-        """)),
-    bug("recursive_topological_sort", E, "a recursive topological sort (RecursionError on deep graphs)",
+        """,
+        ),
+    ),
+    bug(
+        "recursive_topological_sort",
+        E,
+        "a recursive topological sort (RecursionError on deep graphs)",
         {"toposort"},
-        ReplaceSolution(SORT, """
+        ReplaceSolution(
+            SORT,
+            """
             order, seen = [], set()
 
             def visit(node):
@@ -42,20 +68,40 @@ MUTANTS = [
 
             visit(output)
             return order
-        """)),
-    bug("grad_unused_input", E, "grad raises KeyError for an input the output does not depend on", {"grad"},
-        Edit(GRAD, "return [adjoints.get(leaf, 0.0) for leaf in leaves]", "return [adjoints[leaf] for leaf in leaves]")),
-    bug("grad_leaves_keyed_by_value", E, "grad makes one leaf per distinct value: equal inputs are merged", {"grad"},
-        ReplaceSolution(GRAD, """
+        """,
+        ),
+    ),
+    bug(
+        "grad_unused_input",
+        E,
+        "grad raises KeyError for an input the output does not depend on",
+        {"grad"},
+        Edit(GRAD, "return [adjoints.get(leaf, 0.0) for leaf in leaves]", "return [adjoints[leaf] for leaf in leaves]"),
+    ),
+    bug(
+        "grad_leaves_keyed_by_value",
+        E,
+        "grad makes one leaf per distinct value: equal inputs are merged",
+        {"grad"},
+        ReplaceSolution(
+            GRAD,
+            """
             leaves = {x: Var(x) for x in xs}
             output = f(*(leaves[x] for x in xs))
             if not isinstance(output, Var):
                 return [0.0 for _ in xs]
             adjoints = backward(output)
             return [adjoints.get(leaves[x], 0.0) for x in xs]
-        """)),
-    alternative("kahn_and_defaultdict", E, "Kahn's algorithm for the sort, a defaultdict for the adjoints",
-                ReplaceSolution(SORT, """
+        """,
+        ),
+    ),
+    alternative(
+        "kahn_and_defaultdict",
+        E,
+        "Kahn's algorithm for the sort, a defaultdict for the adjoints",
+        ReplaceSolution(
+            SORT,
+            """
                     consumers = {output: 0}
                     stack = [output]
                     while stack:
@@ -74,8 +120,11 @@ MUTANTS = [
                             if consumers[parent] == 0:
                                 ready.append(parent)
                     return order[::-1]
-                """),
-                ReplaceSolution(BACKWARD, """
+                """,
+        ),
+        ReplaceSolution(
+            BACKWARD,
+            """
                     import collections
                     adjoints = collections.defaultdict(float)
                     adjoints[output] = 1.0
@@ -83,13 +132,23 @@ MUTANTS = [
                         for parent, gradient in zip(node.parents, local_gradients(node)):
                             adjoints[parent] += adjoints[node] * gradient
                     return dict(adjoints)
-                """),
-                ReplaceSolution(GRAD, """
+                """,
+        ),
+        ReplaceSolution(
+            GRAD,
+            """
                     leaves = [Var(x) for x in xs]
                     output = f(*leaves)
                     adjoints = backward(output) if isinstance(output, Var) else {}
                     return [float(adjoints.get(leaf, 0.0)) for leaf in leaves]
-                """)),
-    cheat("sort_is_minitorchs", E, "topological_sort = minitorch.topological_sort", {"toposort"},
-          ReplaceSolution(SORT, "import minitorch\nreturn minitorch.topological_sort(output)")),
+                """,
+        ),
+    ),
+    cheat(
+        "sort_is_minitorchs",
+        E,
+        "topological_sort = minitorch.topological_sort",
+        {"toposort"},
+        ReplaceSolution(SORT, "import minitorch\nreturn minitorch.topological_sort(output)"),
+    ),
 ]

@@ -8,54 +8,151 @@ ELEMENTWISE, REDUCTIONS, SOFTMAX, CE = "ex04_elementwise", "ex04_reductions", "e
 FUNCTIONS, TRAIN = "ex04_functions", "ex04_train"
 
 MUTANTS = [
-    bug("unbroadcast_leading_axes_only", E, "unbroadcast sums the added leading axes but not the stretched size-1 axes",
+    bug(
+        "unbroadcast_leading_axes_only",
+        E,
+        "unbroadcast sums the added leading axes but not the stretched size-1 axes",
         {"unbroadcast"},
-        Edit(UNBROADCAST, """    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+        Edit(
+            UNBROADCAST,
+            """    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if stretched:
         g = g.sum(axis=stretched, keepdims=True)
-""", "")),
-    bug("add_without_unbroadcast", E, "vjp_add returns g for both inputs (missing unbroadcast)", {"broadcast_ops"},
-        Edit(BROADCAST, "return unbroadcast(g, a.shape), unbroadcast(g, b.shape)", "return g, g")),
-    bug("mul_partials_swapped", E, "vjp_mul returns (g * a, g * b): each input's own value instead of the other's",
+""",
+            "",
+        ),
+    ),
+    bug(
+        "add_without_unbroadcast",
+        E,
+        "vjp_add returns g for both inputs (missing unbroadcast)",
         {"broadcast_ops"},
-        Edit(BROADCAST, "return unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)",
-             "return unbroadcast(g * a, a.shape), unbroadcast(g * b, b.shape)")),
-    bug("matmul_missing_transpose", E, "vjp_matmul: gA = g @ B instead of g @ B^T", {"matmul"},
-        Edit(MATMUL, "gA = unbroadcast(g2 @ np.swapaxes(B2, -1, -2), A2.shape)", "gA = unbroadcast(g2 @ B2, A2.shape)")),
-    bug("linear_bias_not_summed", E, "vjp_linear returns gb = g, not summed over the batch", {"linear"},
-        Edit(LINEAR, "return gx, gW, unbroadcast(g, b.shape)", "return gx, gW, g")),
-    bug("sigmoid_derivative_is_s", E, "sigmoid' = s instead of s (1 - s)", {"elementwise"},
-        Edit(ELEMENTWISE, "return g * s * (1.0 - s)", "return g * s")),
-    bug("sum_without_expand_dims", E, "vjp_sum broadcasts g without putting the reduced axes back", {"reductions"},
-        Edit(REDUCTIONS, """    if not keepdims:
+        Edit(BROADCAST, "return unbroadcast(g, a.shape), unbroadcast(g, b.shape)", "return g, g"),
+    ),
+    bug(
+        "mul_partials_swapped",
+        E,
+        "vjp_mul returns (g * a, g * b): each input's own value instead of the other's",
+        {"broadcast_ops"},
+        Edit(
+            BROADCAST,
+            "return unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)",
+            "return unbroadcast(g * a, a.shape), unbroadcast(g * b, b.shape)",
+        ),
+    ),
+    bug(
+        "matmul_missing_transpose",
+        E,
+        "vjp_matmul: gA = g @ B instead of g @ B^T",
+        {"matmul"},
+        Edit(MATMUL, "gA = unbroadcast(g2 @ np.swapaxes(B2, -1, -2), A2.shape)", "gA = unbroadcast(g2 @ B2, A2.shape)"),
+    ),
+    bug(
+        "linear_bias_not_summed",
+        E,
+        "vjp_linear returns gb = g, not summed over the batch",
+        {"linear"},
+        Edit(LINEAR, "return gx, gW, unbroadcast(g, b.shape)", "return gx, gW, g"),
+    ),
+    bug(
+        "sigmoid_derivative_is_s",
+        E,
+        "sigmoid' = s instead of s (1 - s)",
+        {"elementwise"},
+        Edit(ELEMENTWISE, "return g * s * (1.0 - s)", "return g * s"),
+    ),
+    bug(
+        "sum_without_expand_dims",
+        E,
+        "vjp_sum broadcasts g without putting the reduced axes back",
+        {"reductions"},
+        Edit(
+            REDUCTIONS,
+            """    if not keepdims:
         g = np.expand_dims(g, tuple(range(x.ndim)) if axis is None else axis)
-""", "")),
-    bug("mean_not_divided_by_n", E, "vjp_mean = vjp_sum (forgets the 1/n)", {"reductions"},
-        Edit(REDUCTIONS, "return vjp_sum(x, g, axis=axis, keepdims=keepdims) / n",
-             "return vjp_sum(x, g, axis=axis, keepdims=keepdims)")),
-    bug("softmax_without_subtraction", E, "vjp_softmax = s * g (drops the - <g, s> term)", {"softmax"},
-        Edit(SOFTMAX, "return s * (g - (g * s).sum(axis=axis, keepdims=True))", "return s * g")),
-    bug("softmax_exp_overflows", E, "vjp_softmax recomputes s = exp(x) / sum(exp(x)): nan for logits of 1000",
+""",
+            "",
+        ),
+    ),
+    bug(
+        "mean_not_divided_by_n",
+        E,
+        "vjp_mean = vjp_sum (forgets the 1/n)",
+        {"reductions"},
+        Edit(
+            REDUCTIONS,
+            "return vjp_sum(x, g, axis=axis, keepdims=keepdims) / n",
+            "return vjp_sum(x, g, axis=axis, keepdims=keepdims)",
+        ),
+    ),
+    bug(
+        "softmax_without_subtraction",
+        E,
+        "vjp_softmax = s * g (drops the - <g, s> term)",
         {"softmax"},
-        Edit(SOFTMAX, "    s = softmax(x, axis=axis)\n",
-             "    e = np.exp(x)\n    s = e / e.sum(axis=axis, keepdims=True)\n")),
-    bug("cross_entropy_not_divided_by_batch", E, "vjp_cross_entropy = g (P - Y), not divided by N", {"cross_entropy"},
-        Edit(CE, "return p * (g / n)", "return p * g")),
-    bug("cross_entropy_fn_one_gradient", E, "CrossEntropyFn.backward returns one gradient for its two inputs",
+        Edit(SOFTMAX, "return s * (g - (g * s).sum(axis=axis, keepdims=True))", "return s * g"),
+    ),
+    bug(
+        "softmax_exp_overflows",
+        E,
+        "vjp_softmax recomputes s = exp(x) / sum(exp(x)): nan for logits of 1000",
+        {"softmax"},
+        Edit(
+            SOFTMAX,
+            "    s = softmax(x, axis=axis)\n",
+            "    e = np.exp(x)\n    s = e / e.sum(axis=axis, keepdims=True)\n",
+        ),
+    ),
+    bug(
+        "cross_entropy_not_divided_by_batch",
+        E,
+        "vjp_cross_entropy = g (P - Y), not divided by N",
+        {"cross_entropy"},
+        Edit(CE, "return p * (g / n)", "return p * g"),
+    ),
+    bug(
+        "cross_entropy_fn_one_gradient",
+        E,
+        "CrossEntropyFn.backward returns one gradient for its two inputs",
         {"functions"},
-        Edit(FUNCTIONS, "return vjp_cross_entropy(logits.data, ctx.targets, g.data), None",
-             "return vjp_cross_entropy(logits.data, ctx.targets, g.data)")),
-    bug("train_without_relu", E, "train_mlp forgets the ReLU: a linear classifier cannot separate rings", {"train"},
-        Edit(TRAIN, "hidden_layer = ReluFn.apply(LinearFn.apply(inputs, W1, b1))",
-             "hidden_layer = LinearFn.apply(inputs, W1, b1)")),
-    bug("train_forgets_zero_grad", E, "train_mlp never zeroes the gradients: they accumulate over the steps",
+        Edit(
+            FUNCTIONS,
+            "return vjp_cross_entropy(logits.data, ctx.targets, g.data), None",
+            "return vjp_cross_entropy(logits.data, ctx.targets, g.data)",
+        ),
+    ),
+    bug(
+        "train_without_relu",
+        E,
+        "train_mlp forgets the ReLU: a linear classifier cannot separate rings",
         {"train"},
-        Edit(TRAIN, "        optimizer.zero_grad()\n", "")),
-    alternative("relu_mask_ge", E, "relu' as x >= 0 (differs only at x = 0, which random inputs never hit)",
-                Edit(ELEMENTWISE, "return g * (x > 0)", "return np.where(x >= 0, g, 0.0)")),
-    alternative("vjp_other_formulas", E, "a loop unbroadcast, einsum matmul, 1/cosh^2, an explicit softmax Jacobian, "
-                "prod-based mean, exp(log_softmax) in cross-entropy",
-                ReplaceSolution(UNBROADCAST, """
+        Edit(
+            TRAIN,
+            "hidden_layer = ReluFn.apply(LinearFn.apply(inputs, W1, b1))",
+            "hidden_layer = LinearFn.apply(inputs, W1, b1)",
+        ),
+    ),
+    bug(
+        "train_forgets_zero_grad",
+        E,
+        "train_mlp never zeroes the gradients: they accumulate over the steps",
+        {"train"},
+        Edit(TRAIN, "        optimizer.zero_grad()\n", ""),
+    ),
+    alternative(
+        "relu_mask_ge",
+        E,
+        "relu' as x >= 0 (differs only at x = 0, which random inputs never hit)",
+        Edit(ELEMENTWISE, "return g * (x > 0)", "return np.where(x >= 0, g, 0.0)"),
+    ),
+    alternative(
+        "vjp_other_formulas",
+        E,
+        "a loop unbroadcast, einsum matmul, 1/cosh^2, an explicit softmax Jacobian, "
+        "prod-based mean, exp(log_softmax) in cross-entropy",
+        ReplaceSolution(
+            UNBROADCAST,
+            """
                     g = np.array(g, dtype=float)
                     while g.ndim > len(shape):
                         g = g.sum(axis=0)
@@ -63,8 +160,11 @@ MUTANTS = [
                         if n == 1:
                             g = g.sum(axis=axis, keepdims=True)
                     return g
-                """),
-                ReplaceSolution(MATMUL, """
+                """,
+        ),
+        ReplaceSolution(
+            MATMUL,
+            """
                     A2 = A.reshape(1, -1) if A.ndim == 1 else A
                     B2 = B.reshape(-1, 1) if B.ndim == 1 else B
                     g2 = np.asarray(g).reshape(np.broadcast_shapes(A2.shape[:-2], B2.shape[:-2])
@@ -72,32 +172,61 @@ MUTANTS = [
                     gA = np.einsum("...nm,...km->...nk", g2, B2)
                     gB = np.einsum("...nk,...nm->...km", A2, g2)
                     return unbroadcast(gA, A2.shape).reshape(A.shape), unbroadcast(gB, B2.shape).reshape(B.shape)
-                """),
-                Edit(ELEMENTWISE, "    t = np.tanh(x)\n    return g * (1.0 - t * t)", "    return g / np.cosh(x) ** 2"),
-                Edit(REDUCTIONS, "    n = x.size // np.size(g)\n",
-                     "    axes = range(x.ndim) if axis is None else np.atleast_1d(axis)\n"
-                     "    n = int(np.prod([x.shape[a] for a in axes]))\n"),
-                Edit(SOFTMAX, "    s = softmax(x, axis=axis)\n    return s * (g - (g * s).sum(axis=axis, keepdims=True))",
-                     "    s = np.moveaxis(softmax(x, axis=axis), axis, -1)\n"
-                     "    jacobian = s[..., :, None] * np.eye(s.shape[-1]) - s[..., :, None] * s[..., None, :]\n"
-                     "    return np.moveaxis(np.einsum('...i,...ij->...j', np.moveaxis(g, axis, -1), jacobian), -1, axis)"),
-                ReplaceSolution(CE, """
+                """,
+        ),
+        Edit(ELEMENTWISE, "    t = np.tanh(x)\n    return g * (1.0 - t * t)", "    return g / np.cosh(x) ** 2"),
+        Edit(
+            REDUCTIONS,
+            "    n = x.size // np.size(g)\n",
+            "    axes = range(x.ndim) if axis is None else np.atleast_1d(axis)\n"
+            "    n = int(np.prod([x.shape[a] for a in axes]))\n",
+        ),
+        Edit(
+            SOFTMAX,
+            "    s = softmax(x, axis=axis)\n    return s * (g - (g * s).sum(axis=axis, keepdims=True))",
+            "    s = np.moveaxis(softmax(x, axis=axis), axis, -1)\n"
+            "    jacobian = s[..., :, None] * np.eye(s.shape[-1]) - s[..., :, None] * s[..., None, :]\n"
+            "    return np.moveaxis(np.einsum('...i,...ij->...j', np.moveaxis(g, axis, -1), jacobian), -1, axis)",
+        ),
+        ReplaceSolution(
+            CE,
+            """
                     probabilities = np.exp(log_softmax(logits, axis=1))
                     one_hot = np.eye(logits.shape[1])[targets]
                     return np.asarray(g) * (probabilities - one_hot) / len(logits)
-                """)),
-    cheat("matmul_by_minitorch_vjp", E, "vjp_matmul through minitorch.vjp(minitorch.matmul, ...)", {"matmul"},
-          ReplaceSolution(MATMUL, """
+                """,
+        ),
+    ),
+    cheat(
+        "matmul_by_minitorch_vjp",
+        E,
+        "vjp_matmul through minitorch.vjp(minitorch.matmul, ...)",
+        {"matmul"},
+        ReplaceSolution(
+            MATMUL,
+            """
               _, pullback = minitorch.vjp(minitorch.matmul, minitorch.tensor(A), minitorch.tensor(B))
               gA, gB = pullback(minitorch.tensor(g))
               return gA.numpy(), gB.numpy()
-          """)),
-    cheat("linear_fn_forward_by_minitorch", E, "LinearFn.forward computes with minitorch.matmul and a tensor sum "
-          "(the grader's stand-in VJPs must not hide it)", {"functions"},
-          Edit(FUNCTIONS, "return x.data @ W.data + b.data", "return (minitorch.matmul(x, W) + b).data")),
-    cheat("train_with_minitorch_nn", E, "train_mlp with minitorch.nn.Linear and minitorch.nn.functional.cross_entropy",
-          {"train"},
-          ReplaceSolution(TRAIN, """
+          """,
+        ),
+    ),
+    cheat(
+        "linear_fn_forward_by_minitorch",
+        E,
+        "LinearFn.forward computes with minitorch.matmul and a tensor sum "
+        "(the grader's stand-in VJPs must not hide it)",
+        {"functions"},
+        Edit(FUNCTIONS, "return x.data @ W.data + b.data", "return (minitorch.matmul(x, W) + b).data"),
+    ),
+    cheat(
+        "train_with_minitorch_nn",
+        E,
+        "train_mlp with minitorch.nn.Linear and minitorch.nn.functional.cross_entropy",
+        {"train"},
+        ReplaceSolution(
+            TRAIN,
+            """
               minitorch.manual_seed(seed)
               model = minitorch.nn.Sequential(minitorch.nn.Linear(X.shape[1], hidden), minitorch.nn.ReLU(),
                                               minitorch.nn.Linear(hidden, int(y.max()) + 1))
@@ -110,5 +239,7 @@ MUTANTS = [
               first, last = model[0], model[2]
               return (first.weight.detach().numpy().T, first.bias.detach().numpy(),
                       last.weight.detach().numpy().T, last.bias.detach().numpy())
-          """)),
+          """,
+        ),
+    ),
 ]

@@ -59,8 +59,12 @@ class _Announce(ast.NodeTransformer):
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Any:
         self.generic_visit(node)
         first = min([d.lineno for d in node.decorator_list] + [node.lineno])
-        docstring = (node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
-                     and isinstance(node.body[0].value.value, str))
+        docstring = (
+            node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+            and isinstance(node.body[0].value.value, str)
+        )
         node.body.insert(1 if docstring else 0, _audit_call(f"{self.module}:{first}:{node.name}"))
         return node
 
@@ -92,8 +96,10 @@ class _Loader(importlib.machinery.SourceFileLoader):
         path = self.get_filename(fullname)
         source = self.get_data(path)
         if self.cache:
-            with contextlib.suppress(OSError, ValueError, EOFError), open(cache_file(self.cache, fullname, source),
-                                                                           "rb") as f:
+            with (
+                contextlib.suppress(OSError, ValueError, EOFError),
+                open(cache_file(self.cache, fullname, source), "rb") as f,
+            ):
                 return marshal.load(f)
         return instrumented(fullname, path, source)
 
@@ -117,6 +123,7 @@ def instrument(cache: str | None = None) -> str:
     sys.meta_path.insert(0, finder)
     try:
         import graphlib  # noqa: F401 - imported to be instrumented
+
         import minitorch
 
         for info in pkgutil.walk_packages(minitorch.__path__, "minitorch."):

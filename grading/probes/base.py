@@ -14,14 +14,18 @@ import contextlib
 import linecache
 import os
 import traceback
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 #: filename -> what students call the cell (its first line); filled by :mod:`.cells`.
 CELL_LABELS: dict[str, str] = {}
-_NOT_STUDENT = tuple(os.path.dirname(os.path.dirname(os.path.abspath(p))) + os.sep for p in (
-    __file__, traceback.__file__)) + tuple(
-    os.path.dirname(os.path.abspath(m.__file__)) + os.sep for m in map(__import__, ("numpy", "minitorch"))
-    if getattr(m, "__file__", None))
+_NOT_STUDENT = tuple(
+    os.path.dirname(os.path.dirname(os.path.abspath(p))) + os.sep for p in (__file__, traceback.__file__)
+) + tuple(
+    os.path.dirname(os.path.abspath(m.__file__)) + os.sep
+    for m in map(__import__, ("numpy", "minitorch"))
+    if getattr(m, "__file__", None)
+)
 
 
 class Missing(Exception):
@@ -90,7 +94,7 @@ def describe(exc: BaseException) -> str:
     else:
         try:
             text = f"{type(exc).__name__}: {exc}".rstrip(": ")
-        except Exception:  # noqa: BLE001 - a student's __str__ may raise
+        except Exception:
             text = type(exc).__name__
     return text[:2000] + where(exc.__traceback__)
 
@@ -99,6 +103,6 @@ def short_repr(value: Any, limit: int = 200) -> str:
     """``repr(value)``, shortened (and safe: a student's ``__repr__`` may raise)."""
     try:
         text = repr(value)
-    except Exception:  # noqa: BLE001
+    except Exception:
         text = f"<{type(value).__name__} object>"
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -11,7 +11,7 @@ import re
 import signal
 import threading
 import warnings
-from typing import Iterator
+from collections.abc import Iterator
 
 from .base import CELL_LABELS, describe
 
@@ -74,8 +74,9 @@ class CellTimeout(BaseException):
     """A cell ran past its time limit."""
 
 
-def run_cell(index: int, text: str, namespace: dict, timeout: float | None,
-             origin: str = "cell") -> tuple[str | None, list[str]]:
+def run_cell(
+    index: int, text: str, namespace: dict, timeout: float | None, origin: str = "cell"
+) -> tuple[str | None, list[str]]:
     """Execute one code cell in ``namespace``: (the error or None, notes). What the cell prints is dropped.
     ``origin`` names the notebook in the cell's file name; only a submission's cells (``"cell"``) are the
     student's own code, which error messages may quote."""
@@ -95,6 +96,6 @@ def run_cell(index: int, text: str, namespace: dict, timeout: float | None,
         return f"took longer than {timeout:g} s; stopped", notes
     except KeyboardInterrupt:
         raise
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the student's code may raise anything
+    except (Exception, SystemExit) as exc:
         return describe(exc), notes
     return None, notes

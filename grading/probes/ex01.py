@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import minitorch
 
@@ -24,9 +25,9 @@ FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "x.sin() * x.exp()": lambda x: x.sin() * x.exp(),
     "3.0": lambda x: 3.0,
     "x": lambda x: x,
-    "(x ** 2 + 1).log() / x": lambda x: (x ** 2 + 1).log() / x,
-    "x ** x": lambda x: x ** x,
-    "(2 ** x).cos() - x": lambda x: (2 ** x).cos() - x,
+    "(x ** 2 + 1).log() / x": lambda x: (x**2 + 1).log() / x,
+    "x ** x": lambda x: x**x,
+    "(2 ** x).cos() - x": lambda x: (2**x).cos() - x,
     "1 / (1 + (-x).exp())": lambda x: 1 / (1 + (-x).exp()),
     "x * 1e6 * x": lambda x: x * 1e6 * x,
     "x.sin() ** 2 + x.cos() ** 2": lambda x: x.sin() ** 2 + x.cos() ** 2,
@@ -38,7 +39,7 @@ PLAIN: dict[str, Callable[[float], float]] = {
     "math.sin": math.sin,
     "math.exp": math.exp,
     "math.log": math.log,
-    "lambda x: x ** 3": lambda x: x ** 3,
+    "lambda x: x ** 3": lambda x: x**3,
     "lambda x: 1 / (1 + x * x)": lambda x: 1 / (1 + x * x),
 }
 

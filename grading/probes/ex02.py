@@ -39,8 +39,9 @@ def encode_order(result: Any, nodes: list) -> dict:
     except TypeError:
         return {"kind": type(result).__name__, "repr": short_repr(result)}
     number = {id(node): i for i, node in enumerate(nodes)}
-    return {"items": [number[id(x)] if id(x) in number and x is nodes[number[id(x)]] else short_repr(x, 60)
-                      for x in items]}
+    return {
+        "items": [number[id(x)] if id(x) in number and x is nodes[number[id(x)]] else short_repr(x, 60) for x in items]
+    }
 
 
 @probe

@@ -8,7 +8,8 @@ for anything else.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -65,19 +66,23 @@ def _mlp(fns: dict, v: dict, targets: Any) -> Any:
 
 
 #: Graphs of the primitives: name -> ``build(primitives, leaves, targets) -> output``.
-GRAPHS: dict[str, Callable[[dict, dict, Any], Any]] = {"linear": _linear, "relu": _relu,
-                                                       "cross_entropy": _cross_entropy, "mlp": _mlp}
+GRAPHS: dict[str, Callable[[dict, dict, Any], Any]] = {
+    "linear": _linear,
+    "relu": _relu,
+    "cross_entropy": _cross_entropy,
+    "mlp": _mlp,
+}
 
 
 @probe
-def graph(namespace: dict, build: str, arrays: dict, requires: list, cotangent: Any, targets: Any,
-          patch: bool) -> dict:
+def graph(namespace: dict, build: str, arrays: dict, requires: list, cotangent: Any, targets: Any, patch: bool) -> dict:
     """The graph ``build`` of the namespace's primitives (with the VJP stand-ins swapped in when ``patch``),
     back-propagated from ``cotangent`` (None: the output is a scalar loss): its output and every leaf's
     gradient (None for a leaf without one)."""
     fns = {name: student(namespace, name) for name in ("LinearFn", "ReluFn", "CrossEntropyFn")}
-    leaves = {n: minitorch.tensor(np.array(a, dtype=np.float64), requires_grad=n in requires)
-              for n, a in arrays.items()}
+    leaves = {
+        n: minitorch.tensor(np.array(a, dtype=np.float64), requires_grad=n in requires) for n, a in arrays.items()
+    }
     with patched(namespace, **(standins.EX04_VJPS if patch else {})):
         out = GRAPHS[build](fns, leaves, None if targets is None else np.array(targets))
         if not isinstance(out, minitorch.Tensor):

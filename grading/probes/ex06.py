@@ -13,7 +13,8 @@ is ``minitorch.checkpoint_sequential`` (labels :data:`SEQUENTIAL_STANDIN`).
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -73,8 +74,10 @@ def build(chain: dict) -> tuple[list[Block], list]:
     blocks, params = [], []
     for kind in chain["kinds"]:
         if kind == "tanh_affine":
-            ps = [minitorch.tensor(rng.standard_normal((n, n)) / math.sqrt(n), requires_grad=True),
-                  minitorch.tensor(0.1 * rng.standard_normal(column), requires_grad=True)]
+            ps = [
+                minitorch.tensor(rng.standard_normal((n, n)) / math.sqrt(n), requires_grad=True),
+                minitorch.tensor(0.1 * rng.standard_normal(column), requires_grad=True),
+            ]
         elif kind == "scaled_sin":
             ps = [minitorch.tensor(1.0 + 0.2 * rng.standard_normal(column), requires_grad=True)]
         else:
@@ -86,6 +89,7 @@ def build(chain: dict) -> tuple[list[Block], list]:
 
 def runner(blocks: list) -> Callable:
     """The blocks applied in order, as one function."""
+
     def run(h: Any) -> Any:
         for block in blocks:
             h = block(h)
@@ -110,6 +114,7 @@ def program(namespace: dict, spec: dict, plain: bool) -> Callable[[list, Any], A
     if kind in ("segment", "two_segments"):
         cs = segment_function(namespace, plain)
         if kind == "two_segments":
+
             def two(blocks: list, x: Any) -> Any:
                 h = cs(runner(blocks[:2]), x)
                 h = cs(runner(blocks[2:]), h)
@@ -120,8 +125,8 @@ def program(namespace: dict, spec: dict, plain: bool) -> Callable[[list, Any], A
 
         def one(blocks: list, x: Any) -> Any:
             h = runner(blocks[:before])(x)
-            h = cs(runner(blocks[before:before + inside]), h)
-            return runner(blocks[before + inside:before + inside + after])(h)
+            h = cs(runner(blocks[before : before + inside]), h)
+            return runner(blocks[before + inside : before + inside + after])(h)
 
         return one
     if plain:
@@ -151,9 +156,16 @@ def execute(run: Callable[[list, Any], Any], chain: dict) -> dict:
         held, requires_grad = report.saved_bytes, out.requires_grad
         value = out.detach().numpy().copy()
         out.backward(minitorch.ones_like(out))
-    return {"value": value, "x_grad": array_or_none(x.grad), "param_grads": [array_or_none(p.grad) for p in params],
-            "calls": [list(b.calls) for b in blocks], "held": int(held), "peak": int(report.peak_saved_bytes),
-            "ops": int(report.forward_ops), "requires_grad": bool(requires_grad)}
+    return {
+        "value": value,
+        "x_grad": array_or_none(x.grad),
+        "param_grads": [array_or_none(p.grad) for p in params],
+        "calls": [list(b.calls) for b in blocks],
+        "held": int(held),
+        "peak": int(report.peak_saved_bytes),
+        "ops": int(report.forward_ops),
+        "requires_grad": bool(requires_grad),
+    }
 
 
 @probe
@@ -184,8 +196,11 @@ def segment_value(namespace: dict, chain: dict) -> dict:
     out = student(namespace, "checkpoint_segment")(blocks[0], x)
     if not isinstance(out, minitorch.Tensor):
         return {"kind": type(out).__name__}
-    return {"value": out.detach().numpy().copy(), "requires_grad": bool(out.requires_grad),
-            "recorded": bool(out.requires_grad and out.grad_fn is not None)}
+    return {
+        "value": out.detach().numpy().copy(),
+        "requires_grad": bool(out.requires_grad),
+        "recorded": bool(out.requires_grad and out.grad_fn is not None),
+    }
 
 
 @probe
@@ -220,8 +235,11 @@ def measure(namespace: dict, chain: dict, segments: int | None) -> dict:
     integers if it can be read so) and x's gradient afterwards."""
     blocks, _ = build(chain)
     x = minitorch.tensor(initial_x(chain), requires_grad=True)
-    with patched(namespace, checkpoint_segment=checkpoint_segment_standin,
-                 checkpointed_sequential=minitorch.checkpoint_sequential):
+    with patched(
+        namespace,
+        checkpoint_segment=checkpoint_segment_standin,
+        checkpointed_sequential=minitorch.checkpoint_sequential,
+    ):
         result = student(namespace, "measure")(blocks, segments, x)
     try:
         peak, ops = result

@@ -10,7 +10,8 @@ A tensor result comes back as ``{"array": values}`` (:func:`as_array`), a number
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -68,9 +69,15 @@ def _rosenbrock(term: dict) -> Callable:
 
 #: Term kind -> a maker of the term's function from its data.
 TERMS: dict[str, Callable[[dict], Callable]] = {
-    "quadratic_form": _quadratic_form, "newton_quadratic": _newton_quadratic, "sum_sin": _sum_sin,
-    "sum_tanh_squared": _sum_tanh_squared, "sum_exp": _sum_exp, "logsumexp": lambda term: lambda x: x.logsumexp(),
-    "cubic": _cubic, "linear": _linear, "rosenbrock": _rosenbrock,
+    "quadratic_form": _quadratic_form,
+    "newton_quadratic": _newton_quadratic,
+    "sum_sin": _sum_sin,
+    "sum_tanh_squared": _sum_tanh_squared,
+    "sum_exp": _sum_exp,
+    "logsumexp": lambda term: lambda x: x.logsumexp(),
+    "cubic": _cubic,
+    "linear": _linear,
+    "rosenbrock": _rosenbrock,
 }
 
 

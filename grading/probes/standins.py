@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import os
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -109,6 +110,7 @@ EX04_PRIMITIVES = {"LinearFn": LinearFn, "ReluFn": ReluFn, "CrossEntropyFn": Cro
 
 # --------------------------------------------------------------------------- exercise 4's NumPy VJPs
 
+
 def unbroadcast(g: Any, shape: tuple) -> np.ndarray:
     """``g`` summed down to ``shape`` (minitorch's own helper, on arrays)."""
     return minitorch.ops.shape.sum_to_shape(np.asarray(g), tuple(shape)).data
@@ -178,22 +180,33 @@ EX04_VJPS: dict[str, Callable] = {
     "vjp_relu": lambda x, g: scalar_vjp(lambda t: _each(t, "relu"), [x], g)[0],
     "vjp_sum": vjp_sum,
     "vjp_mean": lambda x, g, axis=None, keepdims=False: scalar_vjp(
-        lambda t: np.mean(t, axis=axis, keepdims=keepdims), [x], g)[0],
+        lambda t: np.mean(t, axis=axis, keepdims=keepdims), [x], g
+    )[0],
     "vjp_softmax": lambda x, g, axis=-1: scalar_vjp(lambda t: _softmax(t, axis), [x], g)[0],
     "vjp_log_softmax": lambda x, g, axis=-1: scalar_vjp(lambda t: _log_softmax(t, axis), [x], g)[0],
-    "vjp_cross_entropy": lambda logits, targets, g=1.0: scalar_vjp(lambda t: _cross_entropy(t, targets), [logits],
-                                                                   g)[0],
+    "vjp_cross_entropy": lambda logits, targets, g=1.0: scalar_vjp(lambda t: _cross_entropy(t, targets), [logits], g)[
+        0
+    ],
 }
 
 #: Labels (as in :data:`grading.tripwire.GROUPS`) of the minitorch code each stand-in runs.
 _SCALAR = ("minitorch.scalar.", "minitorch.scalar_primitives.", "minitorch.graph.")
-LABELS: dict[str, tuple[str, ...]] = {
-    name: _SCALAR for name in EX04_VJPS} | {
-    "unbroadcast": ("minitorch.ops.common.to_tensor", "minitorch.ops.shape.sum_to_shape",
-                    "minitorch.ops.shape.SumToShape.forward", "minitorch.ops.shape._sum_array_to_shape"),
-    "vjp_sum": ("minitorch.ops.reduce.kept_shape", "minitorch.ops.common.normalize_axis",
-                "minitorch.ops.common.to_tensor", "minitorch.ops.shape.broadcast_to",
-                "minitorch.ops.shape.BroadcastTo.forward", "minitorch.ops.shape._view")}
+LABELS: dict[str, tuple[str, ...]] = {name: _SCALAR for name in EX04_VJPS} | {
+    "unbroadcast": (
+        "minitorch.ops.common.to_tensor",
+        "minitorch.ops.shape.sum_to_shape",
+        "minitorch.ops.shape.SumToShape.forward",
+        "minitorch.ops.shape._sum_array_to_shape",
+    ),
+    "vjp_sum": (
+        "minitorch.ops.reduce.kept_shape",
+        "minitorch.ops.common.normalize_axis",
+        "minitorch.ops.common.to_tensor",
+        "minitorch.ops.shape.broadcast_to",
+        "minitorch.ops.shape.BroadcastTo.forward",
+        "minitorch.ops.shape._view",
+    ),
+}
 
 
 def labels(names: Any) -> tuple[str, ...]:
@@ -202,6 +215,7 @@ def labels(names: Any) -> tuple[str, ...]:
 
 
 # --------------------------------------------------------------------------- numeric primitives
+
 
 def numeric_vjp(f: Callable[..., np.ndarray], arrays: list, g: np.ndarray, needed: tuple) -> list:
     """Central differences of ``sum(g * f(*arrays))`` with respect to each array that is ``needed`` (None for
@@ -218,7 +232,7 @@ def numeric_vjp(f: Callable[..., np.ndarray], arrays: list, g: np.ndarray, neede
             for step in (h, -h):
                 moved = x.copy()
                 moved.flat[j] += step
-                terms.append(np.sum(g * f(*arrays[:i], moved, *arrays[i + 1:])))
+                terms.append(np.sum(g * f(*arrays[:i], moved, *arrays[i + 1 :])))
             gx.flat[j] = (terms[0] - terms[1]) / (2 * h)
         grads.append(gx)
     return grads
@@ -234,8 +248,7 @@ def _numeric(name: str, f: Callable[..., np.ndarray], n_tensors: int) -> type:
         return f(*ctx.arrays, *ctx.rest)
 
     def backward(ctx: minitorch.Context, g: minitorch.Tensor) -> Any:
-        grads = numeric_vjp(lambda *xs: f(*xs, *ctx.rest), ctx.arrays, g.data,
-                            ctx.needs_input_grad[:n_tensors])
+        grads = numeric_vjp(lambda *xs: f(*xs, *ctx.rest), ctx.arrays, g.data, ctx.needs_input_grad[:n_tensors])
         grads += [None] * len(ctx.rest)
         return grads[0] if len(grads) == 1 else tuple(grads)
 

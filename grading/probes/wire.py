@@ -74,8 +74,7 @@ def _array(spec: Any) -> np.ndarray:
         raw = base64.b64decode(str(payload), validate=True)
     except (TypeError, ValueError) as exc:
         raise Malformed(f"a malformed array ({exc})") from None
-    if dtype.kind not in ARRAY_KINDS or any(n < 0 for n in shape) or \
-            math.prod(shape) * dtype.itemsize != len(raw):
+    if dtype.kind not in ARRAY_KINDS or any(n < 0 for n in shape) or math.prod(shape) * dtype.itemsize != len(raw):
         raise Malformed("an array whose dtype or shape does not match its bytes")
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
@@ -85,7 +84,7 @@ def write_frame(fd: int, message: Any) -> None:
     body = dumps(message)
     view = memoryview(HEADER.pack(len(body)) + body)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:

@@ -13,15 +13,22 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from typing import Callable
+from collections.abc import Callable
 
 from .view import NOBODY, View
 
 ISOLATION_LEVELS = ("bwrap", "namespaces", "unshare", "none")
 #: The interpreter, by a path without ``..`` (a new root has only some of the folders it could pass through).
 PYTHON = os.path.abspath(sys.executable)
-ENV = {"PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-       "PYTHONIOENCODING": "utf-8", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
+ENV = {
+    "PYTHONHASHSEED": "0",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTHONIOENCODING": "utf-8",
+    "MPLBACKEND": "Agg",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
 #: This package's parent: the grading package.
 GRADING_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -29,8 +36,11 @@ GRADING_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def course_paths() -> dict[str, str]:
     """What the sandbox hides (the grading package, the solutions) and where minitorch lives."""
     repo = os.path.dirname(GRADING_DIR)
-    paths = {"grading": GRADING_DIR, "repo": repo,
-             "solutions": os.path.abspath(os.environ.get("MINITORCH_SOLUTIONS", os.path.join(repo, "solutions")))}
+    paths = {
+        "grading": GRADING_DIR,
+        "repo": repo,
+        "solutions": os.path.abspath(os.environ.get("MINITORCH_SOLUTIONS", os.path.join(repo, "solutions"))),
+    }
     with contextlib.suppress(ImportError):
         import minitorch
 
@@ -40,8 +50,13 @@ def course_paths() -> dict[str, str]:
 
 def _runtime_binds() -> list[str]:
     """Read-only paths the child needs: the interpreter, the virtual environment, minitorch."""
-    candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-                  os.path.dirname(os.path.realpath(sys.executable))]
+    candidates = [
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(os.path.realpath(sys.executable)),
+    ]
     paths = course_paths()
     if "minitorch" in paths:
         candidates.append(paths["minitorch"])
@@ -103,8 +118,10 @@ class Isolation:
         return describe_isolation(self.level, self.user)
 
 
-_NEW_ROOT = ("the submission sees only the system's /usr, the Python runtime, the virtual environment, "
-             "minitorch and a private /tmp (not solutions/, tests/ or other submissions); no network")
+_NEW_ROOT = (
+    "the submission sees only the system's /usr, the Python runtime, the virtual environment, "
+    "minitorch and a private /tmp (not solutions/, tests/ or other submissions); no network"
+)
 
 
 def describe_isolation(level: str, user: int | None = None) -> str:
@@ -112,7 +129,7 @@ def describe_isolation(level: str, user: int | None = None) -> str:
         "bwrap": "bubblewrap: own user, mount, network, PID and IPC namespaces; " + _NEW_ROOT,
         "namespaces": "unshare and chroot: own mount, network, PID and IPC namespaces and a new root; " + _NEW_ROOT,
         "unshare": "unshare: own network namespace (no network); the file system is visible (install bubblewrap, "
-                   "or grade as root, to hide solutions/ and tests/)",
+        "or grade as root, to hide solutions/ and tests/)",
         "none": "no namespaces: network and file system are NOT isolated (install bubblewrap)",
     }[level]
     if user is not None:
@@ -128,13 +145,15 @@ def _as_user(user: int) -> Callable[[], None]:
         os.setgroups([])
         os.setgid(user)
         os.setuid(user)
+
     return switch
 
 
 def _probe(cmd: list[str], preexec: Callable | None = None, cwd: str | None = None) -> bool:
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL, preexec_fn=preexec,
-                              cwd=cwd)
+        proc = subprocess.run(
+            cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL, preexec_fn=preexec, cwd=cwd
+        )
     except (OSError, subprocess.TimeoutExpired, subprocess.SubprocessError):
         return False
     return proc.returncode == 0 and b"ok" in proc.stdout
@@ -151,8 +170,7 @@ def detect_isolation(requested: str = "auto") -> Isolation:
     with tempfile.TemporaryDirectory(prefix="sandbox-probe-") as tmp:
         probe = os.path.join(tmp, "probe.py")
         with open(probe, "w") as f:
-            f.write(f"import os, socket\nassert not os.path.exists({solutions!r})\n"
-                    "import numpy\nprint('ok')\n")
+            f.write(f"import os, socket\nassert not os.path.exists({solutions!r})\nimport numpy\nprint('ok')\n")
         os.chmod(tmp, 0o755)
         os.chmod(probe, 0o644)
         candidates = [Isolation("bwrap", share) for share in (False, True) if shutil.which("bwrap")]
@@ -179,10 +197,11 @@ def detect_isolation(requested: str = "auto") -> Isolation:
             found.user = NOBODY
         elif found.level != "bwrap" and os.geteuid() == 0:
             # Running as root without a new root: run the submission as nobody if the runtime allows it.
-            if _probe(found.program(View(), [PYTHON, "-I", "-c", "import numpy; print('ok')"]),
-                      preexec=_as_user(NOBODY), cwd=tmp):
+            if _probe(
+                found.program(View(), [PYTHON, "-I", "-c", "import numpy; print('ok')"]),
+                preexec=_as_user(NOBODY),
+                cwd=tmp,
+            ):
                 found.user = NOBODY
     _isolation_cache[requested] = found
     return found
-
-

@@ -21,8 +21,9 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..probes.audit import TAMPERED, cache_file, instrumented
 from ..probes.wire import HEADER, Malformed, dumps, loads
@@ -50,11 +51,13 @@ class Limits:
         """Set the per-process limits (in the new process, before it runs the sandbox)."""
         import resource
 
-        for which, soft, hard in ((resource.RLIMIT_AS, self.memory_mb << 20, self.memory_mb << 20),
-                                  (resource.RLIMIT_CPU, self.cpu_seconds, self.cpu_seconds + 5),
-                                  (resource.RLIMIT_FSIZE, self.file_mb << 20, self.file_mb << 20),
-                                  (resource.RLIMIT_NOFILE, self.open_files, self.open_files),
-                                  (resource.RLIMIT_CORE, 0, 0)):
+        for which, soft, hard in (
+            (resource.RLIMIT_AS, self.memory_mb << 20, self.memory_mb << 20),
+            (resource.RLIMIT_CPU, self.cpu_seconds, self.cpu_seconds + 5),
+            (resource.RLIMIT_FSIZE, self.file_mb << 20, self.file_mb << 20),
+            (resource.RLIMIT_NOFILE, self.open_files, self.open_files),
+            (resource.RLIMIT_CORE, 0, 0),
+        ):
             with contextlib.suppress(ValueError, OSError):
                 current = resource.getrlimit(which)[1]
                 if current != resource.RLIM_INFINITY:
@@ -78,9 +81,13 @@ class Cgroup:
     def create(cls, limits: Limits) -> Cgroup | None:
         """New cgroups below this process's own, with the memory and process limits; None where impossible."""
         name = f"grading-{uuid.uuid4().hex[:12]}"
-        settings = {"memory": [("memory.limit_in_bytes", limits.memory_mb << 20),
-                               ("memory.memsw.limit_in_bytes", limits.memory_mb << 20)],
-                    "pids": [("pids.max", limits.processes)]}
+        settings = {
+            "memory": [
+                ("memory.limit_in_bytes", limits.memory_mb << 20),
+                ("memory.memsw.limit_in_bytes", limits.memory_mb << 20),
+            ],
+            "pids": [("pids.max", limits.processes)],
+        }
         dirs: dict[str, str] = {}
         try:
             with open("/proc/self/cgroup") as f:
@@ -168,11 +175,11 @@ def code_cache() -> str:
     read by every sandbox: without it each sandbox would compile minitorch again (most of its start-up)."""
     global _code_cache
     if _code_cache is None:
+        import graphlib
         import importlib.util
         import marshal
         import pkgutil
 
-        import graphlib
         import minitorch
 
         folder = os.path.join(tempfile.gettempdir(), f"grading-code-{os.getuid()}")
@@ -210,8 +217,9 @@ class Sandbox:
     """One submission's sandboxed process. :meth:`request` sends a message and returns the reply and the names
     the tripwire reported while the request ran."""
 
-    def __init__(self, isolation: Isolation | str = "auto", limits: Limits | None = None,
-                 startup_timeout: float = 60.0):
+    def __init__(
+        self, isolation: Isolation | str = "auto", limits: Limits | None = None, startup_timeout: float = 60.0
+    ):
         self.isolation = isolation if isinstance(isolation, Isolation) else detect_isolation(isolation)
         self.limits = limits or Limits()
         self.workdir = tempfile.mkdtemp(prefix="sandbox-")
@@ -228,14 +236,23 @@ class Sandbox:
             env = dict(sandbox_env(), SANDBOX_CODE_CACHE="/sandbox/code")
         else:
             program = self.isolation.program(View(), _boot(GRADING_DIR, tripwire[1]))
-            env = dict(ENV, PATH="/usr/bin:/bin", HOME=self.workdir, SANDBOX_WORKDIR=self.workdir,
-                       SANDBOX_CODE_CACHE=cache)
+            env = dict(
+                ENV, PATH="/usr/bin:/bin", HOME=self.workdir, SANDBOX_WORKDIR=self.workdir, SANDBOX_CODE_CACHE=cache
+            )
         started = time.monotonic()
         try:
             with open(self.stderr_path, "wb") as stderr:
-                self.proc = subprocess.Popen(program, stdin=requests[0], stdout=replies[1], stderr=stderr,
-                                             pass_fds=(tripwire[1],), cwd=self.workdir, env=env,
-                                             start_new_session=True, preexec_fn=self._setup())
+                self.proc = subprocess.Popen(
+                    program,
+                    stdin=requests[0],
+                    stdout=replies[1],
+                    stderr=stderr,
+                    pass_fds=(tripwire[1],),
+                    cwd=self.workdir,
+                    env=env,
+                    start_new_session=True,
+                    preexec_fn=self._setup(),
+                )
         except OSError as exc:
             self.proc = None
             self.close()
@@ -268,6 +285,7 @@ class Sandbox:
                 os.setgroups([])
                 os.setgid(user)
                 os.setuid(user)
+
         return setup
 
     @property
@@ -276,8 +294,11 @@ class Sandbox:
         return self.cgroup is not None
 
     def describe(self) -> str:
-        scope = ("memory and processes limited for the submission as a whole (cgroup)" if self.per_submission
-                 else "memory limited per process (RLIMIT_AS; no cgroup available), processes not limited")
+        scope = (
+            "memory and processes limited for the submission as a whole (cgroup)"
+            if self.per_submission
+            else "memory limited per process (RLIMIT_AS; no cgroup available), processes not limited"
+        )
         return f"{self.isolation.describe()}; {scope}"
 
     def request(self, message: dict, deadline: float) -> tuple[Any, list[str]]:
@@ -293,7 +314,7 @@ class Sandbox:
                 wait = deadline - time.monotonic()
                 if wait <= 0 or not select.select([], [self.wfd], [], wait)[1]:
                     raise TimeoutError
-                data = data[os.write(self.wfd, data[:1 << 16]):]
+                data = data[os.write(self.wfd, data[: 1 << 16]) :]
         except TimeoutError:
             raise self._ended("timeout", "the submission's process stopped reading its requests") from None
         except OSError:
@@ -314,11 +335,11 @@ class Sandbox:
         try:
             while True:
                 if len(reply) >= HEADER.size:
-                    (size,) = HEADER.unpack(reply[:HEADER.size])
+                    (size,) = HEADER.unpack(reply[: HEADER.size])
                     if size > limit:
                         raise Malformed(f"a reply of {size:,} bytes (the limit is {limit:,})")
                     if len(reply) >= HEADER.size + size:
-                        return loads(bytes(reply[HEADER.size:HEADER.size + size])), reports
+                        return loads(bytes(reply[HEADER.size : HEADER.size + size])), reports
                 wait = deadline - time.monotonic()
                 ready = select.select(open_fds, [], [], max(wait, 0))[0] if wait > 0 else []
                 if not ready:
@@ -364,9 +385,13 @@ class Sandbox:
                 name = f"signal {-code}"
             if name == "SIGKILL" and self.cgroup is not None and self.cgroup.out_of_memory():
                 return f"the submission's process was killed: its processes used more than {self.limits.memory_mb} MB"
-            why = {"SIGSEGV": " (a crash: a segmentation fault, or very deep recursion)",
-                   "SIGKILL": " (killed: out of memory, or over a limit)", "SIGXCPU": " (over the CPU-time limit)",
-                   "SIGXFSZ": " (wrote a file over the size limit)", "SIGABRT": " (aborted)"}
+            why = {
+                "SIGSEGV": " (a crash: a segmentation fault, or very deep recursion)",
+                "SIGKILL": " (killed: out of memory, or over a limit)",
+                "SIGXCPU": " (over the CPU-time limit)",
+                "SIGXFSZ": " (wrote a file over the size limit)",
+                "SIGABRT": " (aborted)",
+            }
             return f"the submission's process died with {name}{why.get(name, '')}"
         tail = ""
         with contextlib.suppress(OSError), open(self.stderr_path, "rb") as f:

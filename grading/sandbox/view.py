@@ -37,8 +37,7 @@ class View:
     tmp_mb: int = 256
 
     @classmethod
-    def of_runtime(cls, runtime: list[str], hidden: list[str], binds: list[tuple[str, str]],
-                   tmp_mb: int = 256) -> View:
+    def of_runtime(cls, runtime: list[str], hidden: list[str], binds: list[tuple[str, str]], tmp_mb: int = 256) -> View:
         """The system, the ``runtime`` folders (read-only, at their own paths) less ``hidden`` ones inside them,
         and ``binds``."""
         view = cls(tmp_mb=tmp_mb)
@@ -52,8 +51,11 @@ class View:
         if os.path.exists("/etc/ld.so.cache"):
             view.ro_binds.append(("/etc/ld.so.cache", "/etc/ld.so.cache"))
         view.ro_binds += [(path, path) for path in runtime]
-        view.hidden = [path for path in hidden
-                       if os.path.isdir(path) and any(path == r or path.startswith(r + os.sep) for r in runtime)]
+        view.hidden = [
+            path
+            for path in hidden
+            if os.path.isdir(path) and any(path == r or path.startswith(r + os.sep) for r in runtime)
+        ]
         view.ro_binds += binds
         return view
 
@@ -67,9 +69,20 @@ class View:
             cmd += ["--symlink", target, inside]
         for path in self.hidden:
             cmd += ["--tmpfs", path]
-        cmd += ["--proc", "/proc", "--dev", "/dev",
-                "--chdir", "/tmp", "--unshare-all", "--die-with-parent", "--new-session", "--hostname", "sandbox",
-                "--clearenv"]
+        cmd += [
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--chdir",
+            "/tmp",
+            "--unshare-all",
+            "--die-with-parent",
+            "--new-session",
+            "--hostname",
+            "sandbox",
+            "--clearenv",
+        ]
         for key, value in env.items():
             cmd += ["--setenv", key, value]
         if new_user:
@@ -86,11 +99,15 @@ class View:
         files = [inside for outside, inside in self.ro_binds if not os.path.isdir(outside)]
         # a few processes only: each one costs about a millisecond, and a sandbox starts per submission
         # /tmp first: a runtime folder under /tmp (a course cloned there) is then bound on top of it
-        lines = ["set -e", 'R="$PWD"', 'mount -t tmpfs -o mode=0755,size=16m sandbox-root "$R"',
-                 f'mkdir "$R/tmp" && mount -t tmpfs -o mode=1777,size={self.tmp_mb}m sandbox-tmp "$R/tmp"',
-                 "cd \"$R\" && mkdir -p " + " ".join(q("." + p) for p in dirs + [os.path.dirname(f) for f in files]
-                                                        + ["/tmp", "/proc", "/dev"]),
-                 "touch " + " ".join(q("." + p) for p in files + [f"/dev/{d}" for d in DEVICES])]
+        lines = [
+            "set -e",
+            'R="$PWD"',
+            'mount -t tmpfs -o mode=0755,size=16m sandbox-root "$R"',
+            f'mkdir "$R/tmp" && mount -t tmpfs -o mode=1777,size={self.tmp_mb}m sandbox-tmp "$R/tmp"',
+            'cd "$R" && mkdir -p '
+            + " ".join(q("." + p) for p in dirs + [os.path.dirname(f) for f in files] + ["/tmp", "/proc", "/dev"]),
+            "touch " + " ".join(q("." + p) for p in files + [f"/dev/{d}" for d in DEVICES]),
+        ]
         for outside, inside in self.ro_binds:
             lines.append(f'mount -o bind,ro {q(outside)} "$R"{q(inside)}')
         for target, inside in self.symlinks:

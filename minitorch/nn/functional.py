@@ -27,8 +27,19 @@ from ..ops import log_softmax, relu, sigmoid, softmax, tanh
 from ..ops.common import add_tangents, promote, tangent_or_zero
 from ..tensor import Tensor
 
-__all__ = ["Affine", "CrossEntropy", "cross_entropy", "cross_entropy_composite", "linear", "log_softmax",
-           "mse_loss", "relu", "sigmoid", "softmax", "tanh"]
+__all__ = [
+    "Affine",
+    "CrossEntropy",
+    "cross_entropy",
+    "cross_entropy_composite",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]
 
 
 class Affine(ArrayFunction):
@@ -85,11 +96,14 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     (optional) has shape ``(out,)``. One primitive, :class:`Affine`.
     """
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: the input's last dimension must be in_features={weight.shape[-1]}, "
-                         f"got an input of shape {x.shape} for a weight of shape {weight.shape}")
+        raise ValueError(
+            f"linear: the input's last dimension must be in_features={weight.shape[-1]}, "
+            f"got an input of shape {x.shape} for a weight of shape {weight.shape}"
+        )
     if bias is not None and bias.shape != weight.shape[:1]:
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},) for a weight of shape {weight.shape}, "
-                         f"got {bias.shape}")
+        raise ValueError(
+            f"linear: bias must have shape ({weight.shape[0]},) for a weight of shape {weight.shape}, got {bias.shape}"
+        )
     if bias is None:
         x, weight = promote(x, weight)
     else:
@@ -108,14 +122,18 @@ def _targets_array(logits: Tensor, targets: Any) -> Any:
     xp = backend.namespace_of(logits.data)
     array = targets.data if isinstance(targets, Tensor) else xp.asarray(targets)
     if array.shape != (n,):
-        raise ValueError(f"cross_entropy: targets must have shape ({n},) to match logits of shape {logits.shape}, "
-                         f"got shape {array.shape}")
+        raise ValueError(
+            f"cross_entropy: targets must have shape ({n},) to match logits of shape {logits.shape}, "
+            f"got shape {array.shape}"
+        )
     if array.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {array.dtype}")
     low, high = int(array.min()), int(array.max())
     if low < 0 or high >= classes:
-        raise ValueError(f"cross_entropy: targets must lie in [0, {classes}) for logits of shape {logits.shape}, "
-                         f"got values from {low} to {high}")
+        raise ValueError(
+            f"cross_entropy: targets must lie in [0, {classes}) for logits of shape {logits.shape}, "
+            f"got values from {low} to {high}"
+        )
     return array
 
 
@@ -202,7 +220,8 @@ def mse_loss(pred: Tensor, target: Any) -> Tensor:
     """
     target_shape = target.shape if hasattr(target, "shape") else numpy.shape(target)
     if tuple(target_shape) != pred.shape:
-        raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has shape {tuple(target_shape)}; "
-                         "they must match")
+        raise ValueError(
+            f"mse_loss: pred has shape {pred.shape} but target has shape {tuple(target_shape)}; they must match"
+        )
     diff = pred - target
     return (diff * diff).mean()

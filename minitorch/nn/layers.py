@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy
 
@@ -37,13 +38,16 @@ class Linear(Module):
     model everywhere) and placed on ``device``.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = numpy.float64,
-                 device: str = "cpu"):
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = numpy.float64, device: str = "cpu"
+    ):
         super().__init__()
         for size in (in_features, out_features):
             if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
-                raise ValueError(f"Linear: in_features and out_features must be positive integers, got "
-                                 f"{in_features!r} and {out_features!r}")
+                raise ValueError(
+                    f"Linear: in_features and out_features must be positive integers, got "
+                    f"{in_features!r} and {out_features!r}"
+                )
         self.in_features = in_features
         self.out_features = out_features
         bound = 1.0 / math.sqrt(in_features)

@@ -11,7 +11,8 @@ order of ``parameters()`` deterministic) and are found by ``__getattr__``.
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy
 
@@ -35,11 +36,14 @@ def _state_array(name: str, value: Any) -> Any:
     try:
         array = numpy.asarray(value)
     except (TypeError, ValueError) as error:
-        raise TypeError(f"load_state_dict: the value for '{name}' ({type(value).__name__}) cannot be converted "
-                        f"to an array: {error}") from None
+        raise TypeError(
+            f"load_state_dict: the value for '{name}' ({type(value).__name__}) cannot be converted to an array: {error}"
+        ) from None
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"load_state_dict: the value for '{name}' ({type(value).__name__}) is not numeric "
-                        f"(NumPy reads it as dtype {array.dtype})")
+        raise TypeError(
+            f"load_state_dict: the value for '{name}' ({type(value).__name__}) is not numeric "
+            f"(NumPy reads it as dtype {array.dtype})"
+        )
     return array
 
 
@@ -64,8 +68,10 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         registries = self.__dict__.get("_parameters"), self.__dict__.get("_modules")
         if isinstance(value, (Parameter, Module)) and registries[0] is None:
-            raise AttributeError(f"cannot assign {type(value).__name__} '{name}' before Module.__init__() call "
-                                 f"(call super().__init__() first in {type(self).__name__}.__init__)")
+            raise AttributeError(
+                f"cannot assign {type(value).__name__} '{name}' before Module.__init__() call "
+                f"(call super().__init__() first in {type(self).__name__}.__init__)"
+            )
         parameters, modules = registries
         # A name means one thing: drop it from the other places. Replacing a value of
         # the same kind keeps its position, so the order of parameters() stays put.
@@ -198,8 +204,10 @@ class Module:
             if name in state:
                 value = _state_array(name, state[name])
                 if tuple(value.shape) != p.shape:
-                    problems.append(f"size mismatch for {name}: the state has shape {tuple(value.shape)}, "
-                                    f"the parameter has shape {p.shape}")
+                    problems.append(
+                        f"size mismatch for {name}: the state has shape {tuple(value.shape)}, "
+                        f"the parameter has shape {p.shape}"
+                    )
                 values[name] = value
         if problems:
             raise RuntimeError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems))

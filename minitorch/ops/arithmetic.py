@@ -15,8 +15,16 @@ from typing import Any
 from .. import backend, subgradients
 from ..function import ArrayFunction, Context, Function
 from ..tensor import Tensor
-from .common import (add_tangents, array_of, broadcast_explicitly, broadcast_shape, constant, is_plain_number, operands,
-                     to_tensor)
+from .common import (
+    add_tangents,
+    array_of,
+    broadcast_explicitly,
+    broadcast_shape,
+    constant,
+    is_plain_number,
+    operands,
+    to_tensor,
+)
 from .elementwise import Log
 
 
@@ -167,8 +175,10 @@ class Maximum(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        return (g * ctx.a_wins if ctx.needs_input_grad[0] else None,
-                g * (1.0 - ctx.a_wins) if ctx.needs_input_grad[1] else None)
+        return (
+            g * ctx.a_wins if ctx.needs_input_grad[0] else None,
+            g * (1.0 - ctx.a_wins) if ctx.needs_input_grad[1] else None,
+        )
 
     @staticmethod
     def jvp(ctx: Context, ta: Tensor | None, tb: Tensor | None) -> Tensor:
@@ -193,9 +203,11 @@ class Where(ArrayFunction):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
-        return (None,
-                Where.of(ctx.condition, g, 0.0) if ctx.needs_input_grad[1] else None,
-                Where.of(ctx.condition, 0.0, g) if ctx.needs_input_grad[2] else None)
+        return (
+            None,
+            Where.of(ctx.condition, g, 0.0) if ctx.needs_input_grad[1] else None,
+            Where.of(ctx.condition, 0.0, g) if ctx.needs_input_grad[2] else None,
+        )
 
     @staticmethod
     def jvp(ctx: Context, tc: Tensor | None, ta: Tensor | None, tb: Tensor | None) -> Tensor:
@@ -223,7 +235,7 @@ def div(a: Any, b: Any) -> Tensor:
     return _binary(Div, "div", a, b)
 
 
-def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 (mirrors NumPy's name)
+def pow(a: Any, b: Any) -> Tensor:
     """Elementwise :math:`a^b`; the exponent may be a number or a tensor."""
     return _binary(Pow, "pow", a, b)
 
@@ -246,7 +258,9 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = to_tensor(a, "where")
     a, b = operands("where", a, b)
-    condition = condition if isinstance(condition, Tensor) else constant(backend.namespace_of(a.data).asarray(condition))
+    condition = (
+        condition if isinstance(condition, Tensor) else constant(backend.namespace_of(a.data).asarray(condition))
+    )
     condition, a, b = broadcast_explicitly("where", condition, a, b)
     return Where.apply(condition, a, b)
 

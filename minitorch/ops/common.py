@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy
 
@@ -130,20 +131,26 @@ def check_in_place_write(operation: str, x: Tensor, recorded: bool) -> None:
     array = x.data
     overlapping = any(step == 0 and n > 1 for step, n in zip(array.strides, array.shape))
     if overlapping or not getattr(array.flags, "writeable", True):
-        raise RuntimeError(f"{operation}: cannot write in place into a tensor of shape {x.shape} whose memory is "
-                           "read-only or shared by its elements (a broadcast_to view, say); use the out-of-place "
-                           "form, or write into a copy")
+        raise RuntimeError(
+            f"{operation}: cannot write in place into a tensor of shape {x.shape} whose memory is "
+            "read-only or shared by its elements (a broadcast_to view, say); use the out-of-place "
+            "form, or write into a copy"
+        )
     if not recorded:
         return
     if x.grad_fn is None and x.requires_grad:
-        raise RuntimeError(f"{operation}: a tensor of shape {x.shape} is a leaf that requires grad; changing it in "
-                           "place would destroy the value its gradient is defined at. Use the out-of-place form, "
-                           "or change it inside no_grad() (as an optimizer step does).")
+        raise RuntimeError(
+            f"{operation}: a tensor of shape {x.shape} is a leaf that requires grad; changing it in "
+            "place would destroy the value its gradient is defined at. Use the out-of-place form, "
+            "or change it inside no_grad() (as an optimizer step does)."
+        )
     if x._version_counter is not None and x._version_counter.shared:
-        raise RuntimeError(f"{operation}: a tensor of shape {x.shape} shares its memory with another tensor (a view "
-                           "such as reshape, slicing, .T or broadcast_to, or detach()); a recorded in-place write "
-                           "would leave the other one's graph unaware of the new values. Use the out-of-place form, "
-                           "or write inside no_grad().")
+        raise RuntimeError(
+            f"{operation}: a tensor of shape {x.shape} shares its memory with another tensor (a view "
+            "such as reshape, slicing, .T or broadcast_to, or detach()); a recorded in-place write "
+            "would leave the other one's graph unaware of the new values. Use the out-of-place form, "
+            "or write inside no_grad()."
+        )
 
 
 def check_same_device(operation: str, *tensors: Tensor) -> None:

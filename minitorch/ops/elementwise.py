@@ -288,7 +288,7 @@ def relu(x: Tensor, inplace: bool = False) -> Tensor:
     return Relu.apply(x, bool(inplace))
 
 
-def abs(x: Tensor) -> Tensor:  # noqa: A001
+def abs(x: Tensor) -> Tensor:
     """:math:`|x|`, elementwise."""
     return Abs.apply(to_tensor(x, "abs"))
 

@@ -32,14 +32,16 @@ class MatMul(ArrayFunction):
         k_a = a.shape[-1]
         k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
         if k_a != k_b:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
-                             f"(inner dimensions {k_a} and {k_b} differ)")
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} are not aligned (inner dimensions {k_a} and {k_b} differ)"
+            )
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         try:
             return a.data @ b.data
         except ValueError:
-            raise ValueError(f"matmul: the batch dimensions of shapes {a.shape} and {b.shape} "
-                             "cannot be broadcast together") from None
+            raise ValueError(
+                f"matmul: the batch dimensions of shapes {a.shape} and {b.shape} cannot be broadcast together"
+            ) from None
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
@@ -75,4 +77,3 @@ def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product with NumPy's rules (vectors, matrices, broadcast batches)."""
     a, b = operands("matmul", a, b)
     return MatMul.apply(a, b)
-

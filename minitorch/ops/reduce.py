@@ -10,7 +10,7 @@ output :math:`s = \operatorname{softmax}(x)`:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 from .. import backend, subgradients
 from ..function import ArrayFunction, Context, Function
@@ -181,7 +181,7 @@ def _reduce(function: type[Function], name: str, x: Tensor, axis: Axis, keepdims
 
 
 # --- the functions users call -----------------------------------------------
-def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def sum(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     r""":math:`\sum` over ``axis`` (all axes by default)."""
     return _reduce(Sum, "sum", x, axis, keepdims)
 
@@ -208,13 +208,13 @@ def _extreme_axes(x: Tensor, axis: Axis, name: str) -> tuple[int, ...]:
     return axes
 
 
-def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def max(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """The maximum over ``axis``; ties share the gradient (see :mod:`minitorch.subgradients`)."""
     x = to_tensor(x, "max")
     return Max.apply(x, _extreme_axes(x, axis, "max"), bool(keepdims))
 
 
-def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def min(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     r"""The minimum over ``axis``: :math:`\min x = -\max(-x)`."""
     x = to_tensor(x, "min")
     axes = _extreme_axes(x, axis, "min")  # so that a bad axis is reported by min, not max

@@ -8,7 +8,8 @@ scattering into zeros (adding where an index repeats).
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy
 
@@ -24,8 +25,10 @@ class Reshape(ArrayFunction):
         try:
             return x.data.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
-                             f"({x.data.size} elements) into shape {tuple(shape)}") from None
+            raise ValueError(
+                f"reshape: cannot reshape a tensor of shape {x.shape} "
+                f"({x.data.size} elements) into shape {tuple(shape)}"
+            ) from None
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
@@ -42,8 +45,10 @@ class Transpose(ArrayFunction):
         if axes is None:
             axes = tuple(reversed(range(x.ndim)))
         if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)) or len(axes) != x.ndim:
-            raise ValueError(f"transpose: axes {tuple(axes)} are not a permutation of the {x.ndim} axes "
-                             f"of a tensor of shape {x.shape}")
+            raise ValueError(
+                f"transpose: axes {tuple(axes)} are not a permutation of the {x.ndim} axes "
+                f"of a tensor of shape {x.shape}"
+            )
         ctx.axes = tuple(a % x.ndim for a in axes)
         return x.data.transpose(ctx.axes)
 
@@ -70,7 +75,9 @@ class BroadcastTo(ArrayFunction):
         try:
             return xp.broadcast_to(x.data, shape)
         except ValueError:
-            raise ValueError(f"broadcast_to: a tensor of shape {x.shape} cannot be broadcast to {tuple(shape)}") from None
+            raise ValueError(
+                f"broadcast_to: a tensor of shape {x.shape} cannot be broadcast to {tuple(shape)}"
+            ) from None
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
@@ -207,8 +214,9 @@ class Concatenate(ArrayFunction):
     @staticmethod
     def jvp(ctx: Context, _: None, *tangents: Tensor | None) -> Tensor:
         xp = backend.namespace_of(ctx.output.data)
-        filled = [t if t is not None else constant(xp.zeros(x.shape, dtype=x.dtype))
-                  for t, x in zip(tangents, ctx.inputs[1:])]
+        filled = [
+            t if t is not None else constant(xp.zeros(x.shape, dtype=x.dtype)) for t, x in zip(tangents, ctx.inputs[1:])
+        ]
         return concatenate(filled, ctx.axis)
 
 
@@ -243,7 +251,7 @@ def flatten(x: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:
     (start,), (end,) = (normalize_axis(a, x.ndim, "flatten") for a in (start_axis, end_axis))
     if start > end:
         raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} for shape {x.shape}")
-    return reshape(x, x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
+    return reshape(x, x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
 
 
 def squeeze(x: Tensor, axis: int | None = None) -> Tensor:
@@ -255,14 +263,16 @@ def squeeze(x: Tensor, axis: int | None = None) -> Tensor:
     (i,) = normalize_axis(axis, x.ndim, "squeeze")
     if x.shape[i] != 1:
         raise ValueError(f"squeeze: axis {axis} of a tensor of shape {x.shape} has size {x.shape[i]}, not 1")
-    return reshape(x, x.shape[:i] + x.shape[i + 1:])
+    return reshape(x, x.shape[:i] + x.shape[i + 1 :])
 
 
 def unsqueeze(x: Tensor, axis: int) -> Tensor:
     """Insert a size-1 axis at position ``axis`` of the result (NumPy's ``expand_dims``)."""
     if not -x.ndim - 1 <= axis <= x.ndim:
-        raise ValueError(f"unsqueeze: axis {axis} is out of range for a tensor of shape {x.shape} "
-                         f"(the new axis goes at a position from {-x.ndim - 1} to {x.ndim})")
+        raise ValueError(
+            f"unsqueeze: axis {axis} is out of range for a tensor of shape {x.shape} "
+            f"(the new axis goes at a position from {-x.ndim - 1} to {x.ndim})"
+        )
     axis %= x.ndim + 1
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
