@@ -57,13 +57,6 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"wall-clock seconds per submission (default {defaults.timeout:g})",
     )
     parser.add_argument(
-        "--part-timeout",
-        type=float,
-        default=defaults.part_timeout,
-        help=f"wall-clock seconds per part, for exercises not yet graded through probes "
-        f"(default {defaults.part_timeout:g})",
-    )
-    parser.add_argument(
         "--cell-timeout",
         type=float,
         default=defaults.cell_timeout,
@@ -95,7 +88,6 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(
         isolation=args.isolation,
         timeout=args.timeout,
-        part_timeout=args.part_timeout,
         cell_timeout=args.cell_timeout,
         memory_mb=args.memory,
         cpu_seconds=args.cpu,

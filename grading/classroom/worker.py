@@ -28,7 +28,6 @@ class Options:
 
     isolation: str = "auto"
     timeout: float = 600.0
-    part_timeout: float = 180.0
     cell_timeout: float = 60.0
     memory_mb: int = 4096
     cpu_seconds: int | None = None
