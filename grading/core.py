@@ -9,9 +9,19 @@ notebook is graded); ``t.hidden`` says which.
 
 Running a case never raises: every outcome becomes a :class:`Check` with a
 status (``passed``, ``failed``, ``error``, ``not_implemented``, ``timeout``,
-``forbidden``, ``missing``, ``skipped``). A part scores
-``points * (weight of passed checks) / (weight of all checks)``, and zero if
-any check saw the student call minitorch's own implementation of the part.
+``forbidden``, ``missing``, ``skipped``).
+
+Every check belongs to a *group* (:data:`GROUPS`): the ordinary behaviour, edge
+cases, numerical robustness, scale. Each group present in a part earns an equal
+share of the part's points, and within a group checks count by their weight, so
+a bug that fails a whole group (NaN at x = 1000, say) costs a visible share of
+the part however few checks the group has. A part scores zero if any check saw
+the student call minitorch's own implementation of the part.
+
+Hints come in two tiers: ``hint`` names the concept (a question to ask oneself),
+``more`` points at the code. The second is shown on request (``--more``) or once
+the same check has failed twice in a notebook's kernel. Neither gives the
+solution line.
 """
 
 from __future__ import annotations
@@ -38,6 +48,16 @@ Watch = Callable[[dict | None], contextlib.AbstractContextManager]
 #: Seconds a single check may take: small inputs, and the deep/large ones.
 LIGHT_TIMEOUT = 5.0
 HEAVY_TIMEOUT = 15.0
+#: The groups a part's checks fall into; each group present earns an equal share of the part's points.
+GROUPS = ("behaviour", "edge cases", "robustness", "scale")
+
+
+def group_of(group: str | None, heavy: bool) -> str:
+    """A case's group: the one given, else ``scale`` for heavy cases and ``behaviour`` for the rest."""
+    group = group or ("scale" if heavy else "behaviour")
+    if group not in GROUPS:
+        raise ValueError(f"unknown check group {group!r}; the groups are {', '.join(GROUPS)}")
+    return group
 
 
 class CheckTimeout(BaseException):
@@ -114,6 +134,13 @@ class Case:
     weight: float = 1.0
     input: Text = None
     hint: str | None = None
+    #: The code-level hint, shown after the concept ``hint`` on request.
+    more: str | None = None
+    #: One of :data:`GROUPS` (default: ``scale`` if ``heavy``, else ``behaviour``).
+    group: str | None = None
+
+    def __post_init__(self) -> None:
+        self.group = group_of(self.group, self.heavy)
 
 
 def _text(value: Text) -> str | None:
@@ -134,6 +161,8 @@ class Check:
     detail: str | None = None
     note: str | None = None
     hint: str | None = None
+    more: str | None = None
+    group: str = "behaviour"
     error: str | None = None
     forbidden: list[str] = field(default_factory=list)
     grader_warning: str | None = None
@@ -164,6 +193,7 @@ class PartSpec:
     needs: tuple[str, ...] = ()
     forbidden: tuple[str, ...] = ()
     budget: float = 60.0
+    more: str | None = None
 
     @property
     def key(self) -> str:
@@ -190,17 +220,19 @@ class ExerciseSpec:
         points: float,
         title: str,
         hint: str,
+        more: str | None = None,
         needs: Iterable[str] = (),
         forbidden: Iterable[str] = (),
         budget: float = 60.0,
     ) -> Callable:
-        """Decorator registering ``cases(t)`` as the case generator of a part."""
+        """Decorator registering ``cases(t)`` as the case generator of a part. ``hint`` names the concept a
+        failing check should make the student think about; ``more`` is the code-level hint."""
 
         def register(cases: Callable[[Tester], Iterable[Case]]) -> Callable[[Tester], Iterable[Case]]:
             if name in self.parts:
                 raise ValueError(f"{self.id}: part {name!r} is defined twice")
             self.parts[name] = PartSpec(
-                self.id, name, title, float(points), cases, hint, tuple(needs), tuple(forbidden), budget
+                self.id, name, title, float(points), cases, hint, tuple(needs), tuple(forbidden), budget, more
             )
             return cases
 
@@ -225,15 +257,25 @@ class PartResult:
             names += [n for n in check.forbidden if n not in names]
         return names
 
+    def groups(self) -> dict[str, tuple[float, float]]:
+        """group -> (weight of passed checks, weight of all checks), for the groups present, in :data:`GROUPS`
+        order."""
+        totals = {group: [0.0, 0.0] for group in GROUPS}
+        for check in self.checks:
+            totals[check.group][0] += check.weight if check.passed else 0.0
+            totals[check.group][1] += check.weight
+        return {group: (passed, total) for group, (passed, total) in totals.items() if total > 0}
+
     @property
     def points(self) -> float:
+        """``max_points`` times the mean, over the groups present, of the passed share of each group's weight."""
         if self.crashed or self.forbidden:
             return 0.0
-        total = sum(c.weight for c in self.checks)
-        if total == 0:
+        groups = self.groups()
+        if not groups:
             return 0.0
-        passed = sum(c.weight for c in self.checks if c.passed)
-        return min(self.max_points, round(self.max_points * passed / total, 6))
+        share = sum(passed / total for passed, total in groups.values()) / len(groups)
+        return min(self.max_points, round(self.max_points * share, 6))
 
     @property
     def n_passed(self) -> int:
@@ -373,7 +415,14 @@ def run_case(spec: PartSpec, case: Case, hidden: bool, watch: Watch = tripwire.w
     (except KeyboardInterrupt). ``watch(codes)`` is the tripwire: a context that yields the list of forbidden
     functions called in it; a ``backend`` (where the probes run) brings its own tripwire and time limit."""
     check = Check(
-        what=case.what, hidden=hidden, status="error", weight=case.weight, input=None, hint=case.hint or spec.hint
+        what=case.what,
+        hidden=hidden,
+        status="error",
+        weight=case.weight,
+        input=None,
+        hint=case.hint or spec.hint,
+        more=case.more or (None if case.hint else spec.more),
+        group=case.group,
     )
     codes = None if case.heavy else tripwire.codes(spec.forbidden)
     sink = io.StringIO()
@@ -479,7 +528,9 @@ def run_part(
             )
     for case in cases:
         if stop:
-            checks.append(Check(what=case.what, hidden=hidden, status="skipped", weight=case.weight, error=stop))
+            checks.append(
+                Check(what=case.what, hidden=hidden, status="skipped", weight=case.weight, group=case.group, error=stop)
+            )
             continue
         check = run_case(spec, case, hidden, watch, backend)
         checks.append(check)
