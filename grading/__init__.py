@@ -24,6 +24,7 @@ from .checks import EXERCISES, exercise
 from .checks import part as part_spec
 from .core import Check, PartResult, run_part
 from .notebooks import load_reference
+from .probes.state import known_state
 from .report import NotebookReport, render_part_run
 
 __all__ = ["EXERCISES", "NotebookReport", "Part", "grade_notebook"]
@@ -56,8 +57,11 @@ class Part:
 
     def _run(self, hidden: bool) -> None:
         spec = exercise(self.spec.exercise)
-        reference = load_reference(spec.id, spec.notebook)
-        new = run_part(self.spec, self.namespace, reference, hidden=hidden, previous=self.result.checks)
+        # The checks (and the reference, executed in this kernel) run with known defaults whatever the notebook
+        # set (a recursion limit, seeds, np.seterr, warnings filters); the notebook's own state comes back after.
+        with known_state():
+            reference = load_reference(spec.id, spec.notebook)
+            new = run_part(self.spec, self.namespace, reference, hidden=hidden, previous=self.result.checks)
         self.result.checks += new
         for check in new:
             if not check.passed:

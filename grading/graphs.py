@@ -72,6 +72,13 @@ def repeated_edge() -> Node:
     return Node("y", (x, x))
 
 
+def twice_and_once() -> Node:
+    """``s = x * x; t = x.sin(); y = s * t``: x is used twice by one node and once by another."""
+    x = Node("x")
+    s, t = Node("s", (x, x)), Node("t", (x,))
+    return Node("y", (s, t))
+
+
 def shared_subgraph() -> Node:
     x, w = Node("x"), Node("w")
     h = Node("h", (x, w))
