@@ -17,7 +17,7 @@ from typing import Any
 
 def run(exercise: str, name: str, namespace: dict, args: dict) -> Any:
     """Run a probe in this process on ``namespace``, with its arguments and its result passed through the wire
-        format (so a check sees exactly what a sandboxed run gives it), in the interpreter state the checks expect
+    format (so a check sees exactly what a sandboxed run gives it), in the interpreter state the checks expect
     (:func:`.state.known_state`). Student errors propagate."""
     from . import wire
     from .state import known_state
