@@ -95,6 +95,126 @@ MUTANTS = [
         """,
         ),
     ),
+    bug(
+        "sort_returns_iterator",
+        E,
+        "topological_sort (Kahn) returns reversed(...): an iterator, not a list",
+        {"toposort"},
+        ReplaceSolution(
+            SORT,
+            """
+            consumers = {output: 0}
+            stack = [output]
+            while stack:
+                for parent in stack.pop().parents:
+                    if parent in consumers:
+                        consumers[parent] += 1
+                    else:
+                        consumers[parent] = 1
+                        stack.append(parent)
+            ready, order = [output], []
+            while ready:
+                node = ready.pop()
+                order.append(node)
+                for parent in node.parents:
+                    consumers[parent] -= 1
+                    if consumers[parent] == 0:
+                        ready.append(parent)
+            return reversed(order)
+        """,
+        ),
+    ),
+    bug(
+        "sort_recursive_raises_limit",
+        E,
+        "a recursive topological sort behind sys.setrecursionlimit(10**6)",
+        {"toposort"},
+        ReplaceSolution(
+            SORT,
+            """
+            import sys
+
+            sys.setrecursionlimit(10**6)
+            order, seen = [], set()
+
+            def visit(node):
+                if node in seen:
+                    return
+                seen.add(node)
+                for parent in node.parents:
+                    visit(parent)
+                order.append(node)
+
+            visit(output)
+            return order
+        """,
+        ),
+    ),
+    bug(
+        "backward_frees_the_graph",
+        E,
+        "backward drops each node's parents once it is processed (as PyTorch frees its graph)",
+        {"backward_chain", "backward_fanout"},
+        Edit(
+            BACKWARD,
+            """            adjoints[parent] += adjoint * gradient
+""",
+            """            adjoints[parent] += adjoint * gradient
+        node.parents = ()  # free the graph: it has been used
+""",
+        ),
+    ),
+    bug(
+        "grad_backward_per_input",
+        E,
+        "grad runs one backward pass per input",
+        {"grad"},
+        Edit(
+            GRAD,
+            """    adjoints = backward(output)
+    return [adjoints.get(leaf, 0.0) for leaf in leaves]""",
+            """    return [backward(output).get(leaf, 0.0) for leaf in leaves]""",
+        ),
+    ),
+    bug(
+        "grad_returns_generator",
+        E,
+        "grad returns a generator expression, not a list",
+        {"grad"},
+        Edit(
+            GRAD,
+            "return [adjoints.get(leaf, 0.0) for leaf in leaves]",
+            "return (adjoints.get(leaf, 0.0) for leaf in leaves)",
+        ),
+    ),
+    alternative(
+        "reversed_copy_and_map",
+        E,
+        "backward walks order[::-1]; grad returns list(map(...)); the sort keeps (node, index) entries",
+        Edit(BACKWARD, "for node in reversed(order):", "for node in order[::-1]:"),
+        Edit(
+            GRAD,
+            "return [adjoints.get(leaf, 0.0) for leaf in leaves]",
+            "return list(map(lambda leaf: adjoints.get(leaf, 0.0), leaves))",
+        ),
+        ReplaceSolution(
+            SORT,
+            """
+            order, done = [], set()
+            stack = [(output, 0)]
+            while stack:
+                node, i = stack.pop()
+                if i < len(node.parents):
+                    stack.append((node, i + 1))
+                    if node.parents[i] not in done:
+                        stack.append((node.parents[i], 0))
+                elif node not in done:
+                    done.add(node)
+                    order.append(node)
+            return order
+        """,
+        ),
+    ),
     alternative(
         "kahn_and_defaultdict",
         E,

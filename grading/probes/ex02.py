@@ -51,13 +51,16 @@ def encode_order(result: Any, nodes: list) -> dict:
     }
 
 
-def modified(nodes: list, parents: list[tuple]) -> list[int]:
-    """The numbers of the nodes whose ``parents`` are no longer the same objects in the same order."""
+def modified(nodes: list, parents: list) -> list[int]:
+    """The numbers of the nodes whose ``parents`` are no longer ``parents[i]`` (the same nodes in the same order;
+    nodes compare by identity)."""
     changed = []
-    for i, (node, before) in enumerate(zip(nodes, parents)):
+    for i, node in enumerate(nodes):
         after = getattr(node, "parents", None)
+        if after is parents[i]:
+            continue
         try:
-            same = len(after) == len(before) and all(a is b for a, b in zip(after, before))
+            same = tuple(after) == tuple(parents[i])
         except TypeError:
             same = False
         if not same:
@@ -69,7 +72,7 @@ def call_sort(sort: Any, output: Any, nodes: list, recursion_margin: int | None 
     """``sort(output)`` encoded by :func:`encode_order`, with the facts the rules need: ``type`` (the result's type
     name), ``modified`` (nodes whose parents changed) and, under a recursion limit ``recursion_margin`` frames
     above the caller (when given), ``recursion_limit`` (a limit the function tried to set)."""
-    parents = [tuple(node.parents) for node in nodes]
+    parents = [node.parents for node in nodes]  # tuples: a change replaces them
     if recursion_margin is None:
         result, tried = sort(output), None
     else:
