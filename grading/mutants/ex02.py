@@ -307,6 +307,19 @@ MUTANTS = [
         ),
     ),
     alternative(
+        "notebook_changes_interpreter_state",
+        E,
+        "the notebook sets np.seterr(all='raise'), warnings as errors, seeds and a recursion limit of 50; its "
+        "kahn_sort overflows a NumPy float on the way (the checks run with known defaults)",
+        Edit(
+            KAHN,
+            "def kahn_sort(output):\n",
+            "import random\nimport sys\nimport warnings\n\nimport numpy as np\n\nnp.seterr(all='raise')\n"
+            "warnings.simplefilter('error')\nrandom.seed(7)\nnp.random.seed(7)\nsys.setrecursionlimit(50)\n\n\n"
+            "def kahn_sort(output):\n    np.float64(1e308) * 10  # inf: an error under this notebook's settings\n",
+        ),
+    ),
+    alternative(
         "other_valid_orders",
         E,
         "DFS visits parents right to left; Kahn uses a FIFO queue",

@@ -19,6 +19,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -108,3 +109,28 @@ def recursion_guard(margin: int = RECURSION_MARGIN) -> Iterator[RecursionWatch]:
         if not watch.attempts and sys.getrecursionlimit() != watch.limit:
             watch.attempts.append(sys.getrecursionlimit())
         restore_recursion_limit(setter, limit)
+
+
+@contextlib.contextmanager
+def muted(*streams: Any) -> Iterator[None]:
+    """Drop what is written to these stream objects in the block, also through references a notebook took
+    earlier (``out = sys.stdout`` in a cell, then ``out.write(...)`` in a checked function): such text would
+    otherwise land in the middle of a test cell's output, gluing a check's first line to a line it did not end.
+    A stream whose ``write`` cannot be replaced (a C-level file object) is left as it is."""
+    replaced = []
+    for stream in streams:
+        try:
+            stream.write = _discard
+        except (AttributeError, TypeError):
+            continue
+        replaced.append(stream)
+    try:
+        yield
+    finally:
+        for stream in replaced:
+            with contextlib.suppress(AttributeError):
+                del stream.write
+
+
+def _discard(text: str) -> int:
+    return len(text)
