@@ -73,10 +73,11 @@ def repeated_edge() -> Node:
 
 
 def twice_and_once() -> Node:
-    """``s = x * x; t = x.sin(); y = s * t``: x is used twice by one node and once by another."""
+    """``t = x.sin(); s = x * x; y = t * s``: x is used twice by one node and once by another (a Kahn that counts
+    consumers instead of edges frees x too early)."""
     x = Node("x")
     s, t = Node("s", (x, x)), Node("t", (x,))
-    return Node("y", (s, t))
+    return Node("y", (t, s))
 
 
 def shared_subgraph() -> Node:

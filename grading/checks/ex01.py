@@ -301,6 +301,7 @@ def pow_(t: Tester):
         yield binary(t, "**", (2.0, 1.0), (3.0, 0.5))
         yield binary(t, "**", (-2.0, 1.5), 3, group=EDGE)
         yield binary(t, "**", (0.0, 1.0), 2, group=EDGE)
+        yield binary(t, "**", 2.0, (1.5, 1.0), group=EDGE)  # 2 ** x: the given __rpow__ calls your __pow__
         yield binary_unchanged(t, "**", (2.0, 1.0), (3.0, 0.5))
         return
     rng = t.rng

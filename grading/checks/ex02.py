@@ -66,29 +66,36 @@ def order_case(
 
 
 def rules_case(t: Tester, function: str, rule: str, build: Callable[[], G.Node]) -> Case:
-    """A rule of the text, on a small graph: ``"list"`` (the result is a list) or ``"unchanged"`` (no node's
-    parents change). Weighted as three checks: breaking a rule breaks every later use of the function."""
+    """A rule of the text (:data:`RULES`) on a small graph. Weighted as three checks: breaking a rule breaks every
+    later use of the function."""
 
     def run() -> Verdict:
-        output = build()
-        graph, nodes = G.to_data(output)
-        reply = t.probe("order", function=function, graph=graph)
-        if rule == "list":
-            kind = reply.get("type")
-            detail = None if kind == "list" else f"{function} returns a {kind}, not a list"
-            return Verdict(kind == "list", "a list", f"a {kind}: {G.show_order(G.from_data(reply, nodes))}", detail)
-        changed = [nodes[i] for i in reply.get("modified", [])]
-        return Verdict(
-            not changed,
-            "every node's parents as they were",
-            "parents changed: " + ", ".join(repr(n) for n in changed) if changed else "unchanged",
-            detail=None if not changed else f"{function} changes the graph it sorts",
-        )
+        graph, nodes = G.to_data(build())
+        return rule_verdict(function, rule, t.probe("order", function=function, graph=graph), lambda i: repr(nodes[i]))
 
-    what = {"list": "returns a list", "unchanged": "leaves the graph as it was"}[rule]
-    hint, more = RULE_HINTS[rule]
+    what, hint, more = RULES[rule]
     return Case(
         f"{function}: {what}", run, group="edge cases", weight=3, input=G.describe(build()), hint=hint, more=more
+    )
+
+
+def rule_verdict(function: str, rule: str, reply: dict, label: Callable[[int], str]) -> Verdict:
+    """Whether a probe's reply keeps a rule: ``"list"`` (its ``type``) or ``"unchanged"`` (no node in its
+    ``modified``; ``label`` names a node by its number)."""
+    if rule == "list":
+        kind = reply.get("type")
+        return Verdict(
+            kind == "list",
+            "a list",
+            f"a {kind}",
+            None if kind == "list" else f"{function} returns a {kind}, not a list",
+        )
+    changed = [label(i) for i in reply.get("modified", [])]
+    return Verdict(
+        not changed,
+        "every node as it was",
+        "changed: " + ", ".join(changed) if changed else "unchanged",
+        None if not changed else f"{function} changes the graph it is given",
     )
 
 
@@ -114,6 +121,9 @@ def _order_cases(t: Tester, function: str):
         yield order_case(t, function, "a diamond", G.diamond)
         yield order_case(t, function, "a single node", G.single, group="edge cases")
         yield order_case(t, function, "y = x * x (the same parent twice)", G.repeated_edge, group="edge cases")
+        yield order_case(
+            t, function, "x used twice by one node and once by another", G.twice_and_once, group="edge cases"
+        )
         yield rules_case(t, function, "list", G.diamond)
         yield rules_case(t, function, "unchanged", G.shared_subgraph)
         return
@@ -130,7 +140,6 @@ def _order_cases(t: Tester, function: str):
         )
     yield order_case(t, function, "a chain of 2 nodes", lambda: G.chain(2), group="edge cases")
     yield order_case(t, function, "a node with 50 parents", lambda: G.wide(50), group="edge cases")
-    yield order_case(t, function, "x used twice by one node and once by another", G.twice_and_once, group="edge cases")
     yield rules_case(t, function, "list", lambda: G.grid(4))
     yield rules_case(t, function, "unchanged", lambda: G.grid(4))
 
@@ -176,15 +185,18 @@ DEEP_MORE = (
     "Replace the recursive call by a loop over a stack of your own (a list of pending work); setting "
     "sys.setrecursionlimit is noticed and does not help. Remember nodes in sets or dicts, not lists."
 )
-RULE_HINTS = {
+#: rule -> (what the check is called, the concept hint, the code-level hint)
+RULES = {
     "list": (
+        "returns a list",
         "The table at the top says the function returns a list: later code reverses it, indexes it and prints it.",
         "reversed(...), map(...) and generator expressions give iterators, not lists.",
     ),
     "unchanged": (
-        "The graph belongs to the caller (back-propagation walks it again after sorting): does your function "
-        "change any node's parents?",
-        "Keep counts and visited marks in dicts and sets of your own instead of editing node.parents.",
+        "leaves the graph as it was",
+        "The graph belongs to the caller, who walks it again (to sort it, to differentiate it): does your function "
+        "change any node?",
+        "Keep counts, marks and adjoints in dicts and sets of your own; do not assign to a node's attributes.",
     ),
 }
 

@@ -24,6 +24,7 @@ from ..numeric import central, close, fd_agrees, is_real, show
 from ..probes.ex03 import BACKWARD_STANDIN
 from ..programs import Program, deep_chain, diamond_ladder, random_program
 from ..tripwire import AUTODIFF
+from .ex02 import RULES, rule_verdict
 
 EXERCISE = ExerciseSpec("ex03", "ex03_reverse_mode", "Reverse mode: back-propagation of adjoints")
 
@@ -103,57 +104,33 @@ def topo_case(
 
 
 def rule_case(t: Tester, function: str, rule: str, program: Program, call: str | None = None) -> Case:
-    """A rule the text states, on a small program: ``"list"`` (the result is a list), ``"unchanged"`` (the graph is
-    left as it was) or ``"once"`` (grad calls f once and backward once). ``call``: how the check names the call
-    (default: the function applied to the program's output). Weighted as three checks: breaking a rule breaks
-    every later use of the function."""
+    """A rule the text states, on a small program: exercise 2's ``"list"`` and ``"unchanged"``
+    (:data:`grading.checks.ex02.RULES`), or ``"once"`` (grad calls f once and backward once). ``call``: how the
+    check names the call (default: the function applied to the program's output). Weighted as three checks:
+    breaking a rule breaks every later use of the function."""
 
     def run() -> Verdict:
         if function == "grad":
-            reply = t.probe(
-                "grad",
-                inputs=list(program.inputs),
-                lines=program.lines,
-                xs=list(program.inputs.values()),
-                allow=BACKWARD_STANDIN,
-            )
+            xs = list(program.inputs.values())
+            args = {"inputs": list(program.inputs), "lines": program.lines, "xs": xs}
+            reply = t.probe("grad", allow=BACKWARD_STANDIN, **args)
         else:
             output, names, _ = program.run(t.reference("Var"))
             graph, nodes = _graph(output)
             reply = t.probe("toposort" if function == "topological_sort" else "backward", graph=graph)
         if "kind" in reply:
-            return Verdict(False, RULES[rule][0], f"{reply['kind']}: {reply['repr']}")
-        if rule == "list":
-            kind = reply.get("type")
-            return Verdict(
-                kind == "list",
-                "a list",
-                f"a {kind}",
-                None if kind == "list" else f"{function} returns a {kind}, not a list",
-            )
-        if rule == "once":
-            calls = (reply.get("f_calls"), reply.get("backward_calls"))
-            return Verdict(
-                calls == (1, 1),
-                "f called once, backward called once",
-                f"f called {calls[0]} times, backward called {calls[1]} times",
-                None if calls == (1, 1) else "one call of f and one backward pass give every input's derivative",
-            )
-        label = _labeller(names)
-        changed = [label(nodes[i]) for i in reply.get("modified", [])]
+            return Verdict(False, "a result to check", f"{reply['kind']}: {reply['repr']}")
+        if rule != "once":
+            return rule_verdict(function, rule, reply, lambda i: _labeller(names)(nodes[i]))
+        calls = (reply.get("f_calls"), reply.get("backward_calls"))
         return Verdict(
-            not changed,
-            "every node's value and parents as they were",
-            "changed: " + ", ".join(changed) if changed else "unchanged",
-            None if not changed else f"{function} changes the graph",
+            calls == (1, 1),
+            "f called once, backward called once",
+            f"f called {calls[0]} times, backward called {calls[1]} times",
+            None if calls == (1, 1) else "one call of f and one backward pass give every input's derivative",
         )
 
-    expected, hint, more = RULES[rule]
-    what = {
-        "list": "returns a list",
-        "unchanged": "leaves the graph as it was",
-        "once": "calls f once and backward once",
-    }[rule]
+    what, hint, more = RULES[rule] if rule != "once" else ONCE
     return Case(
         f"{call or f'{function}({program.output_name})'}: {what}",
         run,
@@ -165,26 +142,12 @@ def rule_case(t: Tester, function: str, rule: str, program: Program, call: str |
     )
 
 
-#: rule -> (what is expected, the concept hint, the code-level hint)
-RULES = {
-    "list": (
-        "a list",
-        "The table at the top says a list: later code reverses it, indexes it and prints it.",
-        "reversed(...), map(...) and generator expressions give iterators, not lists.",
-    ),
-    "unchanged": (
-        "the graph as it was",
-        "The graph belongs to the caller, who may differentiate it again: does your function change any node?",
-        "Keep adjoints, counts and marks in dicts and sets of your own; do not assign to a node's value or parents.",
-    ),
-    "once": (
-        "one call of f, one call of backward",
-        "Reverse mode gives the derivative with respect to every input from one backward pass: how many passes "
-        "does your grad make?",
-        "Call f once on the leaves, call backward once on the result, then read each leaf's adjoint from that one "
-        "dict.",
-    ),
-}
+ONCE = (
+    "calls f once and backward once",
+    "Reverse mode gives the derivative with respect to every input from one backward pass: how many passes "
+    "does your grad make?",
+    "Call f once on the leaves, call backward once on the result, then read each leaf's adjoint from that one dict.",
+)
 
 
 def _program_graph(program: Program) -> Callable[[type], tuple[Any, dict]]:
@@ -490,6 +453,8 @@ def grad(t: Tester):
         unused = Program({"x": 1.0, "y": 2.0}, [("v", "x * 3.0")])
         yield grad_case(t, "lambda x, y: x * 3.0  (y is not used)", unused, group="edge cases")
         yield grad_case(t, "lambda x: 2.0  (a plain number)", _function(x=1.0, y="2.0"), group="edge cases")
+        same = _function(a=3.0, b=3.0, y="a * b")
+        yield grad_case(t, "lambda a, b: a * b  (two inputs with the same value)", same, group="edge cases")
         call = "grad(lambda x1, x2: x1 * x2 + x1.sin(), 0.5, -1.5)"
         yield rule_case(t, "grad", "list", first, call)
         yield rule_case(t, "grad", "once", first, call)
@@ -501,6 +466,5 @@ def grad(t: Tester):
     constant = Program({"x": 1.0, "w": -1.0}, [("y", "2.0")])
     yield grad_case(t, "lambda x, w: 2.0  (a plain number, two inputs)", constant, group="edge cases")
     same = _function(a=3.0, b=3.0, y="a * b")
-    yield grad_case(t, "lambda a, b: a * b  (two inputs with the same value)", same, group="edge cases")
     yield grad_case(t, "lambda x: x * x * 1e-6", _function(x=1e8, y="x * x * 1e-6"), group="robustness")
     yield rule_case(t, "grad", "once", same, "grad(lambda a, b: a * b, 3.0, 3.0)")

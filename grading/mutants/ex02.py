@@ -174,6 +174,21 @@ MUTANTS = [
         ),
     ),
     bug(
+        "kahn_counts_consumers",
+        E,
+        "step 1 counts consumers, not edges: a parent used twice by one node is freed too early",
+        {"kahn_order"},
+        Edit(
+            KAHN,
+            """        node = stack.pop()
+        for parent in node.parents:
+            if parent in consumers:""",
+            """        node = stack.pop()
+        for parent in dict.fromkeys(node.parents):  # each consumer once
+            if parent in consumers:""",
+        ),
+    ),
+    bug(
         "kahn_removes_edges",
         E,
         "textbook Kahn: removes each node's edges from the graph as it goes",
