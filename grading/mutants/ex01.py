@@ -162,6 +162,18 @@ MUTANTS = [
         ),
     ),
     bug(
+        "exp_returns_a_plain_pair",
+        E,
+        "exp returns an object with .primal and .tangent that is not a Dual: x.exp().sin() fails",
+        {"exp_log"},
+        Edit(
+            DUAL,
+            "        value = math.exp(self.primal)\n        return Dual(value, value * self.tangent)",
+            "        import types\n\n        value = math.exp(self.primal)\n"
+            "        return types.SimpleNamespace(primal=value, tangent=value * self.tangent)",
+        ),
+    ),
+    bug(
         "derivative_calls_f_twice",
         E,
         "derivative calls f once to test the type and again for the tangent",
