@@ -4,6 +4,11 @@ from . import Edit, ReplaceSolution, alternative, bug, cheat
 
 E = "ex01"
 DUAL = "ex01_dual"
+#: The reference's power rule for a plain-number exponent.
+CONSTANT_POWER = """        c = float(other)
+        if c == 0:
+            return Dual(1.0, 0.0)
+        return Dual(a ** c, c * a ** (c - 1) * self.tangent)"""
 
 MUTANTS = [
     bug(
@@ -86,10 +91,7 @@ MUTANTS = [
         {"pow"},
         Edit(
             DUAL,
-            """        c = float(other)
-        if c == 0:
-            return Dual(1.0, 0.0)
-        return Dual(a ** c, c * a ** (c - 1) * self.tangent)""",
+            CONSTANT_POWER,
             """        c = float(other)
         value = math.exp(c * math.log(a))
         return Dual(value, value * c * self.tangent / a)""",
@@ -152,10 +154,7 @@ MUTANTS = [
         {"pow"},
         Edit(
             DUAL,
-            """        c = float(other)
-        if c == 0:
-            return Dual(1.0, 0.0)
-        return Dual(a ** c, c * a ** (c - 1) * self.tangent)""",
+            CONSTANT_POWER,
             """        b = float(other)
         value = a ** b
         return Dual(value, value * b * self.tangent / a)""",

@@ -5,6 +5,35 @@ from . import Edit, ReplaceSolution, alternative, bug, cheat
 E = "ex02"
 KAHN, DFS = "ex02_kahn", "ex02_dfs"
 
+#: How the reference's Kahn counts edges to consumers in step 1.
+STEP_ONE_COUNT = """            if parent in consumers:
+                consumers[parent] += 1
+            else:
+                consumers[parent] = 1
+                stack.append(parent)"""
+#: A recursive depth-first search (correct on shallow graphs).
+RECURSIVE_DFS = """
+order, finished, on_path = [], set(), set()
+
+
+def visit(node):
+    if node in finished:
+        return
+    if node in on_path:
+        raise ValueError("dfs_sort: the graph has a cycle")
+    on_path.add(node)
+    for parent in node.parents:
+        visit(parent)
+    on_path.discard(node)
+    finished.add(node)
+    order.append(node)
+
+
+visit(output)
+return order
+"""
+
+
 MUTANTS = [
     bug(
         "dfs_reversed_preorder",
@@ -43,27 +72,7 @@ MUTANTS = [
         E,
         "a recursive DFS: RecursionError on deep graphs",
         {"dfs_deep"},
-        ReplaceSolution(
-            DFS,
-            """
-            order, finished, on_path = [], set(), set()
-
-            def visit(node):
-                if node in finished:
-                    return
-                if node in on_path:
-                    raise ValueError("dfs_sort: the graph has a cycle")
-                on_path.add(node)
-                for parent in node.parents:
-                    visit(parent)
-                on_path.discard(node)
-                finished.add(node)
-                order.append(node)
-
-            visit(output)
-            return order
-        """,
-        ),
+        ReplaceSolution(DFS, RECURSIVE_DFS),
     ),
     bug(
         "dfs_one_visited_set",
@@ -136,11 +145,7 @@ MUTANTS = [
         Edit(KAHN, "    stack = [output]\n", "    stack = [output]\n    found = [output]\n"),
         Edit(
             KAHN,
-            """            if parent in consumers:
-                consumers[parent] += 1
-            else:
-                consumers[parent] = 1
-                stack.append(parent)""",
+            STEP_ONE_COUNT,
             """            if parent in found:
                 consumers[parent] += 1
             else:
@@ -163,11 +168,7 @@ MUTANTS = [
         {"kahn_order", "kahn_cycles"},
         Edit(
             KAHN,
-            """            if parent in consumers:
-                consumers[parent] += 1
-            else:
-                consumers[parent] = 1
-                stack.append(parent)""",
+            STEP_ONE_COUNT,
             """            if parent not in consumers:
                 consumers[parent] = 1
                 stack.append(parent)""",
@@ -211,31 +212,11 @@ MUTANTS = [
         {"dfs_deep"},
         ReplaceSolution(
             DFS,
-            """
-            import sys
-
-            order, finished, on_path = [], set(), set()
-
-            def visit(node):
-                if node in finished:
-                    return
-                if node in on_path:
-                    raise ValueError("dfs_sort: the graph has a cycle")
-                on_path.add(node)
-                for parent in node.parents:
-                    visit(parent)
-                on_path.discard(node)
-                finished.add(node)
-                order.append(node)
-
-            limit = sys.getrecursionlimit()
-            sys.setrecursionlimit(10**6)
-            try:
-                visit(output)
-            finally:
-                sys.setrecursionlimit(limit)
-            return order
-        """,
+            RECURSIVE_DFS.replace(
+                "visit(output)\n",
+                "import sys\n\nlimit = sys.getrecursionlimit()\nsys.setrecursionlimit(10**6)\ntry:\n"
+                "    visit(output)\nfinally:\n    sys.setrecursionlimit(limit)\n",
+            ),
         ),
     ),
     bug(
@@ -243,27 +224,7 @@ MUTANTS = [
         E,
         "a recursive DFS, with sys.setrecursionlimit(10**6) run once in its cell",
         {"dfs_deep"},
-        ReplaceSolution(
-            DFS,
-            """
-            order, finished, on_path = [], set(), set()
-
-            def visit(node):
-                if node in finished:
-                    return
-                if node in on_path:
-                    raise ValueError("dfs_sort: the graph has a cycle")
-                on_path.add(node)
-                for parent in node.parents:
-                    visit(parent)
-                on_path.discard(node)
-                finished.add(node)
-                order.append(node)
-
-            visit(output)
-            return order
-        """,
-        ),
+        ReplaceSolution(DFS, RECURSIVE_DFS),
         Edit(DFS, "def dfs_sort(output):", "import sys\n\nsys.setrecursionlimit(10**6)\n\n\ndef dfs_sort(output):"),
     ),
     alternative(

@@ -5,6 +5,44 @@ from . import Edit, ReplaceSolution, alternative, bug, cheat
 E = "ex03"
 SORT, BACKWARD, GRAD = "ex03_topological_sort", "ex03_backward", "ex03_grad"
 ALL_BACKWARD = {"backward_chain", "backward_fanout", "backward_deep"}
+#: A recursive depth-first topological sort (correct on shallow graphs).
+RECURSIVE_SORT = """
+order, seen = [], set()
+
+
+def visit(node):
+    if node in seen:
+        return
+    seen.add(node)
+    for parent in node.parents:
+        visit(parent)
+    order.append(node)
+
+
+visit(output)
+return order
+"""
+#: Kahn's algorithm from the output (a correct topological_sort for acyclic graphs).
+KAHN_SORT = """
+consumers = {output: 0}
+stack = [output]
+while stack:
+    for parent in stack.pop().parents:
+        if parent in consumers:
+            consumers[parent] += 1
+        else:
+            consumers[parent] = 1
+            stack.append(parent)
+ready, order = [output], []
+while ready:
+    node = ready.pop()
+    order.append(node)
+    for parent in node.parents:
+        consumers[parent] -= 1
+        if consumers[parent] == 0:
+            ready.append(parent)
+return order[::-1]
+"""
 
 MUTANTS = [
     bug(
@@ -53,23 +91,7 @@ MUTANTS = [
         E,
         "a recursive topological sort (RecursionError on deep graphs)",
         {"toposort"},
-        ReplaceSolution(
-            SORT,
-            """
-            order, seen = [], set()
-
-            def visit(node):
-                if node in seen:
-                    return
-                seen.add(node)
-                for parent in node.parents:
-                    visit(parent)
-                order.append(node)
-
-            visit(output)
-            return order
-        """,
-        ),
+        ReplaceSolution(SORT, RECURSIVE_SORT),
     ),
     bug(
         "grad_unused_input",
@@ -100,55 +122,14 @@ MUTANTS = [
         E,
         "topological_sort (Kahn) returns reversed(...): an iterator, not a list",
         {"toposort"},
-        ReplaceSolution(
-            SORT,
-            """
-            consumers = {output: 0}
-            stack = [output]
-            while stack:
-                for parent in stack.pop().parents:
-                    if parent in consumers:
-                        consumers[parent] += 1
-                    else:
-                        consumers[parent] = 1
-                        stack.append(parent)
-            ready, order = [output], []
-            while ready:
-                node = ready.pop()
-                order.append(node)
-                for parent in node.parents:
-                    consumers[parent] -= 1
-                    if consumers[parent] == 0:
-                        ready.append(parent)
-            return reversed(order)
-        """,
-        ),
+        ReplaceSolution(SORT, KAHN_SORT.replace("return order[::-1]", "return reversed(order)")),
     ),
     bug(
         "sort_recursive_raises_limit",
         E,
         "a recursive topological sort behind sys.setrecursionlimit(10**6)",
         {"toposort"},
-        ReplaceSolution(
-            SORT,
-            """
-            import sys
-
-            sys.setrecursionlimit(10**6)
-            order, seen = [], set()
-
-            def visit(node):
-                if node in seen:
-                    return
-                seen.add(node)
-                for parent in node.parents:
-                    visit(parent)
-                order.append(node)
-
-            visit(output)
-            return order
-        """,
-        ),
+        ReplaceSolution(SORT, "import sys\n\nsys.setrecursionlimit(10**6)\n" + RECURSIVE_SORT),
     ),
     bug(
         "backward_frees_the_graph",
@@ -219,29 +200,7 @@ MUTANTS = [
         "kahn_and_defaultdict",
         E,
         "Kahn's algorithm for the sort, a defaultdict for the adjoints",
-        ReplaceSolution(
-            SORT,
-            """
-                    consumers = {output: 0}
-                    stack = [output]
-                    while stack:
-                        for parent in stack.pop().parents:
-                            if parent in consumers:
-                                consumers[parent] += 1
-                            else:
-                                consumers[parent] = 1
-                                stack.append(parent)
-                    ready, order = [output], []
-                    while ready:
-                        node = ready.pop()
-                        order.append(node)
-                        for parent in node.parents:
-                            consumers[parent] -= 1
-                            if consumers[parent] == 0:
-                                ready.append(parent)
-                    return order[::-1]
-                """,
-        ),
+        ReplaceSolution(SORT, KAHN_SORT),
         ReplaceSolution(
             BACKWARD,
             """
