@@ -42,6 +42,7 @@ def _dual_case(
     scale: Callable[[], float],
     fd: Callable[[], float] | None,
     group: str | None = None,
+    weight: float = 1.0,
 ) -> Case:
     """Compare the probe ``name`` on the student's ``Dual`` with the same on the reference's."""
 
@@ -67,7 +68,7 @@ def _dual_case(
                 warning = f"reference tangent {expected[1]!r} but central difference {estimate!r}"
         return Verdict(passed, _show_dual(expected), _show_dual(actual), note=note, grader_warning=warning)
 
-    return Case(what, run, group=group)
+    return Case(what, run, group=group, weight=weight)
 
 
 def unchanged_case(t: Tester, what: str, name: str, args: dict) -> Case:
@@ -101,8 +102,11 @@ UNCHANGED_HINT = (
 UNCHANGED_MORE = "Build the result with Dual(primal, tangent) instead of assigning to self.primal or self.tangent."
 
 
-def binary(t: Tester, symbol: str, x: Any, y: Any, *, fd: bool = True, group: str | None = None) -> Case:
-    """``x <symbol> y`` where each operand is a Dual (a tuple) or a plain number."""
+def binary(
+    t: Tester, symbol: str, x: Any, y: Any, *, fd: bool = True, group: str | None = None, weight: float = 1.0
+) -> Case:
+    """``x <symbol> y`` where each operand is a Dual (a tuple) or a plain number. ``weight``: 3 for a case the
+    text stresses."""
     op = OPERATORS[symbol]
 
     def scale() -> float:
@@ -130,6 +134,7 @@ def binary(t: Tester, symbol: str, x: Any, y: Any, *, fd: bool = True, group: st
         scale=scale,
         fd=estimate if fd else None,
         group=group,
+        weight=weight,
     )
 
 
@@ -299,8 +304,9 @@ def pow_(t: Tester):
         yield binary(t, "**", (2.0, 0.5), -1.0)
         yield binary(t, "**", (4.0, 1.0), 0.5)
         yield binary(t, "**", (2.0, 1.0), (3.0, 0.5))
-        yield binary(t, "**", (-2.0, 1.5), 3, group=EDGE)
-        yield binary(t, "**", (0.0, 1.0), 2, group=EDGE)
+        # the table: the power rule holds for a <= 0 too
+        yield binary(t, "**", (-2.0, 1.5), 3, group=EDGE, weight=3)
+        yield binary(t, "**", (0.0, 1.0), 2, group=EDGE, weight=3)
         yield binary(t, "**", 2.0, (1.5, 1.0), group=EDGE)  # 2 ** x: the given __rpow__ calls your __pow__
         yield binary_unchanged(t, "**", (2.0, 1.0), (3.0, 0.5))
         return
@@ -374,7 +380,9 @@ def sin_cos(t: Tester):
     yield unary_unchanged(t, "cos", (0.5, 2.0))
 
 
-def _derivative_case(t: Tester, text: str, x: float, *, fd: bool = True, group: str | None = None) -> Case:
+def _derivative_case(
+    t: Tester, text: str, x: float, *, fd: bool = True, group: str | None = None, weight: float = 1.0
+) -> Case:
     f = FUNCTIONS[text]
 
     def run() -> Verdict:
@@ -399,7 +407,7 @@ def _derivative_case(t: Tester, text: str, x: float, *, fd: bool = True, group: 
         return Verdict(close(actual, expected, 1e-3), show(expected), show(actual), note=note, grader_warning=warning)
 
     comment = "  (f returns a plain number)" if text == "3.0" else ""
-    return Case(f"derivative(lambda x: {text}, {show(x)}){comment}", run, group=group)
+    return Case(f"derivative(lambda x: {text}, {show(x)}){comment}", run, group=group, weight=weight)
 
 
 def _calls_once_case(t: Tester, text: str, x: float) -> Case:
@@ -438,7 +446,7 @@ def derivative(t: Tester):
     if not t.hidden:
         yield _derivative_case(t, "x * x * x", 2.0)
         yield _derivative_case(t, "x.sin() * x.exp()", 0.7)
-        yield _derivative_case(t, "3.0", 1.5, group=EDGE)
+        yield _derivative_case(t, "3.0", 1.5, group=EDGE, weight=3)  # the text: a plain number gives 0.0
         yield _calls_once_case(t, "x.sin() * x.exp()", 0.7)
         return
     yield _derivative_case(t, "x", -4.0, group=EDGE)

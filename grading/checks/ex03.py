@@ -383,7 +383,7 @@ def backward_deep(t: Tester):
 # --------------------------------------------------------------------------- grad
 
 
-def grad_case(t: Tester, text: str, program: Program, group: str | None = None) -> Case:
+def grad_case(t: Tester, text: str, program: Program, group: str | None = None, weight: float = 1.0) -> Case:
     f, xs = program.function(), tuple(program.inputs.values())
 
     def run() -> Verdict:
@@ -420,7 +420,7 @@ def grad_case(t: Tester, text: str, program: Program, group: str | None = None) 
         return Verdict(passed, expected_text, actual_text, note=note, grader_warning=warning)
 
     args = ", ".join(show(x) for x in xs)
-    return Case(f"grad({text}, {args})", run, group=group)
+    return Case(f"grad({text}, {args})", run, group=group, weight=weight)
 
 
 def _program_case(t: Tester, what: str, program: Program) -> Case:
@@ -452,9 +452,11 @@ def grad(t: Tester):
         yield grad_case(t, "lambda x: x", _function(x=2.0, y="x"), group="edge cases")
         unused = Program({"x": 1.0, "y": 2.0}, [("v", "x * 3.0")])
         yield grad_case(t, "lambda x, y: x * 3.0  (y is not used)", unused, group="edge cases")
-        yield grad_case(t, "lambda x: 2.0  (a plain number)", _function(x=1.0, y="2.0"), group="edge cases")
+        # what the text stresses: a plain-number f, one leaf per input (even for equal values)
+        stressed = {"group": "edge cases", "weight": 3}
+        yield grad_case(t, "lambda x: 2.0  (a plain number)", _function(x=1.0, y="2.0"), **stressed)
         same = _function(a=3.0, b=3.0, y="a * b")
-        yield grad_case(t, "lambda a, b: a * b  (two inputs with the same value)", same, group="edge cases")
+        yield grad_case(t, "lambda a, b: a * b  (two inputs with the same value)", same, **stressed)
         call = "grad(lambda x1, x2: x1 * x2 + x1.sin(), 0.5, -1.5)"
         yield rule_case(t, "grad", "list", first, call)
         yield rule_case(t, "grad", "once", first, call)
