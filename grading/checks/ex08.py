@@ -31,6 +31,14 @@ FORBIDDEN = AUTODIFF + TENSOR_OPS
 RTOL = {np.dtype(np.float32): 1e-6, np.dtype(np.float64): 1e-12}
 
 
+def values(name: str, a: Any) -> str:
+    """``name = [...]`` with every entry as Python prints it (kinks and tiny offsets stay readable), or a
+    summary for a large array; with the dtype."""
+    a = np.asarray(a)
+    text = f"{name} = {a.tolist()!r}" if a.size <= 12 else show_input(name, a)
+    return f"{text} (dtype {a.dtype})"
+
+
 def _rng(t: Tester) -> np.random.Generator:
     return np.random.default_rng(t.rng.getrandbits(64))
 
@@ -92,7 +100,7 @@ def difference(actual: Any, expected: Any) -> str | None:
         for i, (a, e) in enumerate(zip(actual["items"], expected["items"])):
             problem = difference(a, e)
             if problem:
-                return f"item {i}: {problem}"
+                return f"entry {i}: {problem}"
         return None
     if "number" in expected:
         number = _number(actual)
@@ -144,6 +152,8 @@ def same_case(
 
 
 def interval_case(t: Tester, kind: str, x: float, as_type: str = "float", *, group: str = "behaviour") -> Case:
+    """At the kink, and for an unknown kind (a ValueError the text asks for), a check weighs 3: they are what
+    the part is about."""
     shown = f"{as_type}({x!r})" if as_type != "float" else repr(x)
     return same_case(
         t,
@@ -152,6 +162,7 @@ def interval_case(t: Tester, kind: str, x: float, as_type: str = "float", *, gro
         f"subdifferential({kind!r}, {shown})",
         f"kind = {kind!r}, x = {shown}",
         group=group,
+        weight=3.0 if x == 0 or kind not in ("relu", "abs") else 1.0,
     )
 
 
@@ -189,16 +200,23 @@ def subdifferential_cases(t: Tester):
 
 
 def slopes_case(
-    t: Tester, name: str, x: np.ndarray, g: np.ndarray, at_kink: float | None, what: str, *, group: str = "behaviour"
+    t: Tester,
+    name: str,
+    x: np.ndarray,
+    g: np.ndarray,
+    at_kink: float | None,
+    what: str,
+    *,
+    group: str = "behaviour",
+    weight: float = 1.0,
 ) -> Case:
     def text() -> str:
         kink = "" if at_kink is None else f"\nat_kink = {at_kink!r}"
-        return f"{show_input('x', x)} (dtype {x.dtype})\n{show_input('g', g)}{kink}"
+        return f"{values('x', x)}\n{values('g', g)}{kink}"
 
     call = f"{name}(x, g{'' if at_kink is None else f', at_kink={at_kink!r}'})"
-    return same_case(
-        t, "slopes", {"name": name, "x": x, "g": g, "at_kink": at_kink}, f"{call}: {what}", text, group=group
-    )
+    args = {"name": name, "x": x, "g": g, "at_kink": at_kink}
+    return same_case(t, "slopes", args, f"{call}: {what}", text, group=group, weight=weight)
 
 
 def _slopes_cases(t: Tester, name: str, valid: tuple[float, ...], invalid: tuple[float, ...]):
@@ -211,7 +229,9 @@ def _slopes_cases(t: Tester, name: str, valid: tuple[float, ...], invalid: tuple
             yield slopes_case(t, name, x, g, at_kink, "the slope at_kink at the zeros of x")
         yield slopes_case(t, name, _with_kinks(rng, (3, 4)), rng.standard_normal((3, 4)), None, "a 3 x 4 array")
         for at_kink in invalid:
-            yield slopes_case(t, name, x, g, at_kink, "not a subgradient at 0: ValueError", group="edge cases")
+            yield slopes_case(
+                t, name, x, g, at_kink, "not a subgradient at 0: ValueError", group="edge cases", weight=3.0
+            )
         return
     for i, at_kink in enumerate((None, *valid)):
         shape = [(7,), (2, 3, 4), (5, 1)][i % 3]
@@ -273,15 +293,24 @@ def abs_vjp_cases(t: Tester):
 
 
 def max_case(
-    t: Tester, x: np.ndarray, g: Any, axis: int | None, ties: str | None, what: str, *, group: str = "behaviour"
+    t: Tester,
+    x: np.ndarray,
+    g: Any,
+    axis: int | None,
+    ties: str | None,
+    what: str,
+    *,
+    group: str = "behaviour",
+    weight: float = 1.0,
 ) -> Case:
     g = np.asarray(g, dtype=x.dtype)
 
     def text() -> str:
-        return f"{show_input('x', x)} (dtype {x.dtype})\n{show_input('g', g)}\naxis = {axis!r}, ties = {ties!r}"
+        return f"{values('x', x)}\n{values('g', g)}\naxis = {axis!r}, ties = {ties!r}"
 
     call = f"max_vjp(x of shape {x.shape}, g, axis={axis!r}{'' if ties is None else f', ties={ties!r}'})"
-    return same_case(t, "max_vjp", {"x": x, "g": g, "axis": axis, "ties": ties}, f"{call}: {what}", text, group=group)
+    args = {"x": x, "g": g, "axis": axis, "ties": ties}
+    return same_case(t, "max_vjp", args, f"{call}: {what}", text, group=group, weight=weight)
 
 
 def _tied(rng: np.random.Generator, shape: tuple) -> np.ndarray:
@@ -308,7 +337,7 @@ def max_vjp_cases(t: Tester):
         yield max_case(t, x, [1.0, 2.0], 1, "first", "the first tied maximum gets all of g")
         yield max_case(t, x, rng.standard_normal(4), 0, "split", "over axis 0")
         yield max_case(t, x, 1.0, None, "first", "axis=None: the first maximum in x.reshape(-1)")
-        yield max_case(t, x, [1.0, 2.0], 1, "mean", "an unknown convention: ValueError", group="edge cases")
+        yield max_case(t, x, [1.0, 2.0], 1, "mean", "an unknown convention: ValueError", group="edge cases", weight=3.0)
         return
     for i, ties in enumerate(("split", "first", None, "first")):
         shape, axis = [((5, 6), 1), ((4, 3, 2), 0), ((6,), 0), ((3, 4, 5), 2)][i]
@@ -350,7 +379,7 @@ def _terms_text(terms: list[dict]) -> str:
     for term in terms:
         for key, value in term.items():
             if key != "kind":
-                lines.append(show_input(f"  {key}", value))
+                lines.append(values(f"  {key}", value))
     return "\n".join(lines)
 
 
@@ -369,10 +398,7 @@ def check_case(
 
     def text() -> str:
         extra = "".join(f", {k}={v!r}" for k, v in options.items())
-        return (
-            f"f(x) = {_terms_text(terms)}\n{show_input('x', x)} (dtype {x.dtype})\n"
-            f"{show_input('gradient', gradient)}{extra}"
-        )
+        return f"f(x) = {_terms_text(terms)}\n{values('x', x)}\n{values('gradient', gradient)}{extra}"
 
     args = {"terms": terms, "x": x, "gradient": gradient, "options": options}
     return same_case(t, "check", args, f"check_gradient: {what}", text, group=group)
@@ -394,8 +420,9 @@ def abs_term(c: Any, a: Any = 0.0) -> dict:
     needs=("check_gradient",),
     hint="At a kink the central difference is not a valid reference: what do the two one-sided slopes tell "
     "you there, and which claimed values are defensible?",
-    more="Copy x to float64 (np.array(x, dtype=np.float64)), evaluate f at x + h e_j and x - h e_j (new "
-    "arrays), compare right - left with tol first, and append one string per entry to a list.",
+    more="Work on a float64 copy of x; for entry j build a step array that is eps at j (flat index) and 0 "
+    "elsewhere, evaluate f at x plus and minus it (new arrays), test |right - left| <= tol before anything "
+    "else, and append one string per entry to a list.",
 )
 def check_gradient_cases(t: Tester):
     rng = _rng(t)
@@ -515,7 +542,7 @@ def subgradient_case(
         return Verdict(problem is None, expected, lambda: show(reply), detail=problem)
 
     def text() -> str:
-        return f"{show_input('w', w)} (dtype {w.dtype})\nX: shape {X.shape}\n{show_input('y', y)}\nlam = {lam!r}"
+        return f"{values('w', w)}\nX: shape {X.shape}\n{values('y', y)}\nlam = {lam!r}"
 
     return Case(f"lasso_subgradient: {what}", run, input=text, group=group)
 
@@ -528,8 +555,8 @@ def subgradient_case(
     needs=("lasso_subgradient",),
     hint="The objective is a smooth term plus lam |w_j| for each j: what is the derivative of the smooth "
     "term, and which values may the |w_j| term contribute at w_j = 0?",
-    more="The smooth term's gradient is X.T @ (X @ w - y) / len(y); add lam times a subgradient of |w_j| "
-    "(np.sign gives 0 at the kink, which is allowed).",
+    more="Differentiate the squared residual by the chain rule (X.T appears, and 1/(2n) becomes 1/n); for "
+    "the penalty, which NumPy function gives +1, -1, and a number in [-1, 1] at 0?",
 )
 def lasso_subgradient_cases(t: Tester):
     rng = _rng(t)
@@ -616,7 +643,7 @@ def method_case(
         return Verdict(problem is None, expected_text, lambda: show(reply), detail=problem, grader_warning=warning)
 
     def text() -> str:
-        return f"X: shape {X.shape}\n{show_input('y', y)}\nlam = {lam!r}, steps = {steps}, c = 1/L = {c!r}"
+        return f"X: shape {X.shape}\n{values('y', y)}\nlam = {lam!r}, steps = {steps}, c = 1/L = {c!r}"
 
     return Case(f"subgradient_method: {what}", run, input=text, group=group)
 

@@ -212,11 +212,117 @@ MUTANTS = [
         {"subgradient_method"},
         Edit(METHOD, "    return best_w, best_f", "    return w, lasso_objective(w, X, y, lam)"),
     ),
+    bug(
+        "subdifferential_kink_by_isclose",
+        E,
+        "subdifferential finds the kink with np.isclose(x, 0): 1e-300 counts as a kink",
+        {"subdifferential"},
+        Edit(SUBDIFFERENTIAL, "    x = float(x)\n", "    x = 0.0 if np.isclose(x, 0) else float(x)\n"),
+    ),
+    bug(
+        "relu_vjp_kink_by_isclose",
+        E,
+        "relu_vjp finds the kinks with np.isclose(x, 0): subnormal numbers get at_kink",
+        {"relu_vjp"},
+        Edit(RELU, "np.where(x > 0, 1.0, np.where(x < 0, 0.0, at_kink))", "np.where(np.isclose(x, 0), at_kink, x > 0)"),
+    ),
+    bug(
+        "abs_vjp_item_assignment",
+        E,
+        "abs_vjp sets the kinks by item assignment into np.sign(x): fails for 0-d arrays (a NumPy scalar)",
+        {"abs_vjp"},
+        ReplaceSolution(
+            ABS,
+            """
+            if not -1.0 <= at_kink <= 1.0:
+                raise ValueError("at_kink must lie in [-1, 1]")
+            slope = np.sign(x)
+            slope[x == 0] = at_kink
+            return (g * slope).astype(x.dtype)
+            """,
+        ),
+    ),
+    bug(
+        "max_keepdims_shape_by_slicing",
+        E,
+        "the keepdims shape built as x.shape[:axis] + (1,) + x.shape[axis + 1:]: wrong for negative axes",
+        {"max_vjp"},
+        Edit(
+            MAX,
+            "    return (share * np.reshape(g, largest.shape)).astype(x.dtype)",
+            "    shape = largest.shape if axis is None else x.shape[:axis] + (1,) + x.shape[axis + 1 :]\n"
+            "    return (share * np.reshape(g, shape)).astype(x.dtype)",
+        ),
+    ),
+    bug(
+        "max_float64_result",
+        E,
+        "max_vjp returns float64 for float32 inputs (the shares' dtype wins)",
+        {"max_vjp"},
+        Edit(
+            MAX,
+            "    return (share * np.reshape(g, largest.shape)).astype(x.dtype)",
+            "    return share * np.reshape(g, largest.shape)",
+        ),
+    ),
+    bug(
+        "max_ties_by_isclose",
+        E,
+        "ties found with np.isclose: entries one rounding step apart share the gradient",
+        {"max_vjp"},
+        Edit(MAX, "is_max = x == largest", "is_max = np.isclose(x, largest)"),
+    ),
+    bug(
+        "check_gradient_nan_is_ok",
+        E,
+        "the smooth case asks 'is the difference above tol?': a NaN claim is never above, so it is 'ok'",
+        {"check_gradient"},
+        Edit(
+            CHECK,
+            'verdicts.append("ok" if abs(claimed[j] - (left + right) / 2) <= tol else "wrong")',
+            'verdicts.append("wrong" if abs(claimed[j] - (left + right) / 2) > tol else "ok")',
+        ),
+    ),
+    bug(
+        "check_gradient_ignores_eps",
+        E,
+        "check_gradient steps by 1e-6 whatever eps says",
+        {"check_gradient"},
+        Edit(CHECK, "        step[j] = eps\n", "        step[j] = 1e-6\n"),
+        Edit(CHECK, "right = (float(f(x + step)) - at_x) / eps", "right = (float(f(x + step)) - at_x) / 1e-6"),
+        Edit(CHECK, "left = (at_x - float(f(x - step))) / eps", "left = (at_x - float(f(x - step))) / 1e-6"),
+    ),
+    bug(
+        "check_gradient_rows_not_entries",
+        E,
+        "check_gradient loops over len(x) and steps x[j]: a row at a time for a 2-D x",
+        {"check_gradient"},
+        Edit(CHECK, "    for j in range(x.size):\n", "    for j in range(len(x)):\n"),
+        Edit(
+            CHECK,
+            "        step = np.zeros(x.size)\n        step[j] = eps\n        step = step.reshape(x.shape)\n",
+            "        step = np.zeros_like(x)\n        step[j] = eps\n",
+        ),
+    ),
+    bug(
+        "lasso_sign_as_w_over_abs_w",
+        E,
+        "sign(w) written as w / |w|: NaN at the kinks w_j = 0",
+        {"lasso_subgradient"},
+        Edit(LASSO, "lam * np.sign(w)", "lam * w / np.abs(w)"),
+    ),
+    bug(
+        "subgradient_method_skips_the_start",
+        E,
+        "the best point is taken among the steps only: w_1 = 0 is never a candidate (and steps = 0 returns None)",
+        {"subgradient_method"},
+        Edit(METHOD, "best_w, best_f = w.copy(), lasso_objective(w, X, y, lam)", "best_w, best_f = None, np.inf"),
+    ),
     alternative(
         "other_conventions_and_formulas",
         E,
-        "a table for the subdifferential; slopes by masks; 'first' by argmax; the central difference computed "
-        "directly; +1 at the lasso's kinks; a 0-based loop with c / sqrt(k + 1)",
+        "a table for the subdifferential; np.heaviside and masks for the slopes; 'first' by argmax; the central "
+        "difference computed directly; +1 at the lasso's kinks; a 0-based loop with c / sqrt(k + 1)",
         ReplaceSolution(
             SUBDIFFERENTIAL,
             """
@@ -236,8 +342,7 @@ MUTANTS = [
             """
             if not 0.0 <= at_kink <= 1.0:
                 raise ValueError("at_kink must lie in [0, 1]")
-            out = g * (x > 0) + at_kink * g * (x == 0)
-            return out.astype(x.dtype)
+            return (g * np.heaviside(x, at_kink)).astype(x.dtype)
             """,
         ),
         ReplaceSolution(
