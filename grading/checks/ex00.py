@@ -1,0 +1,372 @@
+"""Exercise 0: trace tables by hand, forward (primal and tangent) and reverse (adjoint).
+
+The student fills each table with a function that returns it as a dict ``row name -> number``, one line per
+row, as on paper. A table is judged row by row in the order it is filled (forward tables from ``v1`` down,
+adjoint tables from the output up): the feedback names the first wrong row and what it computes, and never
+the right value of any row. Since every row before it is right, that row's own rule is what is wrong.
+
+Tangents and adjoints are judged on the student's own primal column (the table ``primal_table`` returns): the
+reference's ``tangent_table`` / ``adjoint_table`` run on that table (:func:`grading.probes.ex00.on_table`),
+so a slip in a primal row costs points in the primal part only. Visible checks use the inputs the notebook
+shows; hidden checks the same programs at other inputs, seeds and cotangents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ..core import Case, ExerciseSpec, Tester, Verdict
+from ..numeric import close, show
+from ..tripwire import AUTODIFF
+
+EXERCISE = ExerciseSpec("ex00", "ex00_trace_tables", "Trace tables by hand")
+
+#: The graded program: (row, what it computes), in the order of the forward trace; the last row is y.
+PROGRAM = [
+    ("v1", "x1"),
+    ("v2", "x2"),
+    ("v3", "v1 * v2"),
+    ("v4", "sin(v3)"),
+    ("v5", "v3 + v4"),
+    ("v6", "v5 / v2"),
+    ("v7", "ln(v1)"),
+    ("v8", "v6 - v7"),
+]
+#: The program with fan-out of part 4 (its primal table is a given cell of the notebook).
+FANOUT = [
+    ("v1", "x"),
+    ("v2", "sin(v1)"),
+    ("v3", "v1 * v2"),
+    ("v4", "sin(v3)"),
+    ("v5", "v3 * v4"),
+    ("v6", "v5 * v5"),
+]
+
+
+def consumers(program: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Row -> the rows that use it, once per use (``v6 = v5 * v5`` uses v5 twice)."""
+    used: dict[str, list[str]] = {name: [] for name, _ in program}
+    for name, expression in program:
+        for argument in re.findall(r"\bv\d+\b", expression):
+            used[argument].append(name)
+    return used
+
+
+def describe_row(program: list[tuple[str, str]], kind: str, name: str) -> str:
+    """What one row of a table computes, in words (never its value)."""
+    expression = dict(program)[name]
+    if kind == "primal":
+        return f"{name} = {expression}"
+    if kind == "tangent":
+        return f"the tangent of {name} = {expression}"
+    users = consumers(program)[name]
+    if not users:
+        return f"the adjoint of {name} = {expression}, the output"
+    text = dict(program)
+    uses = [f"{user} = {text[user]}" for user in dict.fromkeys(users)]
+    twice = " (twice)" if len(users) > len(set(users)) else ""
+    return f"the adjoint of {name} = {expression}, used by " + " and by ".join(uses) + twice
+
+
+def _list(names: list[str]) -> str:
+    return ", ".join(names)
+
+
+def table_problem(data: dict, names: list[str]) -> str | None:
+    """Why a returned table is not a dict with exactly the rows ``names``, each a real number (None if it is)."""
+    if "rows" not in data:
+        return f"returned a {data['kind']} ({data['repr']}), not a dict row name -> number"
+    rows = data["rows"]
+    problems = []
+    missing = [n for n in names if n not in rows]
+    extra = [repr(k) for k in rows if k not in names] + data["other_keys"]
+    if missing:
+        problems.append(f"no row {_list(missing)}")
+    if extra:
+        problems.append(f"keys that are not rows of the program: {_list(extra)}")
+    for name in names:
+        if name in rows and not isinstance(rows[name], float):
+            problems.append(f"row {name} is a {rows[name]['kind']} ({rows[name]['repr']}), not a number")
+    return "; ".join(problems) or None
+
+
+def judge(
+    data: dict,
+    expected: dict[str, float],
+    program: list[tuple[str, str]],
+    kind: str,
+    scale: float,
+    note: str | None = None,
+) -> Verdict:
+    """A table against the expected one, row by row in the order it is filled; the first wrong row is named."""
+    names = [name for name, _ in program]
+    order = names if kind != "adjoint" else names[::-1]
+    shape = f"a dict with the rows {names[0]} ... {names[-1]}, each a number"
+    problem = table_problem(data, names)
+    if problem:
+        return Verdict(False, shape, problem, detail=problem, note=note)
+    rows = data["rows"]
+    wrong = [name for name in order if not close(rows[name], expected[name], scale)]
+    if not wrong:
+        return Verdict(True)
+    first = wrong[0]
+    right = order[: order.index(first)]
+    before = f"{right[0]} to {right[-1]} are right" if len(right) > 1 else f"{right[0]} is right" if right else ""
+    count = f"{len(wrong)} of the {len(names)} rows are wrong"
+    return Verdict(
+        False,
+        f"row {first} right: {describe_row(program, kind, first)} (its value is not shown: work it out on paper)",
+        f"your row {first} = {show(rows[first])}, the first wrong row"
+        f"  ({_list([before, count] if before else [count])})",
+        detail=f"every row filled before {first} is right, so the rule of row {first} is what to check",
+        note=note,
+    )
+
+
+def _scale(*tables: dict[str, float], inputs: tuple[float, ...] = ()) -> float:
+    """The size of the numbers a table is made of: rounding in any correct order of operations is far below
+    ``RTOL`` times this."""
+    return max([abs(x) for table in tables for x in table.values()] + [abs(x) for x in inputs] + [1.0])
+
+
+def _case(what: str, run: Callable[[], Verdict], *, group: str, text: str) -> Case:
+    """A case of this exercise (``group``: see grading.core's check groups)."""
+    del group  # check groups arrive with the grading API of issue 16
+    return Case(what, run, input=text)
+
+
+def _program_text(program: list[tuple[str, str]], inputs: str) -> str:
+    return f"{inputs}; " + "; ".join(f"{name} = {expression}" for name, expression in program)
+
+
+# --------------------------------------------------------------------------- part 1: primal
+
+
+def primal_case(t: Tester, x1: float, x2: float, *, group: str = "behaviour") -> Case:
+    def run() -> Verdict:
+        expected = t.expect("primal", x1=x1, x2=x2)["rows"]
+        return judge(t.probe("primal", x1=x1, x2=x2), expected, PROGRAM, "primal", _scale(expected, inputs=(x1, x2)))
+
+    return _case(
+        f"primal_table({show(x1)}, {show(x2)})",
+        run,
+        group=group,
+        text=_program_text(PROGRAM, f"x1 = {show(x1)}, x2 = {show(x2)}"),
+    )
+
+
+def _points(t: Tester, count: int) -> list[tuple[float, float]]:
+    """Random inputs of the program: x1 > 0 (for ln), |x2| >= 0.3 (for the division), either sign."""
+    points = []
+    for _ in range(count):
+        x1 = round(t.rng.uniform(0.2, 4.0), 3)
+        x2 = round(t.rng.choice((-1, 1)) * t.rng.uniform(0.3, 3.0), 3)
+        points.append((x1, x2))
+    return points
+
+
+def _signed(t: Tester) -> float:
+    return round(t.rng.uniform(-2.0, 2.0), 3)
+
+
+PRIMAL_HINT = (
+    "Each row applies one operation to rows above it (or to an input), so fill the rows in order and read "
+    "each operand from the table, not from the formula for y."
+)
+
+
+@EXERCISE.part(
+    "primal",
+    points=2,
+    title="primal_table: the forward values",
+    needs=("primal_table",),
+    forbidden=AUTODIFF,
+    hint=PRIMAL_HINT,
+)
+def primal(t: Tester):
+    if not t.hidden:
+        yield primal_case(t, 2.0, 0.5)
+        yield primal_case(t, 0.5, 2.0)
+        yield primal_case(t, 1.5, -2.0, group="edge cases")
+        return
+    for x1, x2 in _points(t, 6):
+        yield primal_case(t, x1, x2)
+    for x1, x2 in ((1.0, -0.3), (0.05, 2.5), (3.0, -3.0)):
+        yield primal_case(t, x1, x2, group="edge cases")
+
+
+# --------------------------------------------------------------------------- parts 2-4: tangents and adjoints
+
+
+def _on_primal(t: Tester, probe: str, function: str, inputs: dict, extra: list[float], program, kind: str) -> Case:
+    """A tangent or adjoint table, judged on the primal table the student's own function returned."""
+    args = {**inputs, **dict(zip(("dx1", "dx2") if kind == "tangent" else ("ybar",), extra))}
+
+    def run() -> Verdict:
+        reply = t.probe(probe, **args)
+        names = [name for name, _ in program]
+        problem = table_problem(reply["primal"], names)
+        if problem or "table" not in reply:
+            source = "primal_table" if program is PROGRAM else "fanout_primal_table"
+            return Verdict(
+                False,
+                f"{function} is checked on the table {source} returns: a dict with the rows {names[0]} ... "
+                f"{names[-1]}, each a number",
+                f"{source} {problem}",
+                detail=f"fix {source} first (its own check says what is wrong)",
+            )
+        primal_rows = reply["primal"]["rows"]
+        reference_primal = t.expect(probe, **args)["primal"]["rows"]
+        note = None
+        if any(not close(primal_rows[n], reference_primal[n], _scale(reference_primal)) for n in names):
+            note = f"your {'primal_table' if program is PROGRAM else 'fanout_primal_table'} has a wrong row at "
+            note += "these inputs; this table is judged on your primal values"
+        try:
+            expected = t.expect("on_table", function=function, table=primal_rows, extra=extra)["table"]["rows"]
+        except (ArithmeticError, ValueError):  # the rules cannot be applied to these primal values
+            expected = t.expect(probe, **args)["table"]["rows"]
+            note = "judged on the right primal values: yours cannot be used at these inputs"
+        scale = _scale(expected, primal_rows, inputs=tuple(extra))
+        return judge(reply["table"], expected, program, kind, scale, note=note)
+
+    return run
+
+
+def _unmodified(t: Tester, probe: str, function: str, inputs: dict, extra: list[float]) -> Callable[[], Verdict]:
+    args = {**inputs, **dict(zip(("dx1", "dx2") if function == "tangent_table" else ("ybar",), extra))}
+
+    def run() -> Verdict:
+        reply = t.probe(probe, **args)
+        if "modified" not in reply:
+            return Verdict(False, "a primal table to call it on", "the primal table is not a complete table")
+        return Verdict(
+            not reply["modified"],
+            "the table v as it was given",
+            "v was changed by the call",
+            detail=f"{function} must not modify the primal table it is given (add or change no row of v): "
+            "build a new dict",
+        )
+
+    return run
+
+
+def _call(function: str, table: str, inputs: dict, extra: list[float]) -> str:
+    shown = ", ".join(show(x) for x in inputs.values())
+    return f"{function}({table}, {', '.join(show(x) for x in extra)}) with {table} = {_primal_function(function)}({shown})"
+
+
+def _primal_function(function: str) -> str:
+    return "fanout_primal_table" if function == "fanout_adjoint_table" else "primal_table"
+
+
+def table_case(t: Tester, function: str, inputs: dict, extra: list[float], *, group: str = "behaviour") -> Case:
+    probe = {"tangent_table": "tangent", "adjoint_table": "adjoint", "fanout_adjoint_table": "fanout"}[function]
+    program = FANOUT if function == "fanout_adjoint_table" else PROGRAM
+    kind = "tangent" if function == "tangent_table" else "adjoint"
+    table = "w" if program is FANOUT else "v"
+    return _case(
+        _call(function, table, inputs, extra),
+        _on_primal(t, probe, function, inputs, extra, program, kind),
+        group=group,
+        text=_program_text(program, ", ".join(f"{k} = {show(x)}" for k, x in inputs.items())),
+    )
+
+
+def unmodified_case(t: Tester, function: str, inputs: dict, extra: list[float]) -> Case:
+    probe = {"tangent_table": "tangent", "adjoint_table": "adjoint", "fanout_adjoint_table": "fanout"}[function]
+    table = "w" if function == "fanout_adjoint_table" else "v"
+    return _case(
+        f"{_call(function, table, inputs, extra)} leaves {table} unchanged",
+        _unmodified(t, probe, function, inputs, extra),
+        group="edge cases",
+        text=None,
+    )
+
+
+TANGENT_HINT = (
+    "A tangent row is the chain rule for that row's one operation: the local derivative with respect to each "
+    "operand, times that operand's tangent, summed over the operands. The seed fills the input rows."
+)
+
+
+@EXERCISE.part(
+    "tangent",
+    points=3,
+    title="tangent_table: forward-mode tangents",
+    needs=("primal_table", "tangent_table"),
+    forbidden=AUTODIFF,
+    hint=TANGENT_HINT,
+)
+def tangent(t: Tester):
+    def case(x1, x2, dx1, dx2, group="behaviour"):
+        return table_case(t, "tangent_table", {"x1": x1, "x2": x2}, [dx1, dx2], group=group)
+
+    if not t.hidden:
+        yield case(2.0, 0.5, 1.0, 0.0)
+        yield case(2.0, 0.5, 0.0, 1.0)
+        yield unmodified_case(t, "tangent_table", {"x1": 2.0, "x2": 0.5}, [1.0, 0.0])
+        return
+    for x1, x2 in _points(t, 5):
+        yield case(x1, x2, _signed(t), _signed(t))
+    yield case(1.7, -0.8, 0.0, 0.0, group="edge cases")
+    yield case(1.0, -0.3, 0.5, -1.5, group="edge cases")
+    yield unmodified_case(t, "tangent_table", {"x1": 0.9, "x2": -1.4}, [-0.7, 1.1])
+
+
+ADJOINT_HINT = (
+    "Fill the adjoints from the output up: a row's adjoint is complete only when every row that uses it has "
+    "been filled. Which rows use this one, and what does each of them contribute?"
+)
+
+
+@EXERCISE.part(
+    "adjoint",
+    points=3,
+    title="adjoint_table: reverse-mode adjoints",
+    needs=("primal_table", "adjoint_table"),
+    forbidden=AUTODIFF,
+    hint=ADJOINT_HINT,
+)
+def adjoint(t: Tester):
+    def case(x1, x2, ybar, group="behaviour"):
+        return table_case(t, "adjoint_table", {"x1": x1, "x2": x2}, [ybar], group=group)
+
+    if not t.hidden:
+        yield case(2.0, 0.5, 1.0)
+        yield unmodified_case(t, "adjoint_table", {"x1": 2.0, "x2": 0.5}, [1.0])
+        return
+    for x1, x2 in _points(t, 5):
+        yield case(x1, x2, _signed(t))
+    yield case(2.2, 1.3, 0.0, group="edge cases")
+    yield case(0.6, -2.5, -1.0, group="edge cases")
+    yield unmodified_case(t, "adjoint_table", {"x1": 0.9, "x2": -1.4}, [0.3])
+
+
+FANOUT_HINT = (
+    "A row used by several rows, or twice by the same row, receives one contribution per use: its adjoint is "
+    "the sum of them all."
+)
+
+
+@EXERCISE.part(
+    "fanout",
+    points=2,
+    title="fanout_adjoint_table: adjoints that accumulate",
+    needs=("fanout_primal_table", "fanout_adjoint_table"),
+    forbidden=AUTODIFF,
+    hint=FANOUT_HINT,
+)
+def fanout(t: Tester):
+    def case(x, ybar, group="behaviour"):
+        return table_case(t, "fanout_adjoint_table", {"x": x}, [ybar], group=group)
+
+    if not t.hidden:
+        yield case(2.0, 1.0)
+        yield unmodified_case(t, "fanout_adjoint_table", {"x": 2.0}, [1.0])
+        return
+    for _ in range(5):
+        yield case(round(t.rng.uniform(-3.0, 3.0), 3), _signed(t))
+    yield case(-2.5, -0.5, group="edge cases")
+    yield case(3.0, 2.0, group="edge cases")
+    yield unmodified_case(t, "fanout_adjoint_table", {"x": -1.2}, [0.8])
