@@ -130,10 +130,16 @@ def _scale(*tables: dict[str, float], inputs: tuple[float, ...] = ()) -> float:
     return max([abs(x) for table in tables for x in table.values()] + [abs(x) for x in inputs] + [1.0])
 
 
-def _case(what: str, run: Callable[[], Verdict], *, group: str, text: str) -> Case:
-    """A case of this exercise (``group``: see grading.core's check groups)."""
-    del group  # check groups arrive with the grading API of issue 16
-    return Case(what, run, input=text)
+def _case(
+    what: str,
+    run: Callable[[], Verdict],
+    *,
+    group: str,
+    text: str | None,
+    hint: str | None = None,
+    more: str | None = None,
+) -> Case:
+    return Case(what, run, input=text, group=group, hint=hint, more=more)
 
 
 def _program_text(program: list[tuple[str, str]], inputs: str) -> str:
@@ -171,8 +177,13 @@ def _signed(t: Tester) -> float:
 
 
 PRIMAL_HINT = (
-    "Each row applies one operation to rows above it (or to an input), so fill the rows in order and read "
-    "each operand from the table, not from the formula for y."
+    "Each row is one operation on rows that are already filled (or on an input). Work the first wrong row "
+    "out on paper from the rows above it: which operation does the program give it, and which rows are its "
+    "operands?"
+)
+PRIMAL_MORE = (
+    'Read each operand from the dict you are filling (v["v3"]), not from a formula in x1 and x2; math.log is '
+    "the natural logarithm ln, and math.sin takes radians."
 )
 
 
@@ -183,6 +194,7 @@ PRIMAL_HINT = (
     needs=("primal_table",),
     forbidden=AUTODIFF,
     hint=PRIMAL_HINT,
+    more=PRIMAL_MORE,
 )
 def primal(t: Tester):
     if not t.hidden:
@@ -252,8 +264,9 @@ def _unmodified(t: Tester, probe: str, function: str, inputs: dict, extra: list[
 
 
 def _call(function: str, table: str, inputs: dict, extra: list[float]) -> str:
+    arguments = ", ".join(show(x) for x in extra)
     shown = ", ".join(show(x) for x in inputs.values())
-    return f"{function}({table}, {', '.join(show(x) for x in extra)}) with {table} = {_primal_function(function)}({shown})"
+    return f"{function}({table}, {arguments}) with {table} = {_primal_function(function)}({shown})"
 
 
 def _primal_function(function: str) -> str:
@@ -281,12 +294,28 @@ def unmodified_case(t: Tester, function: str, inputs: dict, extra: list[float]) 
         _unmodified(t, probe, function, inputs, extra),
         group="edge cases",
         text=None,
+        hint=UNMODIFIED_HINT,
+        more=UNMODIFIED_MORE,
     )
 
 
+UNMODIFIED_HINT = (
+    "The primal table belongs to the caller, who reads it again after your function returns: what may your "
+    "function do with it besides reading it?"
+)
+UNMODIFIED_MORE = (
+    'Read values with v["v3"] and write every row of your column into the new dict you return; no '
+    "assignment, update() or pop() on v."
+)
+
+
 TANGENT_HINT = (
-    "A tangent row is the chain rule for that row's one operation: the local derivative with respect to each "
-    "operand, times that operand's tangent, summed over the operands. The seed fills the input rows."
+    "A tangent row is the chain rule for that row's one operation: for each operand, the local derivative "
+    "times that operand's tangent, summed over the operands. Where do the input rows' tangents come from?"
+)
+TANGENT_MORE = (
+    'Tangents come from the dict you fill (t["v3"]), values from the primal table (v["v3"]); the input rows '
+    "are the seed arguments, whatever their values; a product or a quotient has one term per operand."
 )
 
 
@@ -297,6 +326,7 @@ TANGENT_HINT = (
     needs=("primal_table", "tangent_table"),
     forbidden=AUTODIFF,
     hint=TANGENT_HINT,
+    more=TANGENT_MORE,
 )
 def tangent(t: Tester):
     def case(x1, x2, dx1, dx2, group="behaviour"):
@@ -315,8 +345,13 @@ def tangent(t: Tester):
 
 
 ADJOINT_HINT = (
-    "Fill the adjoints from the output up: a row's adjoint is complete only when every row that uses it has "
-    "been filled. Which rows use this one, and what does each of them contribute?"
+    "What must every row's adjoint include before you use it? Fill from the output up: a row receives one "
+    "term from each row that uses it, and the output row holds the seed."
+)
+ADJOINT_MORE = (
+    "For each row, list the rows whose operation mentions it; its adjoint is the sum over them of that "
+    'row\'s adjoint (a["v6"]) times the local derivative of its operation, at the values in v. A minus in '
+    "the program is a minus in the term, and the output row is ybar, whatever its value."
 )
 
 
@@ -327,6 +362,7 @@ ADJOINT_HINT = (
     needs=("primal_table", "adjoint_table"),
     forbidden=AUTODIFF,
     hint=ADJOINT_HINT,
+    more=ADJOINT_MORE,
 )
 def adjoint(t: Tester):
     def case(x1, x2, ybar, group="behaviour"):
@@ -334,6 +370,7 @@ def adjoint(t: Tester):
 
     if not t.hidden:
         yield case(2.0, 0.5, 1.0)
+        yield case(2.0, 0.5, -2.0, group="edge cases")
         yield unmodified_case(t, "adjoint_table", {"x1": 2.0, "x2": 0.5}, [1.0])
         return
     for x1, x2 in _points(t, 5):
@@ -344,8 +381,12 @@ def adjoint(t: Tester):
 
 
 FANOUT_HINT = (
-    "A row used by several rows, or twice by the same row, receives one contribution per use: its adjoint is "
-    "the sum of them all."
+    "How many times is each row used, counting an operation that uses the same row twice? Every use "
+    "contributes one term to the row's adjoint."
+)
+FANOUT_MORE = (
+    "Count the uses: v1 and v3 are each used by two rows, and v6 = v5 * v5 uses v5 twice (the product "
+    "rule's two terms both belong to v5). Write each adjoint as the sum of one term per use."
 )
 
 
@@ -356,6 +397,7 @@ FANOUT_HINT = (
     needs=("fanout_primal_table", "fanout_adjoint_table"),
     forbidden=AUTODIFF,
     hint=FANOUT_HINT,
+    more=FANOUT_MORE,
 )
 def fanout(t: Tester):
     def case(x, ybar, group="behaviour"):
@@ -363,6 +405,7 @@ def fanout(t: Tester):
 
     if not t.hidden:
         yield case(2.0, 1.0)
+        yield case(-1.0, 0.5, group="edge cases")
         yield unmodified_case(t, "fanout_adjoint_table", {"x": 2.0}, [1.0])
         return
     for _ in range(5):

@@ -84,6 +84,13 @@ MUTANTS = [
         Edit(ADJOINT, 'a["v3"] = a["v5"] + a["v4"] * math.cos(v["v3"])', 'a["v3"] = a["v4"] * math.cos(v["v3"])'),
     ),
     bug(
+        "adjoint_table_is_v",
+        E,
+        "adjoint_table writes its column into the primal table (a = v, not a new dict)",
+        {"adjoint"},
+        Edit(ADJOINT, "    a = {}\n", "    a = v\n"),
+    ),
+    bug(
         "adjoint_subtraction_sign",
         E,
         "the adjoint of v7 in v6 - v7 keeps a plus sign",
@@ -123,7 +130,9 @@ MUTANTS = [
         E,
         "the adjoint of v1 keeps the contribution of v2 only (v1 is also used by v3)",
         {"fanout"},
-        Edit(FANOUT, 'a["v1"] = a["v3"] * w["v2"] + a["v2"] * math.cos(w["v1"])', 'a["v1"] = a["v2"] * math.cos(w["v1"])'),
+        Edit(
+            FANOUT, 'a["v1"] = a["v3"] * w["v2"] + a["v2"] * math.cos(w["v1"])', 'a["v1"] = a["v2"] * math.cos(w["v1"])'
+        ),
     ),
     bug(
         "fanout_in_forward_order",
