@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..core import Case, ExerciseSpec, Tester, Verdict
 from ..numeric import close, show
@@ -150,6 +151,8 @@ def _program_text(program: list[tuple[str, str]], inputs: str) -> str:
 
 
 def primal_case(t: Tester, x1: float, x2: float, *, group: str = "behaviour") -> Case:
+    """``primal_table(x1, x2)`` against the reference's, row by row."""
+
     def run() -> Verdict:
         expected = t.expect("primal", x1=x1, x2=x2)["rows"]
         return judge(t.probe("primal", x1=x1, x2=x2), expected, PROGRAM, "primal", _scale(expected, inputs=(x1, x2)))
@@ -211,87 +214,87 @@ def primal(t: Tester):
 # --------------------------------------------------------------------------- parts 2-4: tangents and adjoints
 
 
-def _on_primal(t: Tester, probe: str, function: str, inputs: dict, extra: list[float], program, kind: str) -> Case:
+@dataclass(frozen=True)
+class Column:
+    """A tangent or adjoint column the student fills: the function, its probe and the primal table it reads."""
+
+    function: str
+    probe: str
+    program: list[tuple[str, str]]
+    kind: str
+    primal: str
+    table: str
+    arguments: tuple[str, ...]
+
+    def call(self, inputs: dict, extra: list[float]) -> str:
+        arguments = ", ".join(show(x) for x in extra)
+        shown = ", ".join(show(x) for x in inputs.values())
+        return f"{self.function}({self.table}, {arguments}) with {self.table} = {self.primal}({shown})"
+
+
+TANGENTS = Column("tangent_table", "tangent", PROGRAM, "tangent", "primal_table", "v", ("dx1", "dx2"))
+ADJOINTS = Column("adjoint_table", "adjoint", PROGRAM, "adjoint", "primal_table", "v", ("ybar",))
+FANOUT_ADJOINTS = Column("fanout_adjoint_table", "fanout", FANOUT, "adjoint", "fanout_primal_table", "w", ("ybar",))
+
+
+def _judge_column(t: Tester, column: Column, args: dict, extra: list[float]) -> Verdict:
     """A tangent or adjoint table, judged on the primal table the student's own function returned."""
-    args = {**inputs, **dict(zip(("dx1", "dx2") if kind == "tangent" else ("ybar",), extra))}
-
-    def run() -> Verdict:
-        reply = t.probe(probe, **args)
-        names = [name for name, _ in program]
-        problem = table_problem(reply["primal"], names)
-        if problem or "table" not in reply:
-            source = "primal_table" if program is PROGRAM else "fanout_primal_table"
-            return Verdict(
-                False,
-                f"{function} is checked on the table {source} returns: a dict with the rows {names[0]} ... "
-                f"{names[-1]}, each a number",
-                f"{source} {problem}",
-                detail=f"fix {source} first (its own check says what is wrong)",
-            )
-        primal_rows = reply["primal"]["rows"]
-        reference_primal = t.expect(probe, **args)["primal"]["rows"]
-        note = None
-        if any(not close(primal_rows[n], reference_primal[n], _scale(reference_primal)) for n in names):
-            note = f"your {'primal_table' if program is PROGRAM else 'fanout_primal_table'} has a wrong row at "
-            note += "these inputs; this table is judged on your primal values"
-        try:
-            expected = t.expect("on_table", function=function, table=primal_rows, extra=extra)["table"]["rows"]
-        except (ArithmeticError, ValueError):  # the rules cannot be applied to these primal values
-            expected = t.expect(probe, **args)["table"]["rows"]
-            note = "judged on the right primal values: yours cannot be used at these inputs"
-        scale = _scale(expected, primal_rows, inputs=tuple(extra))
-        return judge(reply["table"], expected, program, kind, scale, note=note)
-
-    return run
-
-
-def _unmodified(t: Tester, probe: str, function: str, inputs: dict, extra: list[float]) -> Callable[[], Verdict]:
-    args = {**inputs, **dict(zip(("dx1", "dx2") if function == "tangent_table" else ("ybar",), extra))}
-
-    def run() -> Verdict:
-        reply = t.probe(probe, **args)
-        if "modified" not in reply:
-            return Verdict(False, "a primal table to call it on", "the primal table is not a complete table")
+    reply = t.probe(column.probe, **args)
+    names = [name for name, _ in column.program]
+    problem = table_problem(reply["primal"], names)
+    if problem or "table" not in reply:
         return Verdict(
-            not reply["modified"],
-            "the table v as it was given",
-            "v was changed by the call",
-            detail=f"{function} must not modify the primal table it is given (add or change no row of v): "
-            "build a new dict",
+            False,
+            f"{column.function} is checked on the table {column.primal} returns: a dict with the rows "
+            f"{names[0]} ... {names[-1]}, each a number",
+            f"{column.primal} {problem or 'returned an incomplete table'}",
+            detail=f"fix {column.primal} first (its own check says what is wrong)",
         )
+    primal_rows = reply["primal"]["rows"]
+    reference_primal = t.expect(column.probe, **args)["primal"]["rows"]
+    note = None
+    if any(not close(primal_rows[n], reference_primal[n], _scale(reference_primal)) for n in names):
+        note = f"your {column.primal} has a wrong row at these inputs; this table is judged on your primal values"
+    try:
+        reference = t.expect("on_table", function=column.function, table=primal_rows, extra=extra)
+    except (ArithmeticError, ValueError):  # the rules cannot be applied to these primal values
+        reference = t.expect(column.probe, **args)
+        note = "judged on the right primal values: yours cannot be used at these inputs"
+    expected = reference["table"]["rows"]
+    scale = _scale(expected, primal_rows, inputs=tuple(extra))
+    return judge(reply["table"], expected, column.program, column.kind, scale, note=note)
 
-    return run
 
-
-def _call(function: str, table: str, inputs: dict, extra: list[float]) -> str:
-    arguments = ", ".join(show(x) for x in extra)
-    shown = ", ".join(show(x) for x in inputs.values())
-    return f"{function}({table}, {arguments}) with {table} = {_primal_function(function)}({shown})"
-
-
-def _primal_function(function: str) -> str:
-    return "fanout_primal_table" if function == "fanout_adjoint_table" else "primal_table"
-
-
-def table_case(t: Tester, function: str, inputs: dict, extra: list[float], *, group: str = "behaviour") -> Case:
-    probe = {"tangent_table": "tangent", "adjoint_table": "adjoint", "fanout_adjoint_table": "fanout"}[function]
-    program = FANOUT if function == "fanout_adjoint_table" else PROGRAM
-    kind = "tangent" if function == "tangent_table" else "adjoint"
-    table = "w" if program is FANOUT else "v"
-    return _case(
-        _call(function, table, inputs, extra),
-        _on_primal(t, probe, function, inputs, extra, program, kind),
-        group=group,
-        text=_program_text(program, ", ".join(f"{k} = {show(x)}" for k, x in inputs.items())),
+def _judge_unmodified(t: Tester, column: Column, args: dict) -> Verdict:
+    reply = t.probe(column.probe, **args)
+    if "modified" not in reply:
+        return Verdict(False, "a primal table to call it on", f"{column.primal} returned an incomplete table")
+    return Verdict(
+        not reply["modified"],
+        f"the table {column.table} as it was given",
+        f"{column.table} was changed by the call",
+        detail=f"{column.function} must not modify the primal table it is given (add or change no row of "
+        f"{column.table}): build a new dict",
     )
 
 
-def unmodified_case(t: Tester, function: str, inputs: dict, extra: list[float]) -> Case:
-    probe = {"tangent_table": "tangent", "adjoint_table": "adjoint", "fanout_adjoint_table": "fanout"}[function]
-    table = "w" if function == "fanout_adjoint_table" else "v"
+def table_case(t: Tester, column: Column, inputs: dict, extra: list[float], *, group: str = "behaviour") -> Case:
+    """A column at the program's ``inputs`` with its seed (``extra``), judged on the student's primal table."""
+    args = {**inputs, **dict(zip(column.arguments, extra))}
     return _case(
-        f"{_call(function, table, inputs, extra)} leaves {table} unchanged",
-        _unmodified(t, probe, function, inputs, extra),
+        column.call(inputs, extra),
+        lambda: _judge_column(t, column, args, extra),
+        group=group,
+        text=_program_text(column.program, ", ".join(f"{k} = {show(x)}" for k, x in inputs.items())),
+    )
+
+
+def unmodified_case(t: Tester, column: Column, inputs: dict, extra: list[float]) -> Case:
+    """The column's function leaves the primal table it is given as it was."""
+    args = {**inputs, **dict(zip(column.arguments, extra))}
+    return _case(
+        f"{column.call(inputs, extra)} leaves {column.table} unchanged",
+        lambda: _judge_unmodified(t, column, args),
         group="edge cases",
         text=None,
         hint=UNMODIFIED_HINT,
@@ -330,18 +333,18 @@ TANGENT_MORE = (
 )
 def tangent(t: Tester):
     def case(x1, x2, dx1, dx2, group="behaviour"):
-        return table_case(t, "tangent_table", {"x1": x1, "x2": x2}, [dx1, dx2], group=group)
+        return table_case(t, TANGENTS, {"x1": x1, "x2": x2}, [dx1, dx2], group=group)
 
     if not t.hidden:
         yield case(2.0, 0.5, 1.0, 0.0)
         yield case(2.0, 0.5, 0.0, 1.0)
-        yield unmodified_case(t, "tangent_table", {"x1": 2.0, "x2": 0.5}, [1.0, 0.0])
+        yield unmodified_case(t, TANGENTS, {"x1": 2.0, "x2": 0.5}, [1.0, 0.0])
         return
     for x1, x2 in _points(t, 5):
         yield case(x1, x2, _signed(t), _signed(t))
     yield case(1.7, -0.8, 0.0, 0.0, group="edge cases")
     yield case(1.0, -0.3, 0.5, -1.5, group="edge cases")
-    yield unmodified_case(t, "tangent_table", {"x1": 0.9, "x2": -1.4}, [-0.7, 1.1])
+    yield unmodified_case(t, TANGENTS, {"x1": 0.9, "x2": -1.4}, [-0.7, 1.1])
 
 
 ADJOINT_HINT = (
@@ -366,18 +369,18 @@ ADJOINT_MORE = (
 )
 def adjoint(t: Tester):
     def case(x1, x2, ybar, group="behaviour"):
-        return table_case(t, "adjoint_table", {"x1": x1, "x2": x2}, [ybar], group=group)
+        return table_case(t, ADJOINTS, {"x1": x1, "x2": x2}, [ybar], group=group)
 
     if not t.hidden:
         yield case(2.0, 0.5, 1.0)
         yield case(2.0, 0.5, -2.0, group="edge cases")
-        yield unmodified_case(t, "adjoint_table", {"x1": 2.0, "x2": 0.5}, [1.0])
+        yield unmodified_case(t, ADJOINTS, {"x1": 2.0, "x2": 0.5}, [1.0])
         return
     for x1, x2 in _points(t, 5):
         yield case(x1, x2, _signed(t))
     yield case(2.2, 1.3, 0.0, group="edge cases")
     yield case(0.6, -2.5, -1.0, group="edge cases")
-    yield unmodified_case(t, "adjoint_table", {"x1": 0.9, "x2": -1.4}, [0.3])
+    yield unmodified_case(t, ADJOINTS, {"x1": 0.9, "x2": -1.4}, [0.3])
 
 
 FANOUT_HINT = (
@@ -401,15 +404,15 @@ FANOUT_MORE = (
 )
 def fanout(t: Tester):
     def case(x, ybar, group="behaviour"):
-        return table_case(t, "fanout_adjoint_table", {"x": x}, [ybar], group=group)
+        return table_case(t, FANOUT_ADJOINTS, {"x": x}, [ybar], group=group)
 
     if not t.hidden:
         yield case(2.0, 1.0)
         yield case(-1.0, 0.5, group="edge cases")
-        yield unmodified_case(t, "fanout_adjoint_table", {"x": 2.0}, [1.0])
+        yield unmodified_case(t, FANOUT_ADJOINTS, {"x": 2.0}, [1.0])
         return
     for _ in range(5):
         yield case(round(t.rng.uniform(-3.0, 3.0), 3), _signed(t))
     yield case(-2.5, -0.5, group="edge cases")
     yield case(3.0, 2.0, group="edge cases")
-    yield unmodified_case(t, "fanout_adjoint_table", {"x": -1.2}, [0.8])
+    yield unmodified_case(t, FANOUT_ADJOINTS, {"x": -1.2}, [0.8])
