@@ -224,6 +224,7 @@ class Column:
     kind: str
     primal: str
     table: str
+    inputs: tuple[str, ...]
     arguments: tuple[str, ...]
 
     def call(self, inputs: dict, extra: list[float]) -> str:
@@ -232,9 +233,11 @@ class Column:
         return f"{self.function}({self.table}, {arguments}) with {self.table} = {self.primal}({shown})"
 
 
-TANGENTS = Column("tangent_table", "tangent", PROGRAM, "tangent", "primal_table", "v", ("dx1", "dx2"))
-ADJOINTS = Column("adjoint_table", "adjoint", PROGRAM, "adjoint", "primal_table", "v", ("ybar",))
-FANOUT_ADJOINTS = Column("fanout_adjoint_table", "fanout", FANOUT, "adjoint", "fanout_primal_table", "w", ("ybar",))
+TANGENTS = Column("tangent_table", "tangent", PROGRAM, "tangent", "primal_table", "v", ("x1", "x2"), ("dx1", "dx2"))
+ADJOINTS = Column("adjoint_table", "adjoint", PROGRAM, "adjoint", "primal_table", "v", ("x1", "x2"), ("ybar",))
+FANOUT_ADJOINTS = Column(
+    "fanout_adjoint_table", "fanout", FANOUT, "adjoint", "fanout_primal_table", "w", ("x",), ("ybar",)
+)
 
 
 def _judge_column(t: Tester, column: Column, args: dict, extra: list[float]) -> Verdict:
@@ -302,6 +305,36 @@ def unmodified_case(t: Tester, column: Column, inputs: dict, extra: list[float])
     )
 
 
+Inputs = tuple[float, ...]
+
+
+def column_cases(
+    t: Tester,
+    column: Column,
+    *,
+    visible: list[tuple[Inputs, list[float], str]],
+    inputs: list[Inputs],
+    edges: list[tuple[Inputs, list[float]]],
+    unmodified: tuple[Inputs, list[float]],
+):
+    """The cases of a column's part: the ``visible`` (inputs, seed, group) and the unmodified table at the first
+    of them; hidden, random seeds at ``inputs``, the ``edges`` and the ``unmodified`` table at other inputs."""
+
+    def named(values: Inputs) -> dict:
+        return dict(zip(column.inputs, values))
+
+    if not t.hidden:
+        for values, extra, group in visible:
+            yield table_case(t, column, named(values), extra, group=group)
+        yield unmodified_case(t, column, named(visible[0][0]), visible[0][1])
+        return
+    for values in inputs:
+        yield table_case(t, column, named(values), [_signed(t) for _ in column.arguments])
+    for values, extra in edges:
+        yield table_case(t, column, named(values), extra, group="edge cases")
+    yield unmodified_case(t, column, named(unmodified[0]), unmodified[1])
+
+
 UNMODIFIED_HINT = (
     "The primal table belongs to the caller, who reads it again after your function returns: what may your "
     "function do with it besides reading it?"
@@ -332,19 +365,14 @@ TANGENT_MORE = (
     more=TANGENT_MORE,
 )
 def tangent(t: Tester):
-    def case(x1, x2, dx1, dx2, group="behaviour"):
-        return table_case(t, TANGENTS, {"x1": x1, "x2": x2}, [dx1, dx2], group=group)
-
-    if not t.hidden:
-        yield case(2.0, 0.5, 1.0, 0.0)
-        yield case(2.0, 0.5, 0.0, 1.0)
-        yield unmodified_case(t, TANGENTS, {"x1": 2.0, "x2": 0.5}, [1.0, 0.0])
-        return
-    for x1, x2 in _points(t, 5):
-        yield case(x1, x2, _signed(t), _signed(t))
-    yield case(1.7, -0.8, 0.0, 0.0, group="edge cases")
-    yield case(1.0, -0.3, 0.5, -1.5, group="edge cases")
-    yield unmodified_case(t, TANGENTS, {"x1": 0.9, "x2": -1.4}, [-0.7, 1.1])
+    yield from column_cases(
+        t,
+        TANGENTS,
+        visible=[((2.0, 0.5), [1.0, 0.0], "behaviour"), ((2.0, 0.5), [0.0, 1.0], "behaviour")],
+        inputs=_points(t, 5),
+        edges=[((1.7, -0.8), [0.0, 0.0]), ((1.0, -0.3), [0.5, -1.5])],
+        unmodified=((0.9, -1.4), [-0.7, 1.1]),
+    )
 
 
 ADJOINT_HINT = (
@@ -368,19 +396,14 @@ ADJOINT_MORE = (
     more=ADJOINT_MORE,
 )
 def adjoint(t: Tester):
-    def case(x1, x2, ybar, group="behaviour"):
-        return table_case(t, ADJOINTS, {"x1": x1, "x2": x2}, [ybar], group=group)
-
-    if not t.hidden:
-        yield case(2.0, 0.5, 1.0)
-        yield case(2.0, 0.5, -2.0, group="edge cases")
-        yield unmodified_case(t, ADJOINTS, {"x1": 2.0, "x2": 0.5}, [1.0])
-        return
-    for x1, x2 in _points(t, 5):
-        yield case(x1, x2, _signed(t))
-    yield case(2.2, 1.3, 0.0, group="edge cases")
-    yield case(0.6, -2.5, -1.0, group="edge cases")
-    yield unmodified_case(t, ADJOINTS, {"x1": 0.9, "x2": -1.4}, [0.3])
+    yield from column_cases(
+        t,
+        ADJOINTS,
+        visible=[((2.0, 0.5), [1.0], "behaviour"), ((2.0, 0.5), [-2.0], "edge cases")],
+        inputs=_points(t, 5),
+        edges=[((2.2, 1.3), [0.0]), ((0.6, -2.5), [-1.0])],
+        unmodified=((0.9, -1.4), [0.3]),
+    )
 
 
 FANOUT_HINT = (
@@ -403,16 +426,11 @@ FANOUT_MORE = (
     more=FANOUT_MORE,
 )
 def fanout(t: Tester):
-    def case(x, ybar, group="behaviour"):
-        return table_case(t, FANOUT_ADJOINTS, {"x": x}, [ybar], group=group)
-
-    if not t.hidden:
-        yield case(2.0, 1.0)
-        yield case(-1.0, 0.5, group="edge cases")
-        yield unmodified_case(t, FANOUT_ADJOINTS, {"x": 2.0}, [1.0])
-        return
-    for _ in range(5):
-        yield case(round(t.rng.uniform(-3.0, 3.0), 3), _signed(t))
-    yield case(-2.5, -0.5, group="edge cases")
-    yield case(3.0, 2.0, group="edge cases")
-    yield unmodified_case(t, FANOUT_ADJOINTS, {"x": -1.2}, [0.8])
+    yield from column_cases(
+        t,
+        FANOUT_ADJOINTS,
+        visible=[((2.0,), [1.0], "behaviour"), ((-1.0,), [0.5], "edge cases")],
+        inputs=[(round(t.rng.uniform(-3.0, 3.0), 3),) for _ in range(5)],
+        edges=[((-2.5,), [-0.5]), ((3.0,), [2.0])],
+        unmodified=((-1.2,), [0.8]),
+    )
