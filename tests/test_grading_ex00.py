@@ -6,13 +6,14 @@ By default it grades the reference solution, which must score full marks. To gra
 
 Each test is one part: it passes with full marks, fails with the part's score and its failing checks
 otherwise, and records the part's `points` and `max_points` as JUnit properties (`--junitxml`).
+The tests below it grade a few fixed submissions: what the feedback shows, and what a stub earns.
 """
 
 import math
 
 import pytest
 
-from grading.mutants import CATALOGUE, write
+from grading.mutants import CATALOGUE, Mutant, ReplaceSolution, write
 from grading.suite import grading_tests, report_for
 
 report, test_part = grading_tests("ex00")
@@ -42,3 +43,28 @@ def test_feedback_names_the_first_wrong_row_never_its_value(tmp_path, mutant, ca
     assert f"every row filled before {row} is right" in failure
     for text in (f"{right:.3f}", f"{right:.12g}", repr(right)):
         assert text not in details, text
+
+
+def test_a_table_of_zeros_earns_only_the_zero_seed_checks(tmp_path):
+    """A stub that returns complete tables of zeros is right only where the seed is zero: the check that the
+    primal table is left unmodified counts only for a right table."""
+    zeros = "{name: 0.0 for name in %s}"
+    stub = Mutant(
+        "zero_tables",
+        "ex00",
+        "bug",
+        "every column a table of zeros",
+        (
+            ReplaceSolution("ex00_tangent", "t = " + zeros % "v"),
+            ReplaceSolution("ex00_adjoint", "a = " + zeros % "v"),
+            ReplaceSolution("ex00_fanout", "a = " + zeros % "w"),
+        ),
+        frozenset({"tangent", "adjoint", "fanout"}),
+    )
+    result = report_for(write(stub, tmp_path))
+    assert result.part("fanout").points == 0
+    for part in ("tangent", "adjoint"):
+        passed = [c.what for c in result.part(part).checks if c.passed]
+        assert passed and all(
+            what.startswith(("tangent_table(v, 0.0, 0.0)", "adjoint_table(v, 0.0)")) for what in passed
+        )

@@ -106,7 +106,8 @@ def judge(
     shape = f"a dict with the rows {names[0]} ... {names[-1]}, each a number"
     problem = table_problem(data, names)
     if problem:
-        return Verdict(False, shape, problem, detail=problem, note=note)
+        detail = f'a table is a dict: its keys the row names "{names[0]}" ... "{names[-1]}", its values numbers'
+        return Verdict(False, shape, problem, detail=detail, note=note)
     rows = data["rows"]
     wrong = [name for name in order if not close(rows[name], expected[name], scale)]
     if not wrong:
@@ -120,7 +121,9 @@ def judge(
         f"row {first} right: {describe_row(program, kind, first)} (its value is not shown: work it out on paper)",
         f"your row {first} = {show(rows[first])}, the first wrong row"
         f"  ({_list([before, count] if before else [count])})",
-        detail=f"every row filled before {first} is right, so the rule of row {first} is what to check",
+        detail=f"every row filled before {first} is right, so the rule of row {first} is what to check"
+        if right
+        else f"{first} is the first row to fill: it comes from the function's arguments, not from other rows",
         note=note,
     )
 
@@ -268,10 +271,16 @@ def _judge_column(t: Tester, column: Column, args: dict, extra: list[float]) -> 
     return judge(reply["table"], expected, column.program, column.kind, scale, note=note)
 
 
-def _judge_unmodified(t: Tester, column: Column, args: dict) -> Verdict:
+def _judge_unmodified(t: Tester, column: Column, args: dict, extra: list[float]) -> Verdict:
+    """The table is right and the primal table was left as it was (a stub that returns {} earns nothing)."""
+    if not _judge_column(t, column, args, extra).passed:
+        return Verdict(
+            False,
+            f"a right table, and {column.table} as it was given",
+            "the table is not right yet (the other checks say where)",
+            detail="this check counts once the table itself is right",
+        )
     reply = t.probe(column.probe, **args)
-    if "modified" not in reply:
-        return Verdict(False, "a primal table to call it on", f"{column.primal} returned an incomplete table")
     return Verdict(
         not reply["modified"],
         f"the table {column.table} as it was given",
@@ -297,7 +306,7 @@ def unmodified_case(t: Tester, column: Column, inputs: dict, extra: list[float])
     args = {**inputs, **dict(zip(column.arguments, extra))}
     return _case(
         f"{column.call(inputs, extra)} leaves {column.table} unchanged",
-        lambda: _judge_unmodified(t, column, args),
+        lambda: _judge_unmodified(t, column, args, extra),
         group="edge cases",
         text=None,
         hint=UNMODIFIED_HINT,
