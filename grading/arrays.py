@@ -53,9 +53,11 @@ def show_input(name: str, x: object) -> str:
     return f"{name}: shape {a.shape}, entries in [{a.min():.6g}, {a.max():.6g}]"
 
 
-def compare(actual: object, expected: object, scale: object = 0.0, rtol: float = RTOL) -> str | None:
-    """None if ``actual`` has ``expected``'s shape and every entry lies within ``rtol * (|expected| + scale)``
-    of it (nan where expected is nan, the same infinity where it is infinite); else what is wrong."""
+def compare(actual: object, expected: object, scale: object = 0.0, rtol: float = RTOL, atol: float = 0.0) -> str | None:
+    """None if ``actual`` has ``expected``'s shape and every entry lies within ``rtol * (|expected| + scale) +
+    atol`` of it (nan where expected is nan, the same infinity where it is infinite); else what is wrong.
+    ``atol``: the spacing of the numbers near zero in the result's precision (float32's subnormals are 1.4e-45
+    apart: there a correctly rounded value is off by percents)."""
     e = np.asarray(expected, dtype=np.float64)
     a = as_array(actual)
     if a is None:
@@ -65,7 +67,7 @@ def compare(actual: object, expected: object, scale: object = 0.0, rtol: float =
     a = a.astype(np.float64)
     s = np.broadcast_to(np.abs(np.asarray(scale, dtype=np.float64)), e.shape)
     with np.errstate(invalid="ignore", over="ignore"):
-        ok = np.abs(a - e) <= rtol * (np.abs(e) + s) + 1e-300
+        ok = np.abs(a - e) <= rtol * (np.abs(e) + s) + max(atol, 1e-300)
         ok |= np.isnan(e) & np.isnan(a)
         ok |= np.isinf(e) & (a == e)
     if ok.all():

@@ -36,6 +36,39 @@ def _rtol(x: np.ndarray) -> float:
     return 1e-9 if x.dtype == np.float64 else 1e-5
 
 
+def _atol(x: np.ndarray) -> float:
+    """float32's subnormal numbers are 1.4e-45 apart: softplus(-100) = 3.7e-44 rounds to float32 with a
+    relative error of 1.7%, so near zero a float32 result is compared to within a few of those steps."""
+    return 0.0 if x.dtype == np.float64 else 8 * float(np.finfo(np.float32).smallest_subnormal)
+
+
+def _group(x: np.ndarray) -> str:
+    """0-d inputs are edge cases; float32 and large arguments test numerical robustness."""
+    if x.ndim == 0:
+        return "edge cases"
+    if x.dtype != np.float64 or np.abs(x).max(initial=0.0) > 30:
+        return "robustness"
+    return "behaviour"
+
+
+def _inplace(reply: dict, what: str) -> str | None:
+    """Why a probe's reply shows the student's rule writing into an input (None if it does not)."""
+    if not reply["modified"]:
+        return None
+    names = " and ".join(reply["modified"])
+    return (
+        f"{what} changed {names} in place: the values given to it differ after the call. Compute a new array "
+        "instead (other rules of the graph read the same arrays)"
+    )
+
+
+def _dtype_problem(actual: np.ndarray, x: np.ndarray) -> str | None:
+    """float64 in, float64 out; a float32 input may give float32 or float64 (both compared with the exact value)."""
+    if x.dtype == np.float64 and actual.dtype != np.float64:
+        return f"the result has dtype {actual.dtype} for a float64 input: compute and return float64"
+    return None
+
+
 def _softplus(x: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, x)
 
@@ -70,17 +103,22 @@ def value_case(
     *,
     what: str | None = None,
     independent: Callable[[np.ndarray], np.ndarray] | None = None,
+    group: str | None = None,
 ) -> Case:
-    """``name.apply(tensor(x), *args)``: the output's values."""
+    """``name.apply(tensor(x), *args)``: the output's values, compared with ``independent(x)`` (the exact
+    value) when given, else with the reference's."""
 
     def run() -> Verdict:
-        expected = t.expect("value", name=name, x=x, args=list(args))
+        reference = as_array(t.expect("value", name=name, x=x, args=list(args))["out"])
+        # The exact value (float64, from the same input) when it is known: a float32 input may be answered in
+        # float32 or float64, and only the exact value judges both fairly.
+        expected = reference if independent is None else independent(x.astype(np.float64))
         warning = None
-        if independent is not None:
-            problem = compare(expected, independent(x), rtol=_rtol(x))
-            if problem:
-                warning = f"the reference {name} disagrees with an independent computation: {problem}"
-        out = returned(t.probe("value", name=name, x=x, args=list(args)))
+        problem = compare(reference, expected, rtol=_rtol(x), atol=_atol(x))
+        if problem:
+            warning = f"the reference {name} disagrees with an independent computation: {problem}"
+        reply = t.probe("value", name=name, x=x, args=list(args))
+        out = returned(reply["out"])
         actual = as_array(out)
         if actual is None:
             return Verdict(
@@ -90,7 +128,11 @@ def value_case(
                 detail="forward must return a NumPy array",
                 grader_warning=warning,
             )
-        problem = compare(actual, expected, rtol=_rtol(x))
+        problem = (
+            _inplace(reply, "forward")
+            or _dtype_problem(actual, x)
+            or compare(actual, expected, rtol=_rtol(x), atol=_atol(x))
+        )
         return Verdict(
             problem is None, show_array(expected), show_array(actual), detail=problem, grader_warning=warning
         )
@@ -99,6 +141,7 @@ def value_case(
         what or f"{name}.apply(x{_args_text(args)})  (x of shape {x.shape}{_dtype_text(x)})",
         run,
         input=show_input("x", x),
+        group=group or _group(x),
     )
 
 
@@ -112,14 +155,16 @@ def vjp_case(
     derivative: Callable[[np.ndarray], np.ndarray] | None = None,
     fd: bool = False,
     v: np.ndarray | None = None,
+    group: str | None = None,
 ) -> Case:
     """``y = name.apply(x, *args)``, then ``y.backward(gradient=v)``: compare ``x.grad``. ``derivative`` is the
-    rule's definition (the reference must agree with ``v * derivative(x)``); ``fd`` adds central differences."""
+    rule's definition (the reference must agree with ``v * derivative(x)``); ``fd`` adds central differences.
+    x and the cotangent must hold their values after the call."""
     rng = _rng(t)
     v = rng.standard_normal(x.shape).astype(x.dtype) if v is None else v
 
     def run() -> Verdict:
-        expected = t.expect("vjp", name=name, x=x, args=list(args), v=v)
+        expected = t.expect("vjp", name=name, x=x, args=list(args), v=v)["out"]
         warning = note = None
         if derivative is not None:
             problem = compare(expected, v * derivative(x), np.abs(v), rtol=_rtol(x))
@@ -131,7 +176,8 @@ def vjp_case(
             problem = fd_problem(estimate, expected, np.abs(v), level)
             if problem:
                 warning = f"the reference {name}.backward disagrees with central differences {problem}"
-        grad = returned(t.probe("vjp", name=name, x=x, args=list(args), v=v))
+        reply = t.probe("vjp", name=name, x=x, args=list(args), v=v)
+        grad = returned(reply["out"])
         if grad is None:
             return Verdict(
                 False,
@@ -141,7 +187,9 @@ def vjp_case(
                 note=note,
                 grader_warning=warning,
             )
-        problem = compare(grad, expected, np.abs(v), rtol=_rtol(x))
+        problem = _inplace(reply, f"{name}.apply(x).backward(g)") or compare(
+            grad, expected, np.abs(v), rtol=_rtol(x), atol=_atol(x)
+        )
         return Verdict(
             problem is None, show_array(expected), show_array(grad), detail=problem, note=note, grader_warning=warning
         )
@@ -153,6 +201,7 @@ def vjp_case(
         f"{_dtype_text(x)})",
         run,
         input=text,
+        group=group or _group(x),
     )
 
 
@@ -163,22 +212,28 @@ def chain_case(
     chain: str,
     arrays: dict[str, np.ndarray],
     expected_grads: Callable[[dict], dict] | None = None,
+    *,
+    group: str = "behaviour",
 ) -> Case:
     """A small graph of minitorch operations around the primitive (``chain``: its name in
     :data:`grading.probes.ex05.CHAINS`); compare every leaf's gradient (and, if given, the reference's with a
     formula)."""
 
     def run() -> Verdict:
-        expected = t.expect("chain", name=name, chain=chain, arrays=arrays)
+        expected = t.expect("chain", name=name, chain=chain, arrays=arrays)["grads"]
         warning = None
         if expected_grads is not None:
             for n, formula in expected_grads(arrays).items():
                 problem = compare(expected[n], formula, np.abs(formula).max(), rtol=1e-9)
                 if problem:
                     warning = f"the reference's {n}.grad disagrees with its formula: {problem}"
-        actual = {n: returned(g) for n, g in t.probe("chain", name=name, chain=chain, arrays=arrays).items()}
+        reply = t.probe("chain", name=name, chain=chain, arrays=arrays)
+        actual = {n: returned(g) for n, g in reply["grads"].items()}
         expected_text = "\n".join(f"{n}.grad = {show_array(e)}" for n, e in expected.items())
         actual_text = "\n".join(f"{n}.grad = {'None' if g is None else show_array(g)}" for n, g in actual.items())
+        problem = _inplace(reply, f"{name}.apply")
+        if problem:
+            return Verdict(False, expected_text, actual_text, detail=problem, grader_warning=warning)
         for n, e in expected.items():
             if actual[n] is None:
                 return Verdict(False, expected_text, actual_text, detail=f"{n}.grad is None", grader_warning=warning)
@@ -187,7 +242,7 @@ def chain_case(
                 return Verdict(False, expected_text, actual_text, detail=f"{n}.grad: {problem}", grader_warning=warning)
         return Verdict(True, expected_text, actual_text, grader_warning=warning)
 
-    return Case(what, run, input="\n".join(show_input(n, a) for n, a in arrays.items()))
+    return Case(what, run, input="\n".join(show_input(n, a) for n, a in arrays.items()), group=group)
 
 
 # --------------------------------------------------------------------------- Softplus
@@ -198,8 +253,11 @@ def chain_case(
     points=2,
     title="Softplus.forward: stable and accurate",
     needs=("Softplus",),
-    hint="max(x, 0) + np.log1p(np.exp(-np.abs(x))) (or np.logaddexp(0.0, x)): it never exponentiates a "
-    "positive number, and log1p keeps the digits of log(1 + u) for tiny u.",
+    hint="Which form of softplus never exponentiates a positive number, and which NumPy function keeps the "
+    "digits of log(1 + u) when u is tiny?",
+    more="Split x into its positive part and a correction that depends only on -|x|; compute the correction "
+    "with np.log1p (or use np.logaddexp with 0). Return an array of x's dtype or float64, never float32 for a "
+    "float64 input.",
 )
 def softplus_value(t: Tester):
     rng = _rng(t)
@@ -223,10 +281,30 @@ def softplus_value(t: Tester):
 
 
 SIGMOID_HINT = (
-    "softplus'(x) = sigmoid(x): return g * x.sigmoid() (x from ctx.saved_tensors; minitorch's sigmoid "
-    "is stable), or a stable NumPy sigmoid such as np.exp(-np.logaddexp(0, -x)). exp(x) / (1 + exp(x)) "
-    "is nan at x = 1000."
+    "What is the derivative of softplus, and how do you evaluate it without overflow at x = +-1000? "
+    "Where does backward find the x of its own call?"
 )
+SIGMOID_MORE = (
+    "The derivative is the sigmoid: take x back from ctx.saved_tensors and multiply the incoming g by a stable "
+    "sigmoid of it (Tensor.sigmoid is stable; exp(x) / (1 + exp(x)) is nan at 1000). Build a new value: never "
+    "write into g.data or x.data."
+)
+
+
+def twice_case(t: Tester, name: str, chain: str, x: np.ndarray, z: np.ndarray) -> Case:
+    """Two applications of the primitive before one backward (:data:`grading.probes.ex05.CHAINS`): state kept on
+    the class instead of ``ctx`` serves the second call's values to both nodes."""
+    calls = {"softplus_twice": "Softplus.apply(x) * 2 + Softplus.apply(z)"}.get(
+        chain, "ClippedRoundSTE.apply(x, -2, 2) * 2 + ClippedRoundSTE.apply(z, 0, 3)"
+    )
+    return chain_case(
+        t,
+        name,
+        f"two nodes, one backward: x.grad and z.grad after ({calls}).sum().backward() (state on ctx, per call)",
+        chain,
+        {"x": x, "z": z},
+        group="edge cases",
+    )
 
 
 def gradcheck_case(t: Tester, x: np.ndarray) -> Case:
@@ -246,6 +324,7 @@ def gradcheck_case(t: Tester, x: np.ndarray) -> Case:
     needs=("Softplus",),
     forbidden=IN_RULES,
     hint=SIGMOID_HINT,
+    more=SIGMOID_MORE,
 )
 def softplus_vjp(t: Tester):
     rng = _rng(t)
@@ -257,6 +336,7 @@ def softplus_vjp(t: Tester):
             extreme, v=np.ones(6), what="x.grad after Softplus.apply(x).backward(ones) at x = +-40, +-100, +-1000"
         )
         yield gradcheck_case(t, rng.standard_normal(4))
+        yield twice_case(t, "Softplus", "softplus_twice", rng.standard_normal(4), rng.standard_normal(4))
         return
     yield case(3.0 * rng.standard_normal((3, 4)), fd=True)
     yield case(np.array(-1.5), fd=True)
@@ -285,13 +365,14 @@ def jvp_case(t: Tester, x: np.ndarray, *, tangent: np.ndarray | None = None, wha
     v = rng.standard_normal(x.shape).astype(x.dtype) if tangent is None else tangent
 
     def run() -> Verdict:
-        expected = t.expect("jvp", x=x, v=v)
+        expected = t.expect("jvp", x=x, v=v)["out"]
         warning = None
         problem = compare(expected, _sigmoid(x) * v, np.abs(v), rtol=_rtol(x))
         if problem:
             warning = f"the reference Softplus.jvp disagrees with sigmoid(x) * t: {problem}"
-        actual = returned(t.probe("jvp", x=x, v=v))
-        problem = compare(actual, expected, np.abs(v), rtol=_rtol(x))
+        reply = t.probe("jvp", x=x, v=v)
+        actual = returned(reply["out"])
+        problem = _inplace(reply, "Softplus.jvp") or compare(actual, expected, np.abs(v), rtol=_rtol(x), atol=_atol(x))
         return Verdict(
             problem is None, show_array(expected), show_array(actual), detail=problem, grader_warning=warning
         )
@@ -300,6 +381,7 @@ def jvp_case(t: Tester, x: np.ndarray, *, tangent: np.ndarray | None = None, wha
         what or f"minitorch.jvp(Softplus.apply, [x], [t])  (x of shape {x.shape}{_dtype_text(x)})",
         run,
         input=show_input("x", x) + "\n" + show_input("t", v),
+        group=_group(x),
     )
 
 
@@ -309,7 +391,9 @@ def jvp_case(t: Tester, x: np.ndarray, *, tangent: np.ndarray | None = None, wha
     title="Softplus.jvp (forward mode): sigmoid(x) * t",
     needs=("Softplus",),
     forbidden=IN_RULES,
-    hint="x = ctx.inputs[0]; return x.sigmoid() * t (a tensor), stable at x = +-1000.",
+    hint="Forward mode multiplies the tangent by the same derivative as the VJP: which one, evaluated stably?",
+    more="The input is in ctx.inputs (a tuple); return a tensor: the stable sigmoid of that input times t, "
+    "without changing t in place.",
 )
 def softplus_jvp(t: Tester):
     rng = _rng(t)
@@ -343,7 +427,14 @@ def _quadratic_grads(a: dict) -> dict:
     return {"w": np.array([np.sum(r * a["x"])]), "x": r * a["w"]}
 
 
-STE_HINT = "forward: return np.round(x.data). backward: return g, unchanged (not 0, the derivative of rounding)."
+STE_HINT = (
+    "A straight-through estimator pretends in backward that the forward function was the identity: what is "
+    "the VJP of the identity?"
+)
+STE_MORE = (
+    "forward rounds the input's array with np.round; backward hands the incoming adjoint on as it is (not "
+    "multiplied by 0, the true derivative of rounding, and not negated)."
+)
 
 
 @EXERCISE.part(
@@ -353,6 +444,7 @@ STE_HINT = "forward: return np.round(x.data). backward: return g, unchanged (not
     needs=("RoundSTE",),
     forbidden=IN_RULES,
     hint=STE_HINT,
+    more=STE_MORE,
 )
 def ste_round(t: Tester):
     rng = _rng(t)
@@ -412,13 +504,23 @@ def clipped_cases(t: Tester, x: np.ndarray, low: int, high: int) -> list[Case]:
     title="ClippedRoundSTE: round(clip(x)) forward, masked gradient backward",
     needs=("ClippedRoundSTE",),
     forbidden=IN_RULES,
-    hint="forward: remember the mask (low <= x <= high) on ctx, return np.round(np.clip(x.data, low, high)). "
-    "backward: return (g * mask, None, None), one entry per argument of forward.",
+    hint="Where the input was clipped, does the output move when the input moves? And what must backward "
+    "return for the arguments that are plain numbers?",
+    more="In forward, keep a mask of the entries inside [low, high] as an attribute of ctx (per call, never on "
+    "the class: a primitive may be applied twice before one backward); backward returns a tuple with one entry "
+    "per argument of forward: the masked adjoint, then None for low and for high.",
 )
 def ste_clipped(t: Tester):
     rng = _rng(t)
     if not t.hidden:
         yield from clipped_cases(t, np.array([-3.7, -1.2, 0.4, 1.6, 2.8]), -2, 2)
+        yield twice_case(
+            t,
+            "ClippedRoundSTE",
+            "clipped_twice",
+            np.array([-3.7, -1.2, 0.4, 1.6, 2.8]),
+            np.array([-0.6, 1.3, 2.2, 3.4, 4.1]),
+        )
         return
     yield from clipped_cases(t, rng.uniform(-5.0, 20.0, size=8), 0, 15)
     yield from clipped_cases(t, 2.0 * rng.standard_normal((3, 4)), -1, 1)
