@@ -15,7 +15,7 @@ same probes, here); what comes back is judged here.
 from __future__ import annotations
 
 from . import nonlinear, primitives, products
-from .common import EXERCISE
+from .common import EXERCISE, OWN_PRIMITIVES
 
 #: The parts in the notebook's order (the modules above register them in import order).
 NOTEBOOK_ORDER = (
@@ -32,4 +32,4 @@ NOTEBOOK_ORDER = (
 )
 EXERCISE.parts = {name: EXERCISE.parts[name] for name in NOTEBOOK_ORDER}
 
-__all__ = ["EXERCISE"]
+__all__ = ["EXERCISE", "OWN_PRIMITIVES"]
