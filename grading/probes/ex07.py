@@ -141,10 +141,10 @@ def hvp(namespace: dict, name: str, terms: list, x: np.ndarray, v: np.ndarray) -
 
 
 @probe
-def gradients(namespace: dict, terms: list, points: list) -> list:
-    """``minitorch.grad(f)`` at each point (for central differences; runs no student code)."""
-    g = minitorch.grad(function(terms))
-    return [g(_t(point)).numpy() for point in points]
+def numeric_hvp(namespace: dict, terms: list, x: np.ndarray, v: np.ndarray, epsilon: float) -> np.ndarray:
+    """The central difference of ``minitorch.grad(f)`` at x along v (:func:`minitorch.numerical.jvp`): an HVP
+    estimate that runs no student code (the grader asks for it through the reference)."""
+    return minitorch.numerical.jvp(minitorch.grad(function(terms)), [_t(x)], [_t(v)], epsilon=epsilon).numpy()
 
 
 def hvp_standin(f: Callable, x: minitorch.Tensor, v: minitorch.Tensor) -> minitorch.Tensor:

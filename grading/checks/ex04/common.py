@@ -105,6 +105,8 @@ def vjp_case(
     inputs = [np.asarray(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else np.asarray(x) for x in inputs]
 
     request = {"name": name, "inputs": inputs, "g": g, "call": call, "extra": extra or {}}
+    # Made with the case, not in it: central differences are minitorch.numerical, which the tripwire watches for.
+    numeric = numeric_vjp(forward, inputs, g, wrt=range(len(outputs))) if fd and forward is not None else None
 
     def run() -> Verdict:
         ref_fn = t.reference(name)
@@ -118,8 +120,8 @@ def vjp_case(
             return "\n".join(f"{o} = {show_array(e)}" for o, e in zip(outputs, expected))
 
         note = warning = None
-        if fd and forward is not None:
-            estimates, level = numeric_vjp(forward, inputs, g, wrt=range(len(outputs)))
+        if numeric is not None:
+            estimates, level = numeric
 
             def note() -> str:
                 return "central differences: " + "; ".join(

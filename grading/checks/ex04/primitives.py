@@ -47,6 +47,14 @@ def function_case(
         "targets": targets,
     }
 
+    names = [n for n in arrays if n in requires]
+    # Made with the case, not in it: central differences are minitorch.numerical, which the tripwire watches for.
+    numeric = (
+        numeric_vjp(lambda *xs: loss(**{**arrays, **dict(zip(names, xs))}), [arrays[n] for n in names], np.array(1.0))
+        if loss is not None
+        else None
+    )
+
     def run() -> Verdict:
         reference = t.expect("graph", **request, patch=False)
         ref_out, ref_grads = reference["output"], reference["grads"]
@@ -57,11 +65,8 @@ def function_case(
         shown = [("output", out)] + [(f"{n}.grad", grads[n]) for n in arrays if n in requires]
         actual_text = "\n".join(f"{n} = {'None' if v is None else show_array(v)}" for n, v in shown)
         note = warning = None
-        if loss is not None:
-            names = [n for n in arrays if n in requires]
-            estimates, level = numeric_vjp(
-                lambda *xs: loss(**{**arrays, **dict(zip(names, xs))}), [arrays[n] for n in names], np.array(1.0)
-            )
+        if numeric is not None:
+            estimates, level = numeric
             note = "central differences: " + "; ".join(
                 f"{n}.grad ~ {show_array(e, digits=6)}" for n, e in zip(names, estimates)
             )

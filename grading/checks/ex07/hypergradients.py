@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minitorch import numerical
+
 from ...core import Case, Tester, Verdict
 from .functions import (
     EXERCISE,
@@ -81,8 +83,9 @@ def unrolled_case(
         arguments = {"name": "hypergradient_unrolled", "arrays": data.args(), "numbers": [lam, steps, lr]}
         actual = t.probe("hypergradient", **arguments)
         expected = t.expect("hypergradient", **arguments)["float"]
-        h = 1e-5 * max(1.0, lam)
-        central = (data.val(data.unrolled(lam + h, steps, lr)) - data.val(data.unrolled(lam - h, steps, lr))) / (2 * h)
+        central = numerical.central_difference(
+            lambda hyper: data.val(data.unrolled(hyper, steps, lr)), lam, epsilon=1e-5 * max(1.0, lam)
+        )
         # Rounding grows with the number of steps; the terms are of the size of the validation loss's slope.
         scale = 1e-3 * abs(central) + 1e-12 * data.val(data.unrolled(lam, steps, lr))
         return _hypergradient_verdict(
@@ -103,8 +106,9 @@ def implicit_case(t: Tester, what: str, data: Ridge, lam: float, *, group: str =
         gval = 2 * data.X_val.T @ (data.X_val @ w - data.y_val)
         A = data.X.T @ data.X + lam * np.eye(d)
         scale = float(np.abs(gval) @ np.abs(dw)) * np.linalg.cond(A)
-        h = 1e-5 * max(1.0, lam)
-        central = (data.val(data.solution(lam + h)) - data.val(data.solution(lam - h))) / (2 * h)
+        central = numerical.central_difference(
+            lambda hyper: data.val(data.solution(hyper)), lam, epsilon=1e-5 * max(1.0, lam)
+        )
         return _hypergradient_verdict(
             actual,
             expected,
