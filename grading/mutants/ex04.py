@@ -203,6 +203,13 @@ MUTANTS = [
         Edit(FUNCTIONS, "        ctx.save_for_backward(x, W, b)\n", "        LinearFn.inputs = (x, W, b)\n"),
         Edit(FUNCTIONS, "        x, W, b = ctx.saved_tensors\n", "        x, W, b = LinearFn.inputs\n"),
     ),
+    bug(
+        "relu_fn_clips_its_input_in_place",
+        E,
+        "ReluFn.forward clips x.data in place (np.maximum(..., out=x.data)): the layer's input changes",
+        {"functions"},
+        Edit(FUNCTIONS, "        return np.maximum(x.data, 0.0)", "        return np.maximum(x.data, 0.0, out=x.data)"),
+    ),
     alternative(
         "vjps_by_normalised_axes",
         E,

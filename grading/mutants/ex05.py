@@ -122,6 +122,14 @@ MUTANTS = [
         Edit(CLIPPED, "        ctx.inside = (x.data", "        ClippedRoundSTE.inside = (x.data"),
         Edit(CLIPPED, "return g * ctx.inside, None, None", "return g * ClippedRoundSTE.inside, None, None"),
     ),
+    bug(
+        "softplus_always_float32",
+        E,
+        "forward returns float32 whatever the input's dtype (a float64 input loses its digits, and so does the "
+        "gradient, which takes the output's dtype)",
+        {"softplus_value", "softplus_vjp"},
+        Edit(SOFTPLUS, FORWARD, "        return np.logaddexp(0.0, a).astype(np.float32)"),
+    ),
     alternative(
         "softplus_float64_forward",
         E,
