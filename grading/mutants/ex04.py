@@ -210,6 +210,13 @@ MUTANTS = [
         {"functions"},
         Edit(FUNCTIONS, "        return np.maximum(x.data, 0.0)", "        return np.maximum(x.data, 0.0, out=x.data)"),
     ),
+    bug(
+        "train_returns_tensors",
+        E,
+        "train_mlp returns the parameter tensors, not their NumPy arrays",
+        {"train"},
+        Edit(TRAIN, "    return tuple(p.detach().numpy() for p in params)", "    return tuple(params)"),
+    ),
     alternative(
         "vjps_by_normalised_axes",
         E,

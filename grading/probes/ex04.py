@@ -34,9 +34,10 @@ def _axis(axis: Any) -> Any:
 
 
 def result_data(result: Any) -> dict:
-    """A returned tuple or list as ``{"tuple": [each as data]}``, anything else as ``{"value": data}``."""
+    """A returned tuple or list as ``{"tuple": [each as data], "kinds": [each one's type name]}``, anything else
+    as ``{"value": data}``."""
     if isinstance(result, (tuple, list)):
-        return {"tuple": [array_data(x) for x in result]}
+        return {"tuple": [array_data(x) for x in result], "kinds": [type(x).__name__ for x in result]}
     return {"value": array_data(result)}
 
 

@@ -260,13 +260,19 @@ def _call_train_mlp(t: Tester, X: np.ndarray, y: np.ndarray, *kwargs: dict, nume
     reverse mode, or (``numeric``) by central differences, for a check that runs with the tripwire: those call
     none of the operations a student's train_mlp must not use, so every such call is the student's."""
     results = t.probe("train", X=X, y=y, runs=list(kwargs), numeric=numeric)
-    return [_returned(result) for result in results]
+    return [(_returned(result), result.get("kinds", [])) for result in results]
 
 
-def _shapes_problem(params: list | None, shapes: list, result: Any) -> tuple[str, str] | None:
-    """(actual, detail) when ``params`` are not four arrays of the given shapes."""
+def _shapes_problem(params: list | None, shapes: list, result: Any, kinds: list[str]) -> tuple[str, str] | None:
+    """(actual, detail) when ``params`` are not four NumPy arrays (``kinds``: the returned objects' types) of the
+    given shapes."""
     if params is None:
         return show_array(result), "train_mlp must return (W1, b1, W2, b2), four NumPy arrays"
+    if any(kind != "ndarray" for kind in kinds):
+        return (
+            f"a tuple of {', '.join(kinds)}",
+            "train_mlp must return NumPy arrays, not tensors: take each parameter's array (detached)",
+        )
     got = [p.shape for p in params]
     if got != shapes:
         return f"shapes {', '.join(map(str, got))}", "the parameters have the wrong shapes"
@@ -281,9 +287,9 @@ def short_run_case(t: Tester, steps: int) -> Case:
         X, y = t.reference("make_rings")(100, classes=2, seed=6)
         shapes = [(2, 16), (16,), (16, 2), (2,)]
         expected = f"W1, b1, W2, b2 of shapes {', '.join(map(str, shapes))}, changed by the {steps} steps"
-        start, result = _call_train_mlp(t, X, y, {"steps": 0}, {"steps": steps}, numeric=True)
+        (start, _), (result, kinds) = _call_train_mlp(t, X, y, {"steps": 0}, {"steps": steps}, numeric=True)
         params = _parameters(result)
-        problem = _shapes_problem(params, shapes, result)
+        problem = _shapes_problem(params, shapes, result, kinds)
         if problem:
             return Verdict(False, expected, problem[0], detail=problem[1])
         before = _parameters(start)
@@ -311,9 +317,9 @@ def train_case(
         hidden = kwargs.get("hidden", 16)
         shapes = [(2, hidden), (hidden,), (hidden, classes), (classes,)]
         expected = f"W1, b1, W2, b2 of shapes {', '.join(map(str, shapes))}; test accuracy >= {threshold:.0%}"
-        (result,) = _call_train_mlp(t, X, y, kwargs)
+        ((result, kinds),) = _call_train_mlp(t, X, y, kwargs)
         params = _parameters(result)
-        problem = _shapes_problem(params, shapes, result)
+        problem = _shapes_problem(params, shapes, result, kinds)
         if problem:
             return Verdict(False, expected, problem[0], detail=problem[1])
         accuracy = float(np.mean(predict(params, X_test) == y_test))
