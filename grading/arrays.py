@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .notebooks import REFERENCE_LOCK
 from .numeric import RTOL
 
 EPS = float(np.finfo(np.float64).eps)
@@ -92,7 +93,9 @@ def numeric_vjp(
     ``1e-6 * max(1, max |x_i|)`` for input i; also the round-off level of the estimates.
 
     The checks call it while making their cases, never while one runs: minitorch.numerical is forbidden to the
-    students of the derivative exercises, and a notebook's tripwire watches whatever runs inside a check."""
+    students of the derivative exercises, and a notebook's tripwire watches whatever runs inside a check. It
+    holds the reference's lock: minitorch's grad mode is global to the process, and numerical switches it off
+    while a grading thread may be running the reference."""
     from minitorch import Tensor, numerical, tensor
 
     inputs = [np.array(x, dtype=np.float64) for x in inputs]
@@ -103,12 +106,13 @@ def numeric_vjp(
         return tensor(np.asarray(f(*[a.data if isinstance(a, Tensor) else a for a in args]), dtype=np.float64))
 
     estimates = []
-    for i in range(len(inputs)) if wrt is None else wrt:
-        # Only input i is a tensor: numerical.vjp keeps the others fixed.
-        primals = [tensor(x) if j == i else x for j, x in enumerate(inputs)]
-        step = 1e-6 * max(1.0, float(np.abs(inputs[i]).max(initial=0.0)))
-        estimate = numerical.vjp(on_tensors, primals, g, epsilon=step)[i]
-        estimates.append(np.asarray(estimate.data, dtype=np.float64).reshape(inputs[i].shape))
+    with REFERENCE_LOCK:
+        for i in range(len(inputs)) if wrt is None else wrt:
+            # Only input i is a tensor: numerical.vjp keeps the others fixed.
+            primals = [tensor(x) if j == i else x for j, x in enumerate(inputs)]
+            step = 1e-6 * max(1.0, float(np.abs(inputs[i]).max(initial=0.0)))
+            estimate = numerical.vjp(on_tensors, primals, g, epsilon=step)[i]
+            estimates.append(np.asarray(estimate.data, dtype=np.float64).reshape(inputs[i].shape))
     return estimates, level
 
 
