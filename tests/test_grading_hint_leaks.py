@@ -13,7 +13,7 @@ import pytest
 
 from grading import core
 from grading.checks import exercise
-from grading.notebooks import read, solution_path, source
+from grading.notebooks import load_reference, read, solution_path, source
 
 EXERCISES = ("ex04", "ex05", "ex06", "ex07")
 #: Lines shorter than this (without whitespace), like ``return g``, are too generic to count as the answer.
@@ -39,10 +39,11 @@ def solution_lines(exercise_id: str) -> set[str]:
 def hint_texts(exercise_id: str) -> list[tuple[str, str]]:
     """(where, text) for every hint and code-level hint of the exercise's parts and cases."""
     texts = []
+    reference = load_reference(exercise_id, exercise(exercise_id).notebook)
     for spec in exercise(exercise_id).parts.values():
         texts += [(f"{spec.key}: hint", spec.hint), (f"{spec.key}: more", spec.more)]
         for hidden in (False, True):
-            for case in spec.cases(core.Tester(spec, {}, {}, hidden)):
+            for case in spec.cases(core.Tester(spec, {}, reference, hidden)):
                 texts += [(f"{spec.key}: {case.what}: hint", case.hint), (f"{spec.key}: {case.what}: more", case.more)]
     return [(where, text) for where, text in texts if text]
 
@@ -57,9 +58,11 @@ def test_no_hint_contains_a_solution_line(exercise_id):
 
 @pytest.mark.parametrize("exercise_id", EXERCISES)
 def test_every_part_has_both_tiers_and_more_than_one_group(exercise_id):
+    reference = load_reference(exercise_id, exercise(exercise_id).notebook)
     for spec in exercise(exercise_id).parts.values():
         assert spec.hint and spec.more and spec.hint != spec.more, spec.key
-        groups = {case.group for hidden in (False, True) for case in spec.cases(core.Tester(spec, {}, {}, hidden))}
+        cases = [case for hidden in (False, True) for case in spec.cases(core.Tester(spec, {}, reference, hidden))]
+        groups = {case.group for case in cases}
         assert len(groups) >= 2, f"{spec.key}: every check in one group ({groups}): a bug costs all or nothing"
 
 
