@@ -176,6 +176,7 @@ def matmul(t: Tester):
         yield matmul_case(t, (3, 4), (4,))
         yield matmul_case(t, (4,), (4, 2))
         yield matmul_case(t, (2, 3, 4), (4, 5))
+        yield matmul_case(t, (1, 3, 4), (2, 4, 5))  # A's batch axis of size 1 is stretched: gA sums over it
         return
     rng = _rng(t)
     for _ in range(3):
@@ -187,6 +188,7 @@ def matmul(t: Tester):
     yield matmul_case(t, (2, 3, 4), (2, 4, 5))
     yield matmul_case(t, (3, 4), (2, 4, 5))
     yield matmul_case(t, (2, 1, 3, 4), (5, 4, 2))
+    yield matmul_case(t, (2, 1, 3, 4), (1, 5, 4, 2))
     yield matmul_case(t, (4,), (2, 4, 3))
     yield matmul_case(t, (2, 3, 4), (4,))
     yield matmul_case(t, (3, 5), (5, 2), size=1e4)
