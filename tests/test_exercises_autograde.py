@@ -26,6 +26,7 @@ from grading.notebooks import REPO_ROOT, solution_path
 BUGS = {"ex01": "product_rule_one_term", "ex02": "dfs_reversed_preorder", "ex03": "fanout_assigns"}
 BUGS.update({"ex06": "parameter_grads_lost", "ex07": "implicit_wrong_sign"})
 BUGS.update({"ex04": "softmax_without_subtraction", "ex05": "ste_wrong_sign"})
+BUGS.update({"ex09": "split_trains_on_everything"})
 
 
 @pytest.fixture(scope="module")
