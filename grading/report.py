@@ -6,7 +6,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .core import Check, PartResult
+from .results import Check, PartResult
 
 #: Whether a failing check shows its code-level hint (``more``) too: always, never, or decided per check.
 More = bool | Callable[[Check], bool]

@@ -15,9 +15,10 @@ import pytest
 
 from grading import FAILURES, Part
 from grading.checks import part as part_spec
-from grading.core import GROUPS, Case, Check, PartResult, Verdict
+from grading.core import Case, Verdict
 from grading.notebooks import execute, new_namespace
 from grading.report import NotebookReport, render_check, render_part_run
+from grading.results import GROUPS, Check, PartResult
 
 
 def checks(group: str, passed: int, failed: int, weight: float = 1.0) -> list[Check]:
