@@ -404,6 +404,22 @@ def float_case(t: Tester, what: str, probe: str, args: dict, pick: Callable[[Any
     return Case(what, run, group="edge cases")
 
 
+#: The train_step checks: (what, seed, layer sizes, optimizer, lr, steps, rows per batch, stale gradients, group).
+STEP_CHECKS = {
+    "visible": [
+        ("two SGD steps on a 4-8-3 network", 0, [4, 8, 3], "sgd", 0.5, 2, 6, False, "behaviour"),
+        ("gradients left from before the step must not count", 1, [4, 8, 3], "sgd", 0.5, 1, 6, True, "edge cases"),
+    ],
+    "hidden": [
+        ("three SGD steps on a 5-3-2 network", 3, [5, 3, 2], "sgd", 0.3, 3, 5, False, "behaviour"),
+        ("three SGD steps on a 2-9-4 network", 4, [2, 9, 4], "sgd", 0.3, 3, 5, False, "behaviour"),
+        ("three Adam steps on a 3-6-6-4 network", 5, [3, 6, 6, 4], "adam", 0.01, 3, 8, False, "behaviour"),
+        ("stale gradients, then two Adam steps", 6, [3, 6, 6, 4], "adam", 0.01, 2, 8, True, "edge cases"),
+        ("a batch of one row", 7, [4, 5, 3], "sgd", 0.2, 2, 1, False, "edge cases"),
+    ],
+}
+
+
 @EXERCISE.part(
     "train_step",
     points=2,
@@ -416,73 +432,14 @@ def float_case(t: Tester, what: str, probe: str, args: dict, pick: Callable[[Any
 )
 def train_step(t: Tester):
     rng = _rng(t)
+    for what, seed, sizes, optimizer, lr, steps, rows, stale, group in STEP_CHECKS["hidden" if t.hidden else "visible"]:
+        batches = _batches(rng, sizes, steps, rows)
+        yield step_case(
+            t, what, seed=seed, sizes=sizes, optimizer=optimizer, lr=lr, batches=batches, stale=stale, group=group
+        )
     if not t.hidden:
-        sizes = [4, 8, 3]
-        yield step_case(
-            t,
-            "two SGD steps on a 4-8-3 network",
-            seed=0,
-            sizes=sizes,
-            optimizer="sgd",
-            lr=0.5,
-            batches=_batches(rng, sizes, 2, 6),
-        )
-        yield step_case(
-            t,
-            "gradients left in the parameters before the step must not count",
-            seed=1,
-            sizes=sizes,
-            optimizer="sgd",
-            lr=0.5,
-            batches=_batches(rng, sizes, 1, 6),
-            stale=True,
-            group="edge cases",
-        )
-        args = {"seed": 2, "sizes": sizes, "optimizer": "sgd", "lr": 0.1, "batches": _batches(rng, sizes, 1, 4)}
+        args = {"seed": 2, "sizes": [4, 8, 3], "optimizer": "sgd", "lr": 0.1, "batches": _batches(rng, [4, 8, 3], 1, 4)}
         yield float_case(t, "returns a Python float", "step", args, lambda r: r["returned"], "train_step")
-        return
-    for seed in (3, 4):
-        sizes = [int(rng.integers(2, 7)), int(rng.integers(3, 10)), int(rng.integers(2, 5))]
-        yield step_case(
-            t,
-            f"three SGD steps on a {'-'.join(map(str, sizes))} network",
-            seed=seed,
-            sizes=sizes,
-            optimizer="sgd",
-            lr=0.3,
-            batches=_batches(rng, sizes, 3, 5),
-        )
-    sizes = [3, 6, 6, 4]
-    yield step_case(
-        t,
-        "three Adam steps on a 3-6-6-4 network",
-        seed=5,
-        sizes=sizes,
-        optimizer="adam",
-        lr=0.01,
-        batches=_batches(rng, sizes, 3, 8),
-    )
-    yield step_case(
-        t,
-        "stale gradients, then two Adam steps",
-        seed=6,
-        sizes=sizes,
-        optimizer="adam",
-        lr=0.01,
-        batches=_batches(rng, sizes, 2, 8),
-        stale=True,
-        group="edge cases",
-    )
-    yield step_case(
-        t,
-        "a batch of one row",
-        seed=7,
-        sizes=[4, 5, 3],
-        optimizer="sgd",
-        lr=0.2,
-        batches=_batches(rng, [4, 5, 3], 2, 1),
-        group="edge cases",
-    )
 
 
 # --------------------------------------------------------------------------- part 4: train
