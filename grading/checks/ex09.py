@@ -521,16 +521,28 @@ def train_cases(
             f"({n} rows), {setting}"
         )
 
+    def seen(batches: list) -> str:
+        """What train fed to train_step, shortly: the calls, and the first two epochs' first rows."""
+        per_epoch = math.ceil(n / batch_size)
+        starts = [[i for b in batches[e * per_epoch : (e + 1) * per_epoch] for i in b][:8] for e in (0, 1)]
+        return (
+            f"{len(batches)} calls of train_step, batches of {sorted({len(b) for b in batches})} rows; "
+            f"the first two epochs start with training rows {starts[0]} and {starts[1]}"
+        )
+
     def visits() -> Verdict:
-        problem = visit_problem(reply()["batches"], n, epochs, batch_size, rows)
-        return Verdict(problem is None, "every example once per epoch, through train_step", "", detail=problem)
+        batches = reply()["batches"]
+        problem = visit_problem(batches, n, epochs, batch_size, rows)
+        return Verdict(
+            problem is None, "every example once per epoch, through train_step", lambda: seen(batches), detail=problem
+        )
 
     def shuffled() -> Verdict:
         r = reply()
         problem = visit_problem(r["batches"], n, epochs, batch_size, rows) or order_problem(
             r["batches"], n, epochs, batch_size
         )
-        return Verdict(problem is None, "a fresh random order every epoch", "", detail=problem)
+        return Verdict(problem is None, "a fresh random order every epoch", lambda: seen(r["batches"]), detail=problem)
 
     def optimizer() -> Verdict:
         r = reply()
@@ -545,7 +557,8 @@ def train_cases(
                 f"the optimizer is {opt['type']}(lr={opt['lr']!r}) over "
                 f"{'the' if opt['model'] else 'not exactly the'} model's parameters"
             )
-        return Verdict(problem is None, f"one minitorch.optim.SGD(model.parameters(), lr={lr})", "", detail=problem)
+        actual = "no optimizer" if opt is None else f"{count} optimizer(s); the first: {opt['type']}(lr={opt['lr']!r})"
+        return Verdict(problem is None, f"one minitorch.optim.SGD(model.parameters(), lr={lr})", actual, detail=problem)
 
     def losses() -> Verdict:
         r = reply()
@@ -602,7 +615,20 @@ def train_cases(
     checks.append((f"returns the {epochs} epoch losses", losses))
     checks += [("held-out accuracy", held_out)] if accuracy else []
     # One training run (the first check's) serves them all; it is the one that may take a while.
-    return [Case(f"{label}: {what}", run, input=text, group=group, timeout=TRAINING_TIMEOUT) for what, run in checks]
+    optimizer_hint = (
+        "An optimizer may keep state between steps (momentum, Adam's moments): how many should one run have?"
+    )
+    return [
+        Case(
+            f"{label}: {what}",
+            run,
+            input=text,
+            group=group,
+            timeout=TRAINING_TIMEOUT,
+            hint=optimizer_hint if run is optimizer else None,
+        )
+        for what, run in checks
+    ]
 
 
 @EXERCISE.part(
