@@ -196,9 +196,8 @@ def types_case(t: Tester, probe: str, what: str, args: dict, count: int, functio
     needs=("train_test_split",),
     hint="A held-out set is a random subset of the rows that the model never trains on: which rows are in it, "
     "which are not, and does each label travel with its row?",
-    more="Draw one permutation of the row numbers, order = np.random.default_rng(seed).permutation(n); its first "
-    "n_test numbers pick the test rows and the rest the training rows, for X and for y alike (X[rows], y[rows] "
-    "are new arrays).",
+    more="One permutation of the row numbers, drawn from np.random.default_rng(seed), decides everything: slice "
+    "it into test and training row numbers, and index X and y with the same row numbers (indexing makes copies).",
 )
 def split(t: Tester):
     rng = _rng(t)
@@ -284,9 +283,8 @@ def _features(rng: np.random.Generator, n: int, d: int, offset: float = 10.0) ->
     needs=("standardize",),
     hint="Which data may the scaling learn from, when the test set stands for data that arrive after training? "
     "And what should a column with no spread at all become?",
-    more="mean = X_train.mean(axis=0) and std = X_train.std(axis=0), both from the training set only, applied to "
-    "both sets; replace a zero std by 1 with np.where; build new arrays (X - mean) / std instead of subtracting "
-    "in place.",
+    more="The column statistics come from X_train alone (axis=0); np.where can put 1 where a deviation is 0; "
+    "return arrays computed from the inputs, never -= or /= on the inputs themselves.",
 )
 def standardize(t: Tester):
     rng = _rng(t)
@@ -427,8 +425,8 @@ STEP_CHECKS = {
     needs=("train_step",),
     hint="backward adds into .grad: what must the gradients hold just before this batch's backward, whatever "
     "happened before the call? And which loss does the caller want: before or after the update?",
-    more="In this order: optimizer.zero_grad(); loss = F.cross_entropy(model(X), y); loss.backward(); "
-    "optimizer.step(); then return loss.item(), a float.",
+    more="Check the order of the four calls: the reset comes before backward, and the number you return is read "
+    "(with .item()) from the loss tensor computed before optimizer.step().",
 )
 def train_step(t: Tester):
     rng = _rng(t)
@@ -638,9 +636,9 @@ def train_cases(
     needs=("train",),
     hint="An epoch is one pass over every training example: in which order, and how often does each example "
     "appear? What happens to a model that sees the flowers sorted by species, or the same order every time?",
-    more="Make the optimizer and rng = np.random.default_rng(seed) once, before the loop; in each epoch, "
-    "order = rng.permutation(n) and batches order[start:start + batch_size] for start in range(0, n, batch_size), "
-    "each through train_step; weight each batch's loss by len(batch) for the epoch's mean.",
+    more="The optimizer and the generator are made once, outside both loops; a fresh rng.permutation(n) is "
+    "drawn inside the epoch loop and sliced with range(0, n, batch_size); each returned loss counts len(batch) "
+    "times before the division by n.",
 )
 def train(t: Tester):
     if not t.hidden:
@@ -711,8 +709,9 @@ def norms_case(
     forbidden=NO_FINITE_DIFFERENCES,
     hint="Which gradient belongs to a layer's weight after this loss's backward pass, and only this one? And "
     "where in a model of nested modules can a Linear layer hide?",
-    more="model.zero_grad() before loss.backward(); then walk model.modules(), keep the nn.Linear ones and take "
-    "np.linalg.norm(m.weight.grad.numpy()) (all entries, squared, summed, square root), as float.",
+    more="Clear the gradients before loss.backward(); model.modules() reaches nested layers and isinstance picks "
+    "the nn.Linear ones; np.linalg.norm of the whole gradient array is the root of the sum of all squared "
+    "entries; return floats.",
 )
 def grad_norms(t: Tester):
     if not t.hidden:
@@ -855,9 +854,9 @@ def unknown_case(t: Tester) -> Case:
     forbidden=NO_FINITE_DIFFERENCES,
     hint="Each layer of the backward pass multiplies by its weights and its activation's derivative: what does "
     "a product of ten factors below 1/4 do, and which layer comes first, which last?",
-    more="nn.Sequential of depth nn.Linear(width, width) layers created in order, an activation module between "
-    "consecutive ones; loss = F.cross_entropy(model(minitorch.tensor(X)), y); norms = layer_grad_norms(model, "
-    "loss); return norms[0] / norms[-1].",
+    more="A list alternating nn.Linear(width, width) and activation modules (none after the last Linear) makes "
+    "the nn.Sequential; a dict from names to module classes makes the ValueError easy; divide the first of "
+    "layer_grad_norms' numbers by the last.",
 )
 def vanishing(t: Tester):
     if not t.hidden:
