@@ -15,7 +15,7 @@ from grading import core
 from grading.checks import exercise
 from grading.notebooks import load_reference, read, solution_path, source
 
-EXERCISES = ("ex04", "ex05", "ex06", "ex07")
+EXERCISES = ("ex04", "ex05", "ex06", "ex07", "ex09")
 #: Lines shorter than this (without whitespace), like ``return g``, are too generic to count as the answer.
 SHORTEST = 12
 

@@ -426,7 +426,7 @@ STEP_CHECKS = {
     hint="backward adds into .grad: what must the gradients hold just before this batch's backward, whatever "
     "happened before the call? And which loss does the caller want: before or after the update?",
     more="Check the order of the four calls: the reset comes before backward, and the number you return is read "
-    "(with .item()) from the loss tensor computed before optimizer.step().",
+    "(with .item()) from the loss tensor computed before the optimizer's update.",
 )
 def train_step(t: Tester):
     rng = _rng(t)
@@ -709,9 +709,9 @@ def norms_case(
     forbidden=NO_FINITE_DIFFERENCES,
     hint="Which gradient belongs to a layer's weight after this loss's backward pass, and only this one? And "
     "where in a model of nested modules can a Linear layer hide?",
-    more="Clear the gradients before loss.backward(); model.modules() reaches nested layers and isinstance picks "
-    "the nn.Linear ones; np.linalg.norm of the whole gradient array is the root of the sum of all squared "
-    "entries; return floats.",
+    more="Clear the gradients before back-propagating the loss; model.modules() reaches nested layers and "
+    "isinstance picks the nn.Linear ones; np.linalg.norm of the whole gradient array is the root of the sum of all "
+    "squared entries; return floats.",
 )
 def grad_norms(t: Tester):
     if not t.hidden:
