@@ -196,7 +196,8 @@ def types_case(t: Tester, probe: str, what: str, args: dict, count: int, functio
     needs=("train_test_split",),
     hint="A held-out set is a random subset of the rows that the model never trains on: which rows are in it, "
     "which are not, and does each label travel with its row?",
-    more="One permutation of the row numbers, drawn from np.random.default_rng(seed), decides everything: slice "
+    more="One permutation of the row numbers, drawn from a NumPy generator seeded with `seed` "
+    "(np.random.default_rng), decides everything: slice "
     "it into test and training row numbers, and index X and y with the same row numbers (indexing makes copies).",
 )
 def split(t: Tester):
@@ -636,8 +637,8 @@ def train_cases(
     needs=("train",),
     hint="An epoch is one pass over every training example: in which order, and how often does each example "
     "appear? What happens to a model that sees the flowers sorted by species, or the same order every time?",
-    more="The optimizer and the generator are made once, outside both loops; a fresh rng.permutation(n) is "
-    "drawn inside the epoch loop and sliced with range(0, n, batch_size); each returned loss counts len(batch) "
+    more="The optimizer and the generator are made once, outside both loops; a fresh permutation of the row "
+    "numbers (the generator's permutation method) is drawn inside the epoch loop and sliced with range(0, n, batch_size); each returned loss counts len(batch) "
     "times before the division by n.",
 )
 def train(t: Tester):
