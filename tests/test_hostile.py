@@ -192,6 +192,13 @@ def test_a_grandchild_that_outlives_its_parent_is_killed(tmp_path):
     "attack, dfs_keeps_its_points",
     [
         ("sys.setprofile(None)\n    sys.settrace(None)\n", True),  # switched off the old tripwire
+        # the instrumented code calls sys.audit as a constant: neither name can be replaced under it
+        ("sys.audit = lambda *args: None\n", True),
+        (
+            "import builtins, types\n    real = builtins.__import__\n    builtins.__import__ = lambda name, *a, **k: "
+            "types.SimpleNamespace(audit=print) if name == 'sys' else real(name, *a, **k)\n",
+            True,
+        ),
         # loading minitorch's source again (an uninstrumented copy) counts as calling all of it, in every part
         # from then on: the copy could be used anywhere
         ("importlib.reload(minitorch.graph)\n", False),
