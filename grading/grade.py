@@ -18,7 +18,6 @@ import contextlib
 import functools
 import hashlib
 import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path

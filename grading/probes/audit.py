@@ -109,11 +109,7 @@ def cache_file(cache: str, fullname: str, source: bytes, announce: bool) -> str:
 def _bind(code: CodeType) -> CodeType:
     """``code`` (and the code nested in it) with the placeholder constant replaced by ``sys.audit`` itself."""
     consts = tuple(
-        _AUDIT
-        if type(c) is str and c == _AUDIT_PLACEHOLDER
-        else _bind(c)
-        if isinstance(c, CodeType)
-        else c
+        _AUDIT if type(c) is str and c == _AUDIT_PLACEHOLDER else _bind(c) if isinstance(c, CodeType) else c
         for c in code.co_consts
     )
     changed = any(new is not old for new, old in zip(consts, code.co_consts))
