@@ -1,13 +1,15 @@
 """End to end with nbgrader itself: `nbgrader autograde` gives the same points as the grading suites.
 
 A throw-away course (this repository's nbgrader_config.py and solutions/) gets three submissions per
-exercise: the reference solution, the untouched released notebook and one catalogued bug. nbgrader
-executes their test cells (with the hidden tests restored from its gradebook) in a Jupyter kernel; each
-cell's points must equal the points the subprocess grader gives the same part.
+exercise: the reference solution, the untouched released notebook and one catalogued bug, and hostile
+submissions whose grade does not depend on how the code is isolated (:data:`HOSTILE`). nbgrader executes
+their test cells (with the hidden tests restored from its gradebook) in a Jupyter kernel; each cell's points
+must equal the points the subprocess grader gives the same part.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -26,6 +28,19 @@ from grading.notebooks import REPO_ROOT, solution_path
 BUGS = {"ex01": "product_rule_one_term", "ex02": "dfs_reversed_preorder", "ex03": "fanout_assigns"}
 BUGS.update({"ex06": "parameter_grads_lost", "ex07": "implicit_wrong_sign"})
 BUGS.update({"ex04": "softmax_without_subtraction", "ex05": "ste_wrong_sign"})
+
+#: Hostile submissions (student -> exercise, solution cell's grade_id, its new source, parts that score zero):
+#: in a kernel the tripwire is a profile hook, which this kahn_sort switches off before calling minitorch's
+#: own sort; the sandbox's tripwire does not depend on it. Both must give zero on exactly those parts.
+HOSTILE = {
+    "tamperer": (
+        "ex02",
+        "ex02_kahn",
+        "import sys, minitorch\ndef kahn_sort(output):\n    sys.setprofile(None)\n"
+        "    return minitorch.graph.topological_sort(output)\n",
+        {"kahn_order", "kahn_cycles", "kahn_deep"},
+    ),
+}
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +77,14 @@ def course(tmp_path_factory) -> Path:
             target = root / "submitted" / student / name / f"{name}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, target)
+    for student, (exercise_id, grade_id, text, _) in HOSTILE.items():
+        name = EXERCISES[exercise_id].notebook
+        nb = json.loads(solution_path(name).read_text())
+        (cell,) = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id]
+        cell["source"] = text
+        target = root / "submitted" / student / name / f"{name}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(nb))
     graded = run("autograde", "*", "--force")
     assert graded.returncode == 0, graded.stderr[-3000:]
     return root
@@ -95,6 +118,18 @@ def test_autograde_matches_the_grading_suite(course, exercise_id, student):
         assert total == 0
     else:
         assert 0 < total < spec.max_points
+
+
+@pytest.mark.parametrize("student", sorted(HOSTILE))
+def test_autograde_matches_the_grading_suite_on_hostile_submissions(course, student):
+    exercise_id, _, _, zeroed = HOSTILE[student]
+    spec = EXERCISES[exercise_id]
+    nbgrader_points = _nbgrader_points(course, student, spec.notebook)
+    report = report_for(course / "submitted" / student / spec.notebook / f"{spec.notebook}.ipynb")
+    for part in report.parts:
+        grade_id = f"{exercise_id}_test_{part.part}"
+        assert nbgrader_points[grade_id] == pytest.approx(part.points, abs=1e-6), grade_id
+        assert (part.points == 0) == (part.part in zeroed), (part.part, part.status)
 
 
 # --------------------------------------------------------------------------- nothing secret in what students get
