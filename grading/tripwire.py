@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .probes.audit import INSTRUMENTED
+from .probes.cells import NOT_INTERRUPTED
 
 
 def _collect(obj: object, prefix: str, into: dict, module: str) -> None:
@@ -206,6 +207,15 @@ _PING = "grading.tripwire.ping"
 _guarded: bool | None = None
 
 
+def _at_recursion_limit(frame: types.FrameType | None) -> bool:
+    """Is the stack at Python's recursion limit? There calling the profile hook itself fails, and Python
+    switches the hook off (a student's deep recursion, not tampering)."""
+    depth, limit = 0, sys.getrecursionlimit() - 100
+    while frame is not None and depth < limit:
+        frame, depth = frame.f_back, depth + 1
+    return depth >= limit
+
+
 def _guard() -> bool:
     """Install, once per process, the audit hook that notices ``sys.setprofile`` and ``sys.settrace`` while a
     :class:`Watcher` is this thread's profile hook (calls from :meth:`Watcher.start` and :meth:`Watcher.stop`
@@ -220,11 +230,17 @@ def _guard() -> bool:
         def hook(event: str, args: tuple) -> None:
             if event == "sys.setprofile" or event == "sys.settrace":
                 watcher = getattr(getprofile(), "__self__", None)
-                if type(watcher) is Watcher and getframe(1).f_code not in own_code and SWITCHED_OFF not in watcher.seen:
+                if (
+                    type(watcher) is Watcher
+                    and getframe(1).f_code not in own_code
+                    and SWITCHED_OFF not in watcher.seen
+                    and not _at_recursion_limit(getframe(1))
+                ):
                     watcher.seen.append(SWITCHED_OFF)
             elif event == _PING and args[0] is token:
                 answered.append(True)
 
+        NOT_INTERRUPTED.add(Watcher._profile.__code__)
         with contextlib.suppress(Exception):
             sys.addaudithook(hook)
             sys.audit(_PING, token)

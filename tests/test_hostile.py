@@ -303,3 +303,15 @@ def test_an_audit_hook_that_refuses_the_graders_costs_every_watched_part_in_a_ke
     results = in_kernel(submission(tmp_path, kahn=kahn, before=refuse))
     for points, status in results.values():
         assert points == 0 and "refuses the grader's" in status, status
+
+
+def test_deep_recursion_in_a_kernel_is_a_failed_check_not_tampering(tmp_path):
+    """At the recursion limit calling the profile hook fails and Python switches it off itself."""
+    dfs = (
+        "def dfs_sort(output):\n    order, seen = [], set()\n    def visit(node):\n"
+        "        if id(node) not in seen:\n            seen.add(id(node))\n"
+        "            for parent in node.parents:\n                visit(parent)\n            order.append(node)\n"
+        "    visit(output)\n    return order\n"
+    )
+    points, status = in_kernel(submission(tmp_path, dfs=dfs), ["dfs_order", "dfs_deep"])["dfs_deep"]
+    assert "sys.setprofile" not in status and "failed" in status, status
