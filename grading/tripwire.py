@@ -210,7 +210,7 @@ _guarded: bool | None = None
 def _at_recursion_limit(frame: types.FrameType | None) -> bool:
     """Is the stack at Python's recursion limit? There calling the profile hook itself fails, and Python
     switches the hook off (a student's deep recursion, not tampering)."""
-    depth, limit = 0, sys.getrecursionlimit() - 100
+    depth, limit = 0, sys.getrecursionlimit() - 10
     while frame is not None and depth < limit:
         frame, depth = frame.f_back, depth + 1
     return depth >= limit
