@@ -6,17 +6,18 @@ A class of N submissions of each exercise (``--exercise``, default ex04 then ex0
 ``--quick``), made of the reference solution, the untouched released notebook and the exercise's catalogued
 submissions (bugs, alternative solutions, cheats), in turn, in nbgrader's layout. It is graded
 
-* by the classroom runner (sandboxed, every submission in its own process) with 1 and with 2 local grading
-  processes, in blocks of ``--block`` submissions, alternating which goes first: the 1 -> 2 jobs speed-up is
-  the median of the blocks' ratios, the runner's time the sum of its 2-job blocks;
-* by ``nbgrader autograde`` (after ``nbgrader generate_assignment``, not timed), once, on the whole class:
-  one kernel per submission, serially, as nbgrader does;
+* in blocks of ``--block`` submissions, each block three ways, in an order that turns from block to block:
+  by the classroom runner (sandboxed, every submission in its own process) with 1 and with 2 local grading
+  processes, and by ``nbgrader autograde`` (one kernel per submission, serially, as nbgrader does; its
+  ``generate_assignment`` is not timed). The 1 -> 2 jobs speed-up and the throughput against nbgrader are
+  the medians of the blocks' ratios (so a machine whose load changes during the run still compares like
+  with like); the seconds are sums over the blocks;
 * and the sandbox's start-up: the median time from asking for a sandboxed process to its first answer, the
   fixed cost of each submission graded through probes.
 
 It prints seconds per submission, the ratios against the targets (throughput >= 5x nbgrader's, 1 -> 2 jobs
->= 1.8x, start-up <= 0.3 s) and whether the totals agree with nbgrader's. Nothing is asserted. The
-machine's load matters: run it on an otherwise idle machine.
+>= 1.8x, start-up <= 0.3 s), the load average, and whether the totals agree with nbgrader's. Nothing is
+asserted.
 
     .venv/bin/python bench/bench_autograde.py                  # ex04, ex02, ex03: 100 each (an hour or more)
     .venv/bin/python bench/bench_autograde.py --quick          # 10 each
@@ -85,13 +86,16 @@ def sandbox_startup(repeats: int = 10) -> float:
     return statistics.median(times)
 
 
-def run_nbgrader(root: Path, exercise: str) -> tuple[float, dict[str, float]] | None:
+def run_nbgrader(root: Path, exercise: str, students: list[str], name: str) -> tuple[float, dict[str, float]] | None:
+    """Seconds ``nbgrader autograde`` takes on these students' submissions (in a course of their own, ``name``),
+    and its totals; None if nbgrader cannot run."""
     notebook = EXERCISES[exercise].notebook
-    course = root / "course"
+    course = root / name
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "solutions" / notebook, course / "solutions" / notebook)
-    shutil.copytree(root / "submitted", course / "submitted")
+    for student in students:
+        shutil.copytree(root / "submitted" / student, course / "submitted" / student)
     (course / "jupyter-config").mkdir()
     env = dict(
         os.environ,
@@ -126,39 +130,64 @@ def run_nbgrader(root: Path, exercise: str) -> tuple[float, dict[str, float]] | 
     return seconds, totals
 
 
+def load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def bench(exercise: str, n: int, block: int, nbgrader: bool) -> None:
-    print(f"== {exercise} ({EXERCISES[exercise].notebook}): {n} submissions, blocks of {block}", flush=True)
+    print(f"== {exercise} ({EXERCISES[exercise].notebook}): {n} submissions, blocks of {block}; {load()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-autograde-") as tmp:
         root = Path(tmp)
         students = make_class(root, exercise, n)
-        ratios, seconds = [], {1: 0.0, 2: 0.0}
-        for i in range(0, n, block):
-            order = (1, 2) if (i // block) % 2 == 0 else (2, 1)
-            times = {jobs: run_classroom(root, students[i : i + block], jobs, root / f"out-{jobs}") for jobs in order}
-            ratios.append(times[1] / times[2])
-            for jobs in times:
-                seconds[jobs] += times[jobs]
-        for jobs in (1, 2):
+        ways = ["1", "2"] + (["nbgrader"] if nbgrader else [])
+        seconds = dict.fromkeys(ways, 0.0)
+        jobs_ratios, nbgrader_ratios, nb_totals = [], [], {}
+        for number, i in enumerate(range(0, n, block)):
+            chunk, times = students[i : i + block], {}
+            for way in ways[number % len(ways) :] + ways[: number % len(ways)]:
+                if way == "nbgrader":
+                    timed = run_nbgrader(root, exercise, chunk, f"course-{number}")
+                    if timed is None:
+                        continue
+                    times[way], totals = timed
+                    nb_totals.update(totals)
+                else:
+                    times[way] = run_classroom(root, chunk, int(way), root / f"out-{way}")
+            jobs_ratios.append(times["1"] / times["2"])
+            if "nbgrader" in times:
+                nbgrader_ratios.append(times["nbgrader"] / times["2"])
+            for way, value in times.items():
+                seconds[way] += value
+            print(
+                f"  block {number + 1}: "
+                + ", ".join(f"{way} {value:.1f} s" for way, value in times.items())
+                + f"; {load()}",
+                flush=True,
+            )
+        for jobs in ("1", "2"):
             print(f"  autograde --jobs {jobs}: {seconds[jobs]:8.1f} s  {seconds[jobs] / n:6.2f} s per submission")
         print(
-            f"  speed-up from 1 to 2 jobs: {statistics.median(ratios):.2f}x (median of {len(ratios)} blocks; "
-            f"target >= 1.8x)"
+            f"  speed-up from 1 to 2 jobs: {statistics.median(jobs_ratios):.2f}x (median of {len(jobs_ratios)} "
+            "blocks; target >= 1.8x)"
         )
         startup = sandbox_startup()
         print(f"  sandbox start-up per submission: {startup:.2f} s (target <= 0.3 s)")
-        if nbgrader:
-            timed = run_nbgrader(root, exercise)
-            if timed is not None:
-                nb_seconds, nb_totals = timed
-                totals = {r.student: r.points for r in read_records(root / "out-2")}
-                print(f"  nbgrader autograde:  {nb_seconds:8.1f} s  {nb_seconds / n:6.2f} s per submission")
-                print(f"  throughput vs nbgrader autograde: {nb_seconds / seconds[2]:.2f}x with 2 jobs (target >= 5x)")
-                differ = sorted(s for s in nb_totals if abs(nb_totals[s] - totals.get(s, -1.0)) > 1e-6)
-                print(
-                    f"  totals equal to nbgrader's: {len(nb_totals) - len(differ)} of {len(nb_totals)}"
-                    + (f" (differ: {', '.join(differ[:10])})" if differ else ""),
-                    flush=True,
-                )
+        if nbgrader_ratios:
+            totals = {r.student: r.points for r in read_records(root / "out-2")}
+            print(
+                f"  nbgrader autograde:  {seconds['nbgrader']:8.1f} s  {seconds['nbgrader'] / n:6.2f} s per submission"
+            )
+            print(
+                f"  throughput vs nbgrader autograde: {statistics.median(nbgrader_ratios):.2f}x with 2 jobs (median of "
+                f"{len(nbgrader_ratios)} blocks; target >= 5x)"
+            )
+            differ = sorted(s for s in nb_totals if abs(nb_totals[s] - totals.get(s, -1.0)) > 1e-6)
+            print(
+                f"  totals equal to nbgrader's: {len(nb_totals) - len(differ)} of {len(nb_totals)}"
+                + (f" (differ: {', '.join(differ[:10])})" if differ else "")
+                + f"; {load()}",
+                flush=True,
+            )
 
 
 def main() -> None:

@@ -15,12 +15,13 @@ budget plus a few seconds.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from .checks import exercise as exercise_spec
@@ -31,6 +32,7 @@ from .probes.cells import label as cell_label
 from .report import NotebookReport
 from .sandbox.isolation import detect_isolation
 from .sandbox.process import Limits, Sandbox, SandboxDied
+from .tripwire import module_of
 
 #: Wall-clock limits (seconds): a whole submission, one code cell; and the slack a reply may take past a limit.
 SUBMISSION_TIMEOUT = 600.0
@@ -39,13 +41,10 @@ GRACE = 3.0
 _STATUSES = ("missing", "not_implemented", "timeout", "error")
 
 
-def _module_files() -> dict[str, str]:
-    """File path -> module name, for minitorch and graphlib (the modules the sandbox's tripwire announces)."""
-    return {
-        os.path.realpath(m.__file__): name
-        for name, m in list(sys.modules.items())
-        if name.split(".")[0] in ("minitorch", "graphlib") and getattr(m, "__file__", None)
-    }
+@functools.cache
+def _announced(code: CodeType) -> str:
+    """How the sandbox's tripwire names a call of ``code``: ``module:first line:name``."""
+    return f"{module_of(code.co_filename)}:{code.co_firstlineno}:{code.co_name}"
 
 
 class Sandboxed:
@@ -137,9 +136,7 @@ class Sandboxed:
     @staticmethod
     def _module(path: str) -> str | None:
         path = path.replace(f"{os.sep}__pycache__", "")
-        stem = path.split(".")[0] + ".py"
-        name = _module_files().get(os.path.realpath(stem))
-        return name
+        return module_of(path.split(".")[0] + ".py")
 
     def close(self) -> None:
         if self.box is not None:
@@ -154,16 +151,12 @@ class Sandboxed:
     def watch(self, codes: dict | None) -> Iterator[list[str]]:
         """The tripwire for one check: the forbidden functions (``codes``: code object -> label) that the
         sandbox reported as called while the check ran."""
-        files = _module_files()
-        self.labels = {
-            f"{files.get(os.path.realpath(code.co_filename))}:{code.co_firstlineno}:{code.co_name}": label
-            for code, label in (codes or {}).items()
-        }
-        self.seen = [
-            label
-            for code, label in (codes or {}).items()
-            if files.get(os.path.realpath(code.co_filename)) in self.reloaded
-        ]
+        self.labels = {_announced(code): label for code, label in (codes or {}).items()}
+        self.seen = (
+            [label for code, label in (codes or {}).items() if module_of(code.co_filename) in self.reloaded]
+            if self.reloaded
+            else []
+        )
         try:
             yield self.seen
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Iterable, Sequence
 
@@ -45,6 +46,9 @@ def single() -> Node:
     return Node("x")
 
 
+# The big graphs are built once per grading process (graphs are never changed once built): a class is graded
+# with the same graphs for every submission.
+@functools.lru_cache(maxsize=8)
 def chain(n: int, name: str = "n") -> Node:
     node = Node(f"{name}0")
     for i in range(1, n):
@@ -52,6 +56,7 @@ def chain(n: int, name: str = "n") -> Node:
     return node
 
 
+@functools.lru_cache(maxsize=8)
 def chain_with_leaves(n: int) -> Node:
     """``v_i = op(v_{i-1}, c_i)``: a deep chain where every step also reads a fresh leaf."""
     node = Node("v0")
@@ -165,16 +170,41 @@ def cycle_behind_diamond() -> Node:
 # --------------------------------------------------------------------------- as data
 
 
+def node_parents(node: object) -> Sequence:
+    """A :class:`Node`'s parents (the default way of reading a graph)."""
+    return node.parents  # type: ignore[attr-defined]
+
+
+#: Big graphs' ancestors and data (:func:`ancestors`, :func:`to_data`), by graph: the same big graphs are
+#: checked for every submission. At most :data:`_KEPT` graphs (the least recent goes), of at least
+#: :data:`_BIG` nodes.
+_kept: dict[tuple[str, int], tuple[object, object]] = {}
+_KEPT, _BIG = 8, 10_000
+
+
+def _recall(kind: str, output: object) -> object | None:
+    entry = _kept.get((kind, id(output)))
+    return entry[1] if entry is not None and entry[0] is output else None
+
+
+def _keep(kind: str, output: object, value: object, size: int) -> None:
+    if size >= _BIG:
+        _kept[kind, id(output)] = (output, value)
+        while len(_kept) > _KEPT:
+            del _kept[next(iter(_kept))]
+
+
 def to_data(
-    output: object,
-    parents: Callable[[object], Sequence] = lambda n: n.parents,  # type: ignore
-    name: Callable[[object], str] = repr,
+    output: object, parents: Callable[[object], Sequence] = node_parents, name: Callable[[object], str] = repr
 ) -> tuple[dict, list]:
     """The graph that ``output`` depends on as plain data for a probe (``{"names", "parents", "output"}``, nodes
-    numbered in a fixed order), and the nodes in that order."""
+    numbered in a fixed order), and the nodes in that order (neither to be changed: they may be shared)."""
+    cached = type(output) is Node and parents is node_parents and name is repr
+    if cached and (data := _recall("data", output)) is not None:
+        return data  # type: ignore[return-value]
     nodes = list(ancestors(output, parents).values())
     number = {id(node): i for i, node in enumerate(nodes)}
-    return (
+    data = (
         {
             "names": [name(n) for n in nodes],
             "parents": [[number[id(p)] for p in parents(n)] for n in nodes],
@@ -182,6 +212,9 @@ def to_data(
         },
         nodes,
     )
+    if cached:
+        _keep("data", output, data, len(nodes))
+    return data
 
 
 class Returned:
@@ -205,8 +238,11 @@ def from_data(reply: dict, nodes: list) -> object:
 # --------------------------------------------------------------------------- validity
 
 
-def ancestors(output: object, parents: Callable[[object], Sequence] = lambda n: n.parents) -> dict:  # type: ignore
-    """id -> node for output and everything it depends on (iterative)."""
+def ancestors(output: object, parents: Callable[[object], Sequence] = node_parents) -> dict:
+    """id -> node for output and everything it depends on (iterative; not to be changed: it may be shared)."""
+    cached = type(output) is Node and parents is node_parents
+    if cached and (known := _recall("ancestors", output)) is not None:
+        return known  # type: ignore[return-value]
     found = {id(output): output}
     stack = [output]
     while stack:
@@ -214,13 +250,15 @@ def ancestors(output: object, parents: Callable[[object], Sequence] = lambda n: 
             if id(parent) not in found:
                 found[id(parent)] = parent
                 stack.append(parent)
+    if cached:
+        _keep("ancestors", output, found, len(found))
     return found
 
 
 def order_problem(
     output: object,
     result: object,
-    parents: Callable[[object], Sequence] = lambda n: n.parents,  # type: ignore
+    parents: Callable[[object], Sequence] = node_parents,
     label: Callable[[object], str] = repr,
 ) -> str | None:
     """Why ``result`` is not a valid topological order of ``output``'s ancestors (None if it is)."""

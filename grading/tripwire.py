@@ -4,7 +4,8 @@ A part lists *forbidden* groups (keys of :data:`GROUPS`). While a light check
 runs, a profile hook (``sys.setprofile``) looks at the code object of every
 Python function that starts; if it belongs to a forbidden group, the check is
 marked ``forbidden`` and the part earns no points, unless a grader's stand-in
-(:mod:`grading.probes.standins`) made the call. Looking at code objects
+(:mod:`grading.probes.standins`) made the call. Switching the profile hook off
+while a check runs is noticed by an audit hook and costs the part too. Looking at code objects
 rather than names catches every way of reaching the function (``import ... as``,
 a subclass, a bound method, ``functools.partial``). Heavy checks (100,000-node
 graphs) run without the hook: it would slow them down, and each part has light
@@ -16,10 +17,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib
+import os
 import sys
 import types
 from collections.abc import Iterator
 from typing import Any
+
+from .probes.audit import INSTRUMENTED
+from .probes.cells import NOT_INTERRUPTED
 
 
 def _collect(obj: object, prefix: str, into: dict, module: str) -> None:
@@ -132,6 +137,22 @@ def _group(name: str) -> dict:
         return {}
 
 
+@functools.cache
+def module_of(filename: str) -> str | None:
+    """The minitorch or graphlib module whose file ``filename`` is; None for any other file. Cached: resolving
+    paths is slow, and the sandboxed grader asks for every forbidden function's file in every check."""
+    real = os.path.realpath(filename)
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in INSTRUMENTED and os.path.realpath(getattr(module, "__file__", None) or "") == real:
+            return name
+    return None
+
+
+def watched_modules() -> frozenset[str]:
+    """The modules that hold a function of some forbidden group: the sandbox announces calls of these only."""
+    return frozenset(module_of(code.co_filename) for group in GROUPS for code in _group(group)) - {None}
+
+
 def codes(groups: tuple[str, ...]) -> dict | None:
     """The code objects of the given groups (None when there are none)."""
     if not groups:
@@ -143,7 +164,11 @@ def codes(groups: tuple[str, ...]) -> dict | None:
 
 
 class Watcher:
-    """Records the names of forbidden functions called while it is started (a profile hook on this thread)."""
+    """Records the names of forbidden functions called while it is started (a profile hook on this thread).
+
+    Switching the hook off from inside a check (``sys.setprofile(None)``, or ``sys.settrace``) is noticed by an
+    audit hook (:func:`_guard`; Python cannot remove one) and recorded as :data:`SWITCHED_OFF`; so is an audit
+    hook of the submission's that keeps the grader's from being installed (:data:`GUARD_REFUSED`)."""
 
     def __init__(self, forbidden: dict | None):
         self.forbidden = forbidden or {}
@@ -162,6 +187,8 @@ class Watcher:
 
     def start(self) -> None:
         if self.forbidden and not self.active:
+            if not _guard():
+                self.seen.append(GUARD_REFUSED)
             self._previous = sys.getprofile()
             sys.setprofile(self._profile)
             self.active = True
@@ -170,6 +197,55 @@ class Watcher:
         if self.active:
             sys.setprofile(self._previous)
             self.active = False
+
+
+#: What a check that switches the profile hook off is charged with (the part then scores zero).
+SWITCHED_OFF = "sys.setprofile/sys.settrace while a check runs (switching the tripwire off)"
+#: ... and one run where the grader's audit hook could not be installed.
+GUARD_REFUSED = "an audit hook that refuses the grader's (the tripwire cannot be trusted)"
+_PING = "grading.tripwire.ping"
+_guarded: bool | None = None
+
+
+def _at_recursion_limit(frame: types.FrameType | None) -> bool:
+    """Is the stack at Python's recursion limit? There calling the profile hook itself fails, and Python
+    switches the hook off (a student's deep recursion, not tampering)."""
+    depth, limit = 0, sys.getrecursionlimit() - 10
+    while frame is not None and depth < limit:
+        frame, depth = frame.f_back, depth + 1
+    return depth >= limit
+
+
+def _guard() -> bool:
+    """Install, once per process, the audit hook that notices ``sys.setprofile`` and ``sys.settrace`` while a
+    :class:`Watcher` is this thread's profile hook (calls from :meth:`Watcher.start` and :meth:`Watcher.stop`
+    aside), and marks that watcher's check; True if the hook is in place. A submission's own audit hook can
+    refuse ``sys.addaudithook`` silently, so the hook must answer a ping to count as installed."""
+    global _guarded
+    if _guarded is None:
+        own_code = {Watcher.start.__code__, Watcher.stop.__code__}
+        token, answered = object(), []
+        getprofile, getframe = sys.getprofile, sys._getframe
+
+        def hook(event: str, args: tuple) -> None:
+            if event == "sys.setprofile" or event == "sys.settrace":
+                watcher = getattr(getprofile(), "__self__", None)
+                if (
+                    type(watcher) is Watcher
+                    and getframe(1).f_code not in own_code
+                    and SWITCHED_OFF not in watcher.seen
+                    and not _at_recursion_limit(getframe(1))
+                ):
+                    watcher.seen.append(SWITCHED_OFF)
+            elif event == _PING and args[0] is token:
+                answered.append(True)
+
+        NOT_INTERRUPTED.add(Watcher._profile.__code__)
+        with contextlib.suppress(Exception):
+            sys.addaudithook(hook)
+            sys.audit(_PING, token)
+        _guarded = bool(answered)
+    return _guarded
 
 
 @contextlib.contextmanager
@@ -183,4 +259,15 @@ def watch(forbidden: dict | None) -> Iterator[list[str]]:
         watcher.stop()
 
 
-__all__ = ["AUTODIFF", "GROUPS", "TENSOR_OPS", "Watcher", "codes", "watch"]
+__all__ = [
+    "AUTODIFF",
+    "GROUPS",
+    "GUARD_REFUSED",
+    "SWITCHED_OFF",
+    "TENSOR_OPS",
+    "Watcher",
+    "codes",
+    "module_of",
+    "watch",
+    "watched_modules",
+]

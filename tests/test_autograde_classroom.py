@@ -567,3 +567,20 @@ def test_the_report_shows_parts_failing_checks_and_failed_submissions_offline(gr
     failed = {row[0]: row[1] for row in page.rows if len(row) == 3 and row[2].endswith(".ipynb")}
     assert failed == {r.student: r.reason for r in records if r.status == "failed-to-grade"}
     assert "Failed to grade (3)" in text and f"{len(records)}" in text
+
+
+def test_each_grading_process_has_its_own_memory_limit():
+    import resource
+
+    from grading.classroom.cli import build_parser
+    from grading.classroom.dispatch import Workers
+
+    workers = Workers(1, memory_mb=6000)
+    try:
+        soft, hard = workers.executor.submit(resource.getrlimit, resource.RLIMIT_AS).result(timeout=120)
+    finally:
+        workers.close()
+    assert soft == hard == 6000 << 20
+    with pytest.raises(ValueError, match="--worker-memory"):
+        C.Options(memory_mb=4096, worker_memory_mb=2048)
+    assert build_parser().parse_args(["--worker-memory", "9000"]).worker_memory == 9000

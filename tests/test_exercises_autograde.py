@@ -8,11 +8,13 @@ reference, the untouched release and the first bug, alternative and cheat of the
 executes their test cells (with the hidden tests restored from its gradebook) in a Jupyter kernel; each
 cell's points must equal the classroom runner's points for the part. Where a check ran into its time
 limit (an algorithm too slow on purpose) points depend on the machine's speed: there both must take points
-from exactly the same parts.
+from exactly the same parts. Both also grade hostile submissions whose grade must not depend on how the code
+is isolated (:data:`HOSTILE`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -34,6 +36,19 @@ STUDENTS = {
     for student, source in (("reference", solution_path(spec.notebook)), ("untouched", released_path(spec.notebook)))
 }
 STUDENTS.update({(mutant.name, EXERCISES[mutant.exercise].notebook): mutant for mutant in CATALOGUE})
+
+#: Hostile submissions (student -> exercise, solution cell's grade_id, its new source, parts that score zero):
+#: in a kernel the tripwire is a profile hook, which this kahn_sort switches off before calling minitorch's
+#: own sort; the sandbox's tripwire does not depend on it. Both must give zero on exactly those parts.
+HOSTILE = {
+    "tamperer": (
+        "ex02",
+        "ex02_kahn",
+        "import sys, minitorch\ndef kahn_sort(output):\n    sys.setprofile(None)\n"
+        "    return minitorch.graph.topological_sort(output)\n",
+        {"kahn_order", "kahn_cycles", "kahn_deep"},
+    ),
+}
 
 
 def _nbgrader_sample() -> list[tuple[str, str]]:
@@ -58,6 +73,14 @@ def submitted(tmp_path_factory) -> Path:
         target = root / student / notebook / f"{notebook}.ipynb"
         target.parent.mkdir(parents=True)
         shutil.copy(path, target)
+    for student, (exercise_id, grade_id, text, _) in HOSTILE.items():
+        notebook = EXERCISES[exercise_id].notebook
+        nb = json.loads(solution_path(notebook).read_text())
+        (cell,) = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id]
+        cell["source"] = text
+        target = root / student / notebook / f"{notebook}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(nb))
     return root
 
 
@@ -66,7 +89,7 @@ def autograded(submitted, tmp_path_factory) -> Path:
     """The classroom runner's output folder for every student."""
     out = tmp_path_factory.mktemp("autograde")
     summary = classroom.run([submitted], out, progress=False)
-    assert summary.graded == len(STUDENTS)
+    assert summary.graded == len(STUDENTS) + len(HOSTILE)
     return out
 
 
@@ -83,7 +106,8 @@ def course(submitted, tmp_path_factory) -> Path:
     shutil.copytree(
         REPO_ROOT / "solutions", root / "solutions", ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
     )
-    for student, notebook in NBGRADER_SAMPLE:
+    hostile = [(student, EXERCISES[exercise_id].notebook) for student, (exercise_id, *_) in HOSTILE.items()]
+    for student, notebook in NBGRADER_SAMPLE + hostile:
         shutil.copytree(submitted / student / notebook, root / "submitted" / student / notebook)
     (root / "jupyter-config").mkdir()
     # nbgrader runs `alembic` (from the virtual environment's bin/) when it opens its gradebook.
@@ -134,6 +158,18 @@ def test_autograde_matches_nbgrader(course, ours, student, notebook):
         assert sum(theirs.values()) == 0
     else:
         assert sum(theirs.values()) < maximum
+
+
+@pytest.mark.parametrize("student", sorted(HOSTILE))
+def test_autograde_matches_nbgrader_on_hostile_submissions(course, ours, student):
+    """Both take every point of exactly the parts listed (the others' points may depend on the machine's speed:
+    the 100,000-node checks run close to their time limit in a loaded kernel)."""
+    exercise_id, _, _, zeroed = HOSTILE[student]
+    notebook = EXERCISES[exercise_id].notebook
+    theirs = _nbgrader_points(course, student, notebook)
+    for part in ours[student, notebook].parts:
+        nbgraders = theirs[f"{exercise_id}_test_{part.part}"]
+        assert (part.points == 0) == (nbgraders == 0) == (part.part in zeroed), (part.part, part.status, nbgraders)
 
 
 # --------------------------------------------------------------------------- nothing secret in what students get

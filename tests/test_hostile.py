@@ -192,6 +192,13 @@ def test_a_grandchild_that_outlives_its_parent_is_killed(tmp_path):
     "attack, dfs_keeps_its_points",
     [
         ("sys.setprofile(None)\n    sys.settrace(None)\n", True),  # switched off the old tripwire
+        # the instrumented code calls sys.audit as a constant: neither name can be replaced under it
+        ("sys.audit = lambda *args: None\n", True),
+        (
+            "import builtins, types\n    real = builtins.__import__\n    builtins.__import__ = lambda name, *a, **k: "
+            "types.SimpleNamespace(audit=print) if name == 'sys' else real(name, *a, **k)\n",
+            True,
+        ),
         # loading minitorch's source again (an uninstrumented copy) counts as calling all of it, in every part
         # from then on: the copy could be used anywhere
         ("importlib.reload(minitorch.graph)\n", False),
@@ -238,3 +245,73 @@ def test_errors_show_only_the_students_own_line(tmp_path):
     errors = [c.error for c in report.part("kahn_order").checks if c.status == "error"]
     assert errors and all('line 3 of the cell "# My Kahn"' in e and "sorted(output.parents)" in e for e in errors)
     assert not any("probes" in e or "grading" in e for e in errors)
+
+
+# ---------------------------------------------------------------- in a kernel (a test cell, as nbgrader runs it)
+
+_IN_KERNEL = """
+import json, sys
+from grading import Part
+from grading.notebooks import execute, read
+namespace = {"__name__": "__main__"}
+execute(read(sys.argv[1]), namespace, label="notebook")
+results = {}
+for name in sys.argv[2:]:
+    part = Part("ex02", name, namespace)
+    part.run_visible()
+    part.run_hidden()
+    results[name] = [part.points(), part.result.status]
+print("RESULTS", json.dumps(results))
+"""
+
+
+def in_kernel(path, parts=ORDER_PARTS) -> dict:
+    """Each part's [points, status] when the notebook's cells and then its test cells run in one fresh
+    interpreter, as in a Jupyter kernel (the tripwire there is a profile hook)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _IN_KERNEL, str(path), *parts], capture_output=True, text=True, timeout=600
+    )
+    line = [x for x in done.stdout.splitlines() if x.startswith("RESULTS ")]
+    assert line, done.stderr[-3000:]
+    return json.loads(line[-1][len("RESULTS ") :])
+
+
+KAHN_BY_MINITORCH = "    return minitorch.graph.topological_sort(output)\n"
+
+
+@pytest.mark.parametrize("switch_off", ["sys.setprofile(None)", "sys.settrace(None)"])
+def test_switching_the_profile_hook_off_in_a_kernel_costs_the_part(tmp_path, switch_off):
+    kahn = f"import sys, minitorch\ndef kahn_sort(output):\n    {switch_off}\n" + KAHN_BY_MINITORCH
+    results = in_kernel(submission(tmp_path, kahn=kahn))
+    points, status = results["kahn_order"]
+    assert points == 0 and "sys.setprofile/sys.settrace" in status, status
+    assert results["dfs_order"][0] == 3  # the untouched part keeps its points
+
+
+def test_an_audit_hook_that_refuses_the_graders_costs_every_watched_part_in_a_kernel(tmp_path):
+    refuse = (
+        "import sys\n"
+        "def refuse(event, args):\n"
+        "    if event == 'sys.addaudithook':\n"
+        "        raise RuntimeError('no more hooks')\n"
+        "sys.addaudithook(refuse)\n"
+    )
+    kahn = "import sys, minitorch\ndef kahn_sort(output):\n    sys.setprofile(None)\n" + KAHN_BY_MINITORCH
+    results = in_kernel(submission(tmp_path, kahn=kahn, before=refuse))
+    for points, status in results.values():
+        assert points == 0 and "refuses the grader's" in status, status
+
+
+def test_deep_recursion_in_a_kernel_is_a_failed_check_not_tampering(tmp_path):
+    """At the recursion limit calling the profile hook fails and Python switches it off itself."""
+    dfs = (
+        "def dfs_sort(output):\n    order, seen = [], set()\n    def visit(node):\n"
+        "        if id(node) not in seen:\n            seen.add(id(node))\n"
+        "            for parent in node.parents:\n                visit(parent)\n            order.append(node)\n"
+        "    visit(output)\n    return order\n"
+    )
+    points, status = in_kernel(submission(tmp_path, dfs=dfs), ["dfs_order", "dfs_deep"])["dfs_deep"]
+    assert "sys.setprofile" not in status and "failed" in status, status

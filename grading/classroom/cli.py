@@ -69,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"memory limit of a submission, MB (default {defaults.memory_mb})",
     )
     parser.add_argument(
+        "--worker-memory",
+        type=int,
+        default=defaults.worker_memory_mb,
+        help="memory (address space) limit of each grading process, MB; at least --memory; 0: none "
+        f"(default {defaults.worker_memory_mb})",
+    )
+    parser.add_argument(
         "--cpu", type=int, default=None, help="CPU-time limit of a submission, s (default: --timeout + 30)"
     )
     parser.add_argument(
@@ -85,14 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Exit status: 0 when every submission was graded, 1 when some failed to grade, 130 when interrupted."""
     args = build_parser().parse_args(argv)
-    options = Options(
-        isolation=args.isolation,
-        timeout=args.timeout,
-        cell_timeout=args.cell_timeout,
-        memory_mb=args.memory,
-        cpu_seconds=args.cpu,
-    )
     try:
+        options = Options(
+            isolation=args.isolation,
+            timeout=args.timeout,
+            cell_timeout=args.cell_timeout,
+            memory_mb=args.memory,
+            cpu_seconds=args.cpu,
+            worker_memory_mb=args.worker_memory,
+        )
         summary = run(
             args.paths,
             args.out,

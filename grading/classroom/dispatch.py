@@ -17,15 +17,18 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, ProcessPoolExecutor, wait
 
 from ..record import SubmissionRecord
+from ..sandbox.process import limit_this_process
 from .worker import Task, grade_task
 
 
 class Workers:
     """Where tasks run: ``jobs`` local processes, or the Dask cluster whose scheduler is at ``scheduler``
-    (``tcp://host:8786``; every worker needs the course installed, and one thread: ``--nthreads 1``)."""
+    (``tcp://host:8786``; every worker needs the course installed, and one thread: ``--nthreads 1``). Each
+    grading process's address space is limited to ``memory_mb`` (0: no limit; on a cluster, the Dask worker
+    process as a whole)."""
 
-    def __init__(self, jobs: int, scheduler: str | None = None):
-        self.jobs, self.scheduler, self.client = max(1, jobs), scheduler, None
+    def __init__(self, jobs: int, scheduler: str | None = None, memory_mb: int = 0):
+        self.jobs, self.scheduler, self.client, self.memory_mb = max(1, jobs), scheduler, None, memory_mb
         if scheduler:
             try:
                 from distributed import Client
@@ -35,6 +38,8 @@ class Workers:
                 ) from None
             self.client = Client(scheduler, timeout="30s")
             self.jobs = max(1, sum(self.client.nthreads().values()))
+            if memory_mb:
+                self.client.run(limit_this_process, memory_mb)
         self.executor = self._start()
 
     def describe(self) -> str:
@@ -45,7 +50,10 @@ class Workers:
             return self.client.get_executor(pure=False)
         # Fresh interpreters (as on a cluster): nothing of the parent's state leaks into a grading process.
         return ProcessPoolExecutor(
-            self.jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_setup
+            self.jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_setup,
+            initargs=(self.memory_mb,),
         )
 
     def restart(self) -> None:
@@ -69,9 +77,12 @@ class Workers:
             self.executor.shutdown(wait=wait, cancel_futures=True)
 
 
-def _worker_setup() -> None:
-    """A local grading process: Ctrl-C is for the parent to handle, and the process dies with the parent."""
+def _worker_setup(memory_mb: int) -> None:
+    """A local grading process: Ctrl-C is for the parent to handle, the process dies with the parent, and its
+    memory is limited to ``memory_mb`` (0: not limited)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory_mb:
+        limit_this_process(memory_mb)
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
 

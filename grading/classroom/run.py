@@ -171,7 +171,7 @@ def run(
         signal.signal(signal.SIGTERM, _interrupt)
     try:
         if tasks:
-            workers = Workers(jobs or default_jobs(), scheduler)
+            workers = Workers(jobs or default_jobs(), scheduler, (options or Options()).worker_memory_mb)
             summary.workers = workers.describe()
             for record in graded(tasks, workers):
                 save(out, record)

@@ -24,13 +24,24 @@ from ..sandbox.isolation import detect_isolation
 
 @dataclass(frozen=True)
 class Options:
-    """How each submission is graded: isolation level and limits (seconds, MB)."""
+    """How each submission is graded: isolation level and limits (seconds, MB). ``worker_memory_mb`` bounds
+    each grading process's own address space (0: no bound): whatever a submission sends back, a worker cannot
+    take the machine down. The sandboxes a worker starts inherit that bound, so it must not be below a
+    submission's ``memory_mb``."""
 
     isolation: str = "auto"
     timeout: float = 600.0
     cell_timeout: float = 60.0
     memory_mb: int = 4096
     cpu_seconds: int | None = None
+    worker_memory_mb: int = 8192
+
+    def __post_init__(self) -> None:
+        if 0 < self.worker_memory_mb < self.memory_mb:
+            raise ValueError(
+                f"a grading process's memory limit ({self.worker_memory_mb} MB) below a submission's "
+                f"({self.memory_mb} MB) would lower the submission's: raise --worker-memory"
+            )
 
 
 @dataclass(frozen=True)

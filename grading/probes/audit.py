@@ -1,8 +1,12 @@
 """The sandboxed process's tripwire: every call of minitorch's code is announced, and cannot be hidden.
 
 Before any submission code runs, :func:`instrument` imports minitorch (every module) and ``graphlib``
-from source with one statement added at the top of every function: ``sys.audit("grading.call",
-"<module>:<first line>:<name>")``. :func:`install` then adds an audit hook (``sys.addaudithook``:
+from source, with one statement added at the top of every function of the modules the grader watches
+(those that hold a forbidden group, :mod:`grading.tripwire`): ``sys.audit("grading.call",
+"<module>:<first line>:<name>")``, where ``sys.audit`` is a constant of the function's code (bound when the
+code is loaded), not a name looked up when it runs: replacing ``sys.audit`` or ``builtins.__import__``
+does not silence it. The other modules are not instrumented: announcing their calls (most of the calls
+of a training loop) would only slow the sandbox down. :func:`install` then adds an audit hook (``sys.addaudithook``:
 Python offers no way to remove one) that writes each name, the first time it is called in a probe,
 to a pipe of its own. The grading process reads that pipe beside the replies and decides which names
 a part forbids (:mod:`grading.tripwire` has the groups), so the decision is never made in here.
@@ -35,6 +39,8 @@ import marshal
 import os
 import pkgutil
 import sys
+import warnings
+from types import CodeType
 from typing import Any
 
 EVENT = "grading.call"
@@ -44,9 +50,14 @@ TAMPERED = 87
 INSTRUMENTED = ("minitorch", "graphlib")
 
 
+#: Stands for ``sys.audit`` in compiled code (which cannot hold a function) until :func:`_bind` puts it there.
+_AUDIT_PLACEHOLDER = "\0grading: sys.audit\0"
+#: Changes whenever the form of instrumented code changes (old cached code is then not used).
+_FORMAT = b"audit-constant-1"
+
+
 def _audit_call(label: str) -> ast.Expr:
-    sys_module = ast.Call(ast.Name("__import__", ast.Load()), [ast.Constant("sys")], [])
-    call = ast.Call(ast.Attribute(sys_module, "audit", ast.Load()), [ast.Constant(EVENT), ast.Constant(label)], [])
+    call = ast.Call(ast.Constant(_AUDIT_PLACEHOLDER), [ast.Constant(EVENT), ast.Constant(label)], [])
     return ast.Expr(call)
 
 
@@ -78,30 +89,51 @@ class _Announce(ast.NodeTransformer):
         return node
 
 
-def instrumented(fullname: str, path: str, source: bytes) -> Any:
-    """The code of a module with every function announcing its calls."""
-    tree = _Announce(fullname).visit(ast.parse(source, path))
-    return compile(ast.fix_missing_locations(tree), path, "exec", dont_inherit=True)
+def instrumented(fullname: str, path: str, source: bytes, announce: bool = True) -> CodeType:
+    """The code of a module, with every function announcing its calls if ``announce`` (to be bound with
+    :func:`_bind` where it runs)."""
+    tree = ast.parse(source, path)
+    if announce:
+        tree = ast.fix_missing_locations(_Announce(fullname).visit(tree))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)  # "'str' object is not callable": the placeholder
+        return compile(tree, path, "exec", dont_inherit=True)
 
 
-def cache_file(cache: str, fullname: str, source: bytes) -> str:
+def cache_file(cache: str, fullname: str, source: bytes, announce: bool) -> str:
     """Where :func:`instrumented` code is kept (compiling it is most of a sandbox's start-up)."""
-    return os.path.join(cache, f"{fullname}-{hashlib.sha256(source).hexdigest()[:20]}.code")
+    key = hashlib.sha256(_FORMAT + (b"+" if announce else b"-") + source).hexdigest()[:20]
+    return os.path.join(cache, f"{fullname}-{key}.code")
+
+
+def _bind(code: CodeType) -> CodeType:
+    """``code`` (and the code nested in it) with the placeholder constant replaced by ``sys.audit`` itself."""
+    consts = tuple(
+        _AUDIT if type(c) is str and c == _AUDIT_PLACEHOLDER else _bind(c) if isinstance(c, CodeType) else c
+        for c in code.co_consts
+    )
+    changed = any(new is not old for new, old in zip(consts, code.co_consts))
+    return code.replace(co_consts=consts) if changed else code
+
+
+_AUDIT = sys.audit  # taken when this module is imported, before any submission code runs
 
 
 class _Loader(importlib.machinery.SourceFileLoader):
     cache: str | None = None
+    announced: frozenset[str] | None = None  # None: every module
 
     def get_code(self, fullname: str) -> Any:
         path = self.get_filename(fullname)
         source = self.get_data(path)
+        announce = self.announced is None or fullname in self.announced
         if self.cache:
             with (
                 contextlib.suppress(OSError, ValueError, EOFError),
-                open(cache_file(self.cache, fullname, source), "rb") as f,
+                open(cache_file(self.cache, fullname, source, announce), "rb") as f,
             ):
-                return marshal.load(f)
-        return instrumented(fullname, path, source)
+                return _bind(marshal.load(f))
+        return _bind(instrumented(fullname, path, source, announce))
 
 
 class _Finder(importlib.abc.MetaPathFinder):
@@ -114,11 +146,11 @@ class _Finder(importlib.abc.MetaPathFinder):
         return spec
 
 
-def instrument(cache: str | None = None) -> str:
-    """Import minitorch (all of it) and graphlib with every function announcing its calls; the folder of
-    minitorch's files. Call before anything imports them. ``cache``: a folder of code the grader compiled
-    (:func:`cache_file`), read-only here."""
-    _Loader.cache = cache
+def instrument(cache: str | None = None, announced: frozenset[str] | None = None) -> str:
+    """Import minitorch (all of it) and graphlib with every function of the ``announced`` modules (None: all)
+    announcing its calls; the folder of minitorch's files. Call before anything imports them. ``cache``: a
+    folder of code the grader compiled (:func:`cache_file`), read-only here."""
+    _Loader.cache, _Loader.announced = cache, announced
     finder = _Finder()
     sys.meta_path.insert(0, finder)
     try:

@@ -100,10 +100,11 @@ class Isolation:
         """Does the process see only :func:`_view` (and so not the course)?"""
         return self.level in ("bwrap", "namespaces")
 
-    def program(self, view: View, program: list[str]) -> list[str]:
-        """The command line that runs ``program`` at this level, in ``view`` where there is a new root."""
+    def program(self, view: View, program: list[str], env: dict[str, str] | None = None) -> list[str]:
+        """The command line that runs ``program`` at this level, in ``view`` where there is a new root (bubblewrap
+        clears the environment and sets ``env``, default :func:`sandbox_env`)."""
         if self.level == "bwrap":
-            return view.bwrap(sandbox_env(), program, new_user=not self.share_user)
+            return view.bwrap(env or sandbox_env(), program, new_user=not self.share_user)
         if self.level == "namespaces":
             return view.unshare(program, as_root=not self.share_user, chroot=_CHROOT)
         prefix = {"unshare": ["unshare", "--net"], "unshare-user": ["unshare", "--map-root-user", "--net"]}

@@ -170,9 +170,10 @@ class SandboxDied(Exception):
         self.kind, self.reason = kind, reason
 
 
-def code_cache() -> str:
+def code_cache() -> tuple[str, str]:
     """A folder of minitorch's instrumented code (:mod:`grading.probes.audit`), compiled once by the grader and
-    read by every sandbox: without it each sandbox would compile minitorch again (most of its start-up)."""
+    read by every sandbox (without it each sandbox would compile minitorch again: most of its start-up), and the
+    modules whose calls it announces, comma-separated."""
     global _code_cache
     if _code_cache is None:
         import graphlib
@@ -182,30 +183,34 @@ def code_cache() -> str:
 
         import minitorch
 
+        from ..tripwire import watched_modules
+
         folder = os.path.join(tempfile.gettempdir(), f"grading-code-{os.getuid()}")
         os.makedirs(folder, mode=0o755, exist_ok=True)
         info = os.stat(folder)
         if info.st_uid != os.getuid() or info.st_mode & 0o022:
             raise RuntimeError(f"{folder} belongs to another user or is writable by others: not used")
         names = ["graphlib"] + [m.name for m in pkgutil.walk_packages(minitorch.__path__, "minitorch.")]
+        announced = watched_modules()
         for name in names:
             spec = importlib.util.find_spec(name) if name != "graphlib" else graphlib.__spec__
             if spec is None or not (spec.origin or "").endswith(".py"):
                 continue
             with open(spec.origin, "rb") as f:
                 source = f.read()
-            target = cache_file(folder, name, source)
+            target = cache_file(folder, name, source, name in announced)
             if not os.path.exists(target):
                 partial = f"{target}.{os.getpid()}"
                 with open(partial, "wb") as f:
-                    marshal.dump(instrumented(name, spec.origin, source), f)
+                    marshal.dump(instrumented(name, spec.origin, source, name in announced), f)
                 os.chmod(partial, 0o644)
                 os.replace(partial, target)
-        _code_cache = folder
+        _code_cache = folder, ",".join(sorted(announced))
     return _code_cache
 
 
-_code_cache: str | None = None
+#: The folder of compiled code, and the modules whose calls are announced (comma-separated).
+_code_cache: tuple[str, str] | None = None
 
 
 def _boot(parent: str, tripwire_fd: int) -> list[str]:
@@ -229,15 +234,20 @@ class Sandbox:
         self.cgroup = Cgroup.create(self.limits)
         requests, replies, tripwire = os.pipe(), os.pipe(), os.pipe()
         self.wfd, self.rfd, self.tfd = requests[1], replies[0], tripwire[0]
-        cache = code_cache()
+        cache, announced = code_cache()
         if self.isolation.new_root:
             binds = [(PROBES_DIR, "/sandbox/probes"), (cache, "/sandbox/code")]
-            program = self.isolation.program(view(binds, self.limits.tmp_mb), _boot("/sandbox", tripwire[1]))
-            env = dict(sandbox_env(), SANDBOX_CODE_CACHE="/sandbox/code")
+            env = dict(sandbox_env(), SANDBOX_CODE_CACHE="/sandbox/code", SANDBOX_ANNOUNCED=announced)
+            program = self.isolation.program(view(binds, self.limits.tmp_mb), _boot("/sandbox", tripwire[1]), env)
         else:
             program = self.isolation.program(View(), _boot(GRADING_DIR, tripwire[1]))
             env = dict(
-                ENV, PATH="/usr/bin:/bin", HOME=self.workdir, SANDBOX_WORKDIR=self.workdir, SANDBOX_CODE_CACHE=cache
+                ENV,
+                PATH="/usr/bin:/bin",
+                HOME=self.workdir,
+                SANDBOX_WORKDIR=self.workdir,
+                SANDBOX_CODE_CACHE=cache,
+                SANDBOX_ANNOUNCED=announced,
             )
         started = time.monotonic()
         try:
