@@ -18,7 +18,7 @@ help:
 	@echo "make test   run the whole test suite (installs Chromium first where it can)"
 	@echo "make bench  run the benchmarks in bench/ and print their ratios"
 	@echo "make release            regenerate exercises/ from solutions/ with nbgrader (commit the result)"
-	@echo "make check NB=notebook  self-check: the notebook's visible checks, a table per part"
+	@echo "make check NB=notebook [MORE=1]  self-check: the visible checks, a table per part (MORE=1: code-level hints too)"
 	@echo "make grade NB=notebook  grade a notebook with every check (visible and hidden)"
 	@echo "make autograde [SUBMISSIONS=submitted] [OUT=autograde] [JOBS=n]  grade a class, sandboxed, in parallel"
 
@@ -76,11 +76,11 @@ release: $(STAMP)
 
 check: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make check NB=exercises/ex01_forward_mode/ex01_forward_mode.ipynb"; exit 2; }
-	$(BIN)/python -m grading check $(NB)
+	$(BIN)/python -m grading check $(if $(MORE),--more) $(NB)
 
 grade: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make grade NB=path/to/exNN_....ipynb"; exit 2; }
-	$(BIN)/python -m grading grade $(NB)
+	$(BIN)/python -m grading grade $(if $(MORE),--more) $(NB)
 
 autograde: $(STAMP)
 	$(BIN)/minitorch-autograde $(or $(SUBMISSIONS),submitted) --out $(or $(OUT),autograde) $(if $(JOBS),--jobs $(JOBS)) $(AUTOGRADE_FLAGS)

@@ -18,13 +18,18 @@ the student's code with the reference solution, executed from
 
 from __future__ import annotations
 
+from collections import Counter
+
 from .checks import EXERCISES, exercise
 from .checks import part as part_spec
-from .core import PartResult, run_part
+from .core import Check, PartResult, run_part
 from .notebooks import load_reference
 from .report import NotebookReport, render_part_run
 
 __all__ = ["EXERCISES", "NotebookReport", "Part", "grade_notebook"]
+
+#: How often each check has failed in this kernel: its code-level hint shows from the second failure on.
+FAILURES: Counter = Counter()
 
 
 class Part:
@@ -54,7 +59,16 @@ class Part:
         reference = load_reference(spec.id, spec.notebook)
         new = run_part(self.spec, self.namespace, reference, hidden=hidden, previous=self.result.checks)
         self.result.checks += new
-        print(render_part_run(self.result, new, hidden=hidden, final=self._ran_hidden))
+        for check in new:
+            if not check.passed:
+                FAILURES[self._key(check)] += 1
+        print(render_part_run(self.result, new, hidden=hidden, final=self._ran_hidden, more=self._failed_twice))
+
+    def _failed_twice(self, check: Check) -> bool:
+        return FAILURES[self._key(check)] >= 2
+
+    def _key(self, check: Check) -> tuple:
+        return self.spec.key, check.hidden, check.what
 
 
 def grade_notebook(path, **kwargs) -> NotebookReport:

@@ -7,7 +7,8 @@
     python -m grading autograde [PATH]    grade a whole class (sandboxed, in parallel): minitorch-autograde
 
 ``check`` and ``grade`` print a table (part, checks passed, points, status) and
-the failing checks with their input, expected and actual values and a hint.
+the failing checks with their input, expected and actual values and a hint that
+names the concept; ``--more`` adds the code-level hints.
 They exit with 0 when every part has full marks, 1 otherwise.
 """
 
@@ -30,7 +31,7 @@ def _grade(args: argparse.Namespace, hidden: bool) -> int:
         print(json.dumps(report.to_dict(), indent=1))
     else:
         print(report.table())
-        details = report.details()
+        details = report.details(more=args.more)
         if details:
             print("\n" + details)
     return 0 if report.points == report.max_points else 1
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("notebook")
         p.add_argument("--exercise", help="exNN, when the file name does not start with it")
         p.add_argument("--json", action="store_true", help="print the full result as JSON")
+        p.add_argument("--more", action="store_true", help="show the code-level hints too, not only the concepts")
     p = sub.add_parser("release", help="regenerate exercises/ from solutions/ (nbgrader generate_assignment)")
     p.add_argument("--dest", help="write the released notebooks here instead of exercises/")
     sub.add_parser("catalogue", help="grade the catalogue of buggy and alternative notebooks, print a table")

@@ -9,9 +9,13 @@ notebook is graded); ``t.hidden`` says which.
 
 Running a case never raises: every outcome becomes a :class:`Check` with a
 status (``passed``, ``failed``, ``error``, ``not_implemented``, ``timeout``,
-``forbidden``, ``missing``, ``skipped``). A part scores
-``points * (weight of passed checks) / (weight of all checks)``, and zero if
-any check saw the student call minitorch's own implementation of the part.
+``forbidden``, ``missing``, ``skipped``), collected in a :class:`PartResult`
+that scores them by groups (:mod:`grading.results`).
+
+Hints come in two tiers: ``hint`` names the concept (a question to ask oneself),
+``more`` points at the code. The second is shown on request (``--more``) or once
+the same check has failed twice in a notebook's kernel. Neither gives the
+solution line.
 """
 
 from __future__ import annotations
@@ -23,13 +27,16 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import probes, tripwire
 from .notebooks import REFERENCE_LOCK
 from .probes.base import Missing, describe
 from .probes.cells import alarm
+from .results import GROUPS, Check, PartResult, group_of
+
+__all__ = ["GROUPS", "Case", "Check", "ExerciseSpec", "PartResult", "PartSpec", "Tester", "Verdict", "run_part"]
 
 #: Text to show, or a function that makes it when it is shown.
 Text = str | Callable[[], str] | None
@@ -114,41 +121,17 @@ class Case:
     weight: float = 1.0
     input: Text = None
     hint: str | None = None
+    #: The code-level hint, shown after the concept ``hint`` on request.
+    more: str | None = None
+    #: One of :data:`GROUPS` (default: ``scale`` if ``heavy``, else ``behaviour``).
+    group: str | None = None
+
+    def __post_init__(self) -> None:
+        self.group = group_of(self.group, self.heavy)
 
 
 def _text(value: Text) -> str | None:
     return value() if callable(value) else value
-
-
-@dataclass
-class Check:
-    """The outcome of one case."""
-
-    what: str
-    hidden: bool
-    status: str
-    weight: float = 1.0
-    input: str | None = None
-    expected: str | None = None
-    actual: str | None = None
-    detail: str | None = None
-    note: str | None = None
-    hint: str | None = None
-    error: str | None = None
-    forbidden: list[str] = field(default_factory=list)
-    grader_warning: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def passed(self) -> bool:
-        return self.status == "passed"
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Check:
-        return cls(**data)
 
 
 @dataclass
@@ -164,6 +147,7 @@ class PartSpec:
     needs: tuple[str, ...] = ()
     forbidden: tuple[str, ...] = ()
     budget: float = 60.0
+    more: str | None = None
 
     @property
     def key(self) -> str:
@@ -190,95 +174,23 @@ class ExerciseSpec:
         points: float,
         title: str,
         hint: str,
+        more: str | None = None,
         needs: Iterable[str] = (),
         forbidden: Iterable[str] = (),
         budget: float = 60.0,
     ) -> Callable:
-        """Decorator registering ``cases(t)`` as the case generator of a part."""
+        """Decorator registering ``cases(t)`` as the case generator of a part. ``hint`` names the concept a
+        failing check should make the student think about; ``more`` is the code-level hint."""
 
         def register(cases: Callable[[Tester], Iterable[Case]]) -> Callable[[Tester], Iterable[Case]]:
             if name in self.parts:
                 raise ValueError(f"{self.id}: part {name!r} is defined twice")
             self.parts[name] = PartSpec(
-                self.id, name, title, float(points), cases, hint, tuple(needs), tuple(forbidden), budget
+                self.id, name, title, float(points), cases, hint, tuple(needs), tuple(forbidden), budget, more
             )
             return cases
 
         return register
-
-
-@dataclass
-class PartResult:
-    """Every check of one part, and the score they earn."""
-
-    exercise: str
-    part: str
-    title: str
-    max_points: float
-    checks: list[Check] = field(default_factory=list)
-    crashed: str | None = None
-
-    @property
-    def forbidden(self) -> list[str]:
-        names: list[str] = []
-        for check in self.checks:
-            names += [n for n in check.forbidden if n not in names]
-        return names
-
-    @property
-    def points(self) -> float:
-        if self.crashed or self.forbidden:
-            return 0.0
-        total = sum(c.weight for c in self.checks)
-        if total == 0:
-            return 0.0
-        passed = sum(c.weight for c in self.checks if c.passed)
-        return min(self.max_points, round(self.max_points * passed / total, 6))
-
-    @property
-    def n_passed(self) -> int:
-        return sum(c.passed for c in self.checks)
-
-    @property
-    def status(self) -> str:
-        """One line for tables: why the part has the points it has."""
-        if self.crashed:
-            return f"crashed: {self.crashed}"
-        if self.forbidden:
-            return f"no points: calls {', '.join(self.forbidden)}"
-        if not self.checks:
-            return "no checks ran"
-        failed = [c for c in self.checks if not c.passed]
-        if not failed:
-            return "ok"
-        missing = sorted({c.error or "?" for c in failed if c.status == "missing"})
-        if missing:
-            return "not defined: " + ", ".join(missing)
-        if len(failed) == len(self.checks) and all(c.status == "not_implemented" for c in failed):
-            return "not implemented yet"
-        timed_out = " (a check timed out)" if any(c.status == "timeout" for c in failed) else ""
-        return f"{len(failed)} of {len(self.checks)} checks failed{timed_out}"
-
-    def to_dict(self) -> dict:
-        return {
-            "exercise": self.exercise,
-            "part": self.part,
-            "title": self.title,
-            "max_points": self.max_points,
-            "crashed": self.crashed,
-            "checks": [c.to_dict() for c in self.checks],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> PartResult:
-        return cls(
-            data["exercise"],
-            data["part"],
-            data["title"],
-            data["max_points"],
-            [Check.from_dict(c) for c in data["checks"]],
-            data.get("crashed"),
-        )
 
 
 class Tester:
@@ -373,7 +285,14 @@ def run_case(spec: PartSpec, case: Case, hidden: bool, watch: Watch = tripwire.w
     (except KeyboardInterrupt). ``watch(codes)`` is the tripwire: a context that yields the list of forbidden
     functions called in it; a ``backend`` (where the probes run) brings its own tripwire and time limit."""
     check = Check(
-        what=case.what, hidden=hidden, status="error", weight=case.weight, input=None, hint=case.hint or spec.hint
+        what=case.what,
+        hidden=hidden,
+        status="error",
+        weight=case.weight,
+        input=None,
+        hint=case.hint or spec.hint,
+        more=case.more or (None if case.hint else spec.more),
+        group=case.group,
     )
     codes = None if case.heavy else tripwire.codes(spec.forbidden)
     sink = io.StringIO()
@@ -479,7 +398,9 @@ def run_part(
             )
     for case in cases:
         if stop:
-            checks.append(Check(what=case.what, hidden=hidden, status="skipped", weight=case.weight, error=stop))
+            checks.append(
+                Check(what=case.what, hidden=hidden, status="skipped", weight=case.weight, group=case.group, error=stop)
+            )
             continue
         check = run_case(spec, case, hidden, watch, backend)
         checks.append(check)

@@ -17,11 +17,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core import PartResult
 from .report import NotebookReport
+from .results import PartResult
 
 #: Bumped when the JSON layout changes: an older record is graded again.
-SCHEMA = 2
+SCHEMA = 3  # 3: checks carry their group and code-level hint
 GRADED, FAILED = "graded", "failed-to-grade"
 
 
@@ -32,7 +32,7 @@ class SubmissionRecord:
     Identity: ``student``, ``assignment``, the ``notebook`` path and its ``sha256``. ``status`` is ``graded``
     or ``failed-to-grade`` (then ``reason`` says why; otherwise it lists the parts' problems). A record that is
     not ``final`` (the grader itself failed) is graded again by the next run. ``points`` are the sum of the
-    parts' points, each part's being its share of passed check weights (nbgrader's partial credit)."""
+    parts' points, each part's scored by its groups of checks (:mod:`grading.results`; nbgrader's partial credit)."""
 
     student: str
     assignment: str

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .core import Check, PartResult
+from .results import Check, PartResult
+
+#: Whether a failing check shows its code-level hint (``more``) too: always, never, or decided per check.
+More = bool | Callable[[Check], bool]
 
 PASS, FAIL = "\u2714", "\u2718"
 MAX_DETAILED_FAILURES = 3
@@ -23,7 +27,7 @@ def _indent(label: str, text: str, width: int = 10) -> str:
     return "\n".join([head] + rest)
 
 
-def render_check(check: Check, *, detailed: bool, hint: bool = True) -> str:
+def render_check(check: Check, *, detailed: bool, hint: bool = True, more: bool = False) -> str:
     mark = PASS if check.passed else FAIL
     line = f"  {mark} {check.what}"
     if check.passed or not detailed:
@@ -62,6 +66,8 @@ def render_check(check: Check, *, detailed: bool, hint: bool = True) -> str:
         out.append(_indent("note", check.note))
     if hint and check.hint and check.status not in ("skipped", "forbidden"):
         out.append(_indent("hint", "\n".join(textwrap.wrap(check.hint, 90))))
+        if more and check.more:
+            out.append(_indent("more", "\n".join(textwrap.wrap(check.more, 90))))
     return "\n".join(out)
 
 
@@ -76,9 +82,10 @@ def _short_status(check: Check) -> str:
     }.get(check.status, check.status)
 
 
-def render_checks(checks: list[Check], *, collapse: bool = False) -> str:
-    """Every check on one line; the first few failures with input, expected, actual and hint. With
-    ``collapse``, checks that were not run or not implemented (after the first) are only counted."""
+def render_checks(checks: list[Check], *, collapse: bool = False, more: More = False) -> str:
+    """Every check on one line; the first few failures with input, expected, actual and hint (and the
+    code-level hint where ``more`` says so). With ``collapse``, checks that were not run or not implemented
+    (after the first) are only counted."""
     lines, detailed, hints = [], 0, set()
     collapsed: dict[str, int] = {}
     for check in checks:
@@ -89,7 +96,8 @@ def render_checks(checks: list[Check], *, collapse: bool = False) -> str:
             reason = check.error if check.status == "skipped" else "not implemented yet"
             collapsed[reason or "not run"] = collapsed.get(reason or "not run", 0) + 1
             continue
-        lines.append(render_check(check, detailed=detail, hint=check.hint not in hints))
+        show_more = more(check) if callable(more) else more
+        lines.append(render_check(check, detailed=detail, hint=check.hint not in hints, more=show_more))
         if detail:
             hints.add(check.hint)
         detailed += detail
@@ -98,12 +106,27 @@ def render_checks(checks: list[Check], *, collapse: bool = False) -> str:
     return "\n".join(lines)
 
 
-def render_part_run(result: PartResult, new: list[Check], *, hidden: bool, final: bool) -> str:
+def render_groups(result: PartResult) -> str:
+    """``behaviour 4/4, edge cases 1/3`` (checks passed per group), or "" when the part has one group."""
+    counts: dict[str, list[int]] = {}
+    for check in result.checks:
+        count = counts.setdefault(check.group, [0, 0])
+        count[0] += check.passed
+        count[1] += 1
+    if len(counts) < 2:
+        return ""
+    share = points(result.max_points / len(counts))
+    groups = ", ".join(f"{group} {passed}/{total}" for group, (passed, total) in counts.items())
+    return f"Checks passed per group ({share} points each): {groups}."
+
+
+def render_part_run(result: PartResult, new: list[Check], *, hidden: bool, final: bool, more: More = False) -> str:
     """What a notebook test cell prints after running the visible or the hidden checks."""
     kind = "hidden" if hidden else "visible"
     head = f"{result.exercise} / {result.part}: {result.title}  [{points(result.max_points)} points]"
     passed = sum(c.passed for c in new)
-    body = render_checks(new) if not hidden else render_checks([c for c in new if not c.passed], collapse=True)
+    failing = [c for c in new if not c.passed]
+    body = render_checks(new, more=more) if not hidden else render_checks(failing, collapse=True, more=more)
     summary = f"{passed} of {len(new)} {kind} checks passed."
     if result.forbidden:
         summary += (
@@ -115,7 +138,13 @@ def render_part_run(result: PartResult, new: list[Check], *, hidden: bool, final
     score = f"Score so far: {points(result.points)} of {points(result.max_points)} points."
     if not final:
         score += " More checks run when your notebook is graded."
-    parts = [head if not hidden else f"{result.exercise} / {result.part}: hidden checks", body, summary, score]
+    parts = [
+        head if not hidden else f"{result.exercise} / {result.part}: hidden checks",
+        body,
+        summary,
+        render_groups(result) if failing else "",
+        score,
+    ]
     return "\n".join(p for p in parts if p)
 
 
@@ -170,7 +199,7 @@ class NotebookReport:
         lines += [fmt.format(*r).rstrip() for r in rows]
         return "\n".join(lines)
 
-    def details(self) -> str:
+    def details(self, more: More = False) -> str:
         out = []
         if self.cell_errors:
             out.append("Errors while running your notebook's cells (the checks below may fail because of them):")
@@ -184,7 +213,10 @@ class NotebookReport:
                 out.append(head)
                 if p.crashed:
                     out.append(f"  {FAIL} {p.crashed}")
-                out.append(render_checks([c for c in p.checks if not c.passed], collapse=True))
+                out.append(render_checks([c for c in p.checks if not c.passed], collapse=True, more=more))
+                groups = render_groups(p)
+                if groups:
+                    out.append("  " + groups)
         return "\n".join(out).strip("\n")
 
     def to_dict(self) -> dict:
