@@ -83,14 +83,14 @@ def _cuts(tree: ast.Module, where: str) -> list[tuple[int, int]]:
                 if i + 1 < len(function.body):
                     cuts.append((statement.end_lineno + 1, function.body[-1].end_lineno))
                 break
-    for function in [tree, *functions]:
-        for node in ast.walk(function):
-            if isinstance(node, ast.Attribute) and node.attr == "hidden" and id(node) not in allowed:
-                name = "the module's top level" if function is tree else f"{function.name}()"
-                raise EditionError(
-                    f"{where}: {name} uses .hidden at line {node.lineno} other than as `if not t.hidden: <visible "
-                    "cases>; return` followed by the hidden ones, so its hidden cases cannot be left out"
-                )
+    owner = {id(node): f"{function.name}()" for function in functions for node in ast.walk(function)}  # innermost
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "hidden" and id(node) not in allowed:
+            name = owner.get(id(node), "the module's top level")
+            raise EditionError(
+                f"{where}: {name} uses .hidden at line {node.lineno} other than as `if not t.hidden: <visible "
+                "cases>; return` followed by the hidden ones, so its hidden cases cannot be left out"
+            )
     return cuts
 
 

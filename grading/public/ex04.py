@@ -22,10 +22,10 @@ def train_mlp(X: np.ndarray, y: np.ndarray, hidden: int = 16, steps: int = 300, 
         minitorch.tensor(a, requires_grad=True) for a in (scaled[0], np.zeros(hidden), scaled[1], np.zeros(classes))
     )
     optimizer = minitorch.optim.Adam([W1, b1, W2, b2], lr=lr)
-    inputs = minitorch.tensor(X)
+    points = minitorch.tensor(X)
     for _ in range(steps):
         optimizer.zero_grad()
-        logits = (inputs @ W1 + b1).relu() @ W2 + b2
+        logits = (points @ W1 + b1).relu() @ W2 + b2
         minitorch.nn.functional.cross_entropy(logits, y).backward()
         optimizer.step()
     return tuple(p.detach().numpy() for p in (W1, b1, W2, b2))

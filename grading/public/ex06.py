@@ -37,9 +37,9 @@ def define(namespace: dict) -> dict[str, Any]:
             else lambda blocks, x: namespace["checkpointed_sequential"](blocks, segments, x)
         )
         with minitorch.profile_memory() as report:
-            out = run(blocks, x)
-            out.backward(minitorch.ones_like(out))
-        return report.peak_saved_bytes, report.forward_ops
+            y = run(blocks, x)
+            y.backward(minitorch.ones_like(y))
+        return (report.peak_saved_bytes, report.forward_ops)
 
     def checkpoint_blocks(blocks: Iterable[Callable], which: set, x: minitorch.Tensor) -> minitorch.Tensor:
         """The blocks in order; those at the positions in ``which`` each checkpointed on its own."""

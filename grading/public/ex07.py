@@ -14,15 +14,15 @@ from ..probes.ex07 import hvp_standin
 
 def newton_step(f: Any, x: minitorch.Tensor) -> minitorch.Tensor:
     """x - H^{-1} grad f(x), with minitorch's Hessian and gradient."""
-    hessian = minitorch.hessian(f)(x).detach().numpy()
-    gradient = minitorch.grad(f)(x).detach().numpy()
-    return minitorch.tensor(x.detach().numpy() - np.linalg.solve(hessian, gradient))
+    point = x.detach()
+    step = np.linalg.solve(minitorch.hessian(f)(point).numpy(), minitorch.grad(f)(point).numpy())
+    return minitorch.tensor(point.numpy() - step)
 
 
 def define(namespace: dict) -> dict[str, Any]:
     def hypergradient_unrolled(X, y, X_val, y_val, lam: float, steps: int, lr: float) -> float:
         """d val_loss(w_K) / d lam by forward mode over the K descent steps (each gradient by minitorch.grad)."""
-        X, y, X_val, y_val = (minitorch.tensor(a) for a in (X, y, X_val, y_val))
+        X, y, X_val, y_val = map(minitorch.tensor, (X, y, X_val, y_val))
         train_gradient = minitorch.grad(namespace["train_loss"])
 
         def validation_after_descent(lam: minitorch.Tensor) -> minitorch.Tensor:
