@@ -4,16 +4,16 @@
 the repository: the book's sources, ``minitorch/``, the released notebooks (``exercises/``, outputs cleared),
 the grading package with its visible checks only, ``pyproject.toml``, ``.gitignore``, a ``README.md`` for
 students and a ``Makefile`` with the targets that work there (``make book``, ``make check NB=...``). It
-leaves out ``solutions/``, the hidden checks (stripped from ``grading/checks/exNN.py``), the catalogue of
+leaves out ``solutions/``, the hidden checks (cut from every module of ``grading/checks/``), the catalogue of
 submissions (``grading/mutants/``: solution snippets), ``tests/`` and the instructors' notes and benchmarks.
 
 With no ``solutions/`` the checks compare with the public reference (:mod:`grading.public`): every exercise
 needs one, or the command fails naming the exercise.
 
 A case generator's hidden cases are the statements after an ``if not t.hidden:`` block that ends in
-``return``; they are cut out by line ranges (the rest of the file stays byte for byte), and so are the module's
-helper functions that only they used. Any other use of ``.hidden`` in a checks module is refused, with the
-module and function named: the hidden cases could not be told apart from the visible ones.
+``return``; they are cut out by line ranges (the rest of the file stays byte for byte), and so are the helper
+functions that only they used (in any module of the checks). Any other use of ``.hidden`` in a checks module
+is refused, with the module and function named: the hidden cases could not be told apart from the visible ones.
 """
 
 from __future__ import annotations
@@ -94,10 +94,15 @@ def _cuts(tree: ast.Module, where: str) -> list[tuple[int, int]]:
     return cuts
 
 
-def _unused_helpers(tree: ast.Module) -> list[tuple[int, int]]:
-    """Line ranges of the module's undecorated top-level functions that nothing in it names (any more)."""
+def _names(tree: ast.Module) -> set[str]:
+    """Every name a module uses: read, as an attribute, or imported."""
     named = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     named |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    return named | {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+
+
+def _unused_helpers(tree: ast.Module, named: set[str]) -> list[tuple[int, int]]:
+    """Line ranges of the module's undecorated top-level functions that no module of the checks names."""
     return [
         (node.lineno, node.end_lineno)
         for node in tree.body
@@ -111,14 +116,21 @@ def _remove(text: str, ranges: list[tuple[int, int]]) -> str:
     return "".join(line for number, line in enumerate(lines, 1) if number not in dropped)
 
 
-def strip_hidden(text: str, where: str) -> str:
-    """A checks module's source without its hidden cases, nor the helpers only they used; the rest unchanged."""
-    text = _remove(text, _cuts(ast.parse(text), where))
+def strip_checks(sources: dict[str, str], elsewhere: set[str] = frozenset()) -> dict[str, str]:
+    """The checks modules' sources (path -> text) without their hidden cases, nor the helper functions that only
+    those used (names used ``elsewhere``, by the rest of the package, are kept); the rest of each text unchanged."""
+    stripped = {where: _remove(text, _cuts(ast.parse(text), where)) for where, text in sources.items()}
     while True:
-        helpers = _unused_helpers(ast.parse(text))
-        if not helpers:
-            return text
-        text = _remove(text, helpers)
+        named = set(elsewhere).union(*(_names(ast.parse(text)) for text in stripped.values()))
+        unused = {where: _unused_helpers(ast.parse(text), named) for where, text in stripped.items()}
+        if not any(unused.values()):
+            return stripped
+        stripped = {where: _remove(text, unused[where]) for where, text in stripped.items()}
+
+
+def strip_hidden(text: str, where: str) -> str:
+    """One checks module's source without its hidden cases (:func:`strip_checks`)."""
+    return strip_checks({where: text})[where]
 
 
 # --------------------------------------------------------------------------- README, Makefile
@@ -233,8 +245,11 @@ def write_edition(dest: str | Path) -> list[Path]:
     dest = Path(dest)
     _check_destination(dest)
     _check_public_references()
-    checks = {f"grading/checks/{e}.py" for e in EXERCISES}
-    stripped = {name: strip_hidden((REPO_ROOT / name).read_text(encoding="utf-8"), name) for name in sorted(checks)}
+    modules = {p.relative_to(REPO_ROOT).as_posix(): p for p in PACKAGE_DIR.rglob("*.py") if "mutants" not in p.parts}
+    checks = {name for name in modules if re.match(r"grading/checks/ex\d\d(/|\.py$)", name)}
+    others = set(modules) - checks
+    elsewhere = set().union(*(_names(ast.parse(modules[name].read_text(encoding="utf-8"))) for name in others))
+    stripped = strip_checks({name: modules[name].read_text(encoding="utf-8") for name in sorted(checks)}, elsewhere)
     written = []
     for relative in _files(REPO_ROOT):
         target = dest / relative

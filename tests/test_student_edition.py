@@ -95,7 +95,8 @@ def test_the_edition_holds_the_course_without_solutions_or_the_catalogue(edition
         assert needed in files
     for spec in EXERCISES.values():
         assert f"exercises/{spec.notebook}/{spec.notebook}.ipynb" in files
-        assert f"grading/checks/{spec.id}.py" in files and f"grading/public/{spec.id}.py" in files
+        assert {f"grading/checks/{spec.id}.py", f"grading/checks/{spec.id}/__init__.py"} & files
+        assert f"grading/public/{spec.id}.py" in files
     leaked = sorted(f for f in files if f.startswith(("solutions/", "grading/mutants/", "tests/test_")))
     assert not leaked
     # the book's own sources and the framework are the repository's, byte for byte
