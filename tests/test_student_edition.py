@@ -176,8 +176,8 @@ def test_the_editions_checks_are_the_visible_ones_and_only_those(edition):
     here = _visible_and_hidden_cases()
     assert set(there) == set(here)
     for exercise, parts in here.items():
-        for part, (visible, hidden) in parts.items():
-            assert hidden, f"{exercise}/{part}: the repository's part has no hidden case to leave out"
+        assert any(hidden for _, hidden in parts.values()), f"{exercise} has no hidden case to leave out"
+        for part, (visible, _) in parts.items():
             assert there[exercise][part] == [visible, []], f"{exercise}/{part}"
 
 
