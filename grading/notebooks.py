@@ -181,30 +181,29 @@ def source_notebook(notebook: str) -> Path:
 
 
 def load_public_reference(exercise: str, notebook: str) -> dict:
-    """The reference without ``solutions/`` (cached): the released notebook's given code cells executed in order,
-    with the public reference's objects (:mod:`grading.public`) put in where its first solution cell stands
-    (the other solution cells, stubs in a released notebook, are skipped)."""
+    """The reference without ``solutions/`` (cached): the released notebook's read-only given cells executed in
+    order, with the public reference's objects (:mod:`grading.public`) put in where its first solution cell
+    stands. Other cells are skipped: the solution cells (stubs in a released notebook), and any cell a student
+    added to the file (in the student edition, ``exercises/`` is where students work)."""
     from .public import definitions
 
     with REFERENCE_LOCK:
         path = released_path(notebook)
         key = f"{exercise}:public:{path}"
         if key not in _references:
-            nb = read(path)
-            code_cells = [c for c in nb.get("cells", []) if isinstance(c, dict) and c.get("cell_type") == "code"]
-            solution_cells = {i for i, cell in enumerate(code_cells, 1) if nbgrader(cell).get("solution")}
+            cells = [c for c in read(path).get("cells", []) if isinstance(c, dict)]
+            code_cells = [c for c in cells if c.get("cell_type") == "code"]
             namespace = new_namespace(f"_public_reference_{exercise}")
             errors: list[CellError] = []
             defined = False
-            for index, text in cells_to_run(nb)[0]:
-                if index in solution_cells:
-                    if not defined:
-                        namespace.update(definitions(exercise, namespace))
-                        defined = True
-                    continue
-                error, _ = run_cell(index, text, namespace, CELL_TIMEOUT, f"reference {exercise}")
-                if error is not None:
-                    errors.append(CellError(index, error, cell_label(text)))
+            for index, cell in enumerate(code_cells, 1):
+                if nbgrader(cell).get("solution") and not defined:
+                    namespace.update(definitions(exercise, namespace))
+                    defined = True
+                elif is_locked_given_code(cell):
+                    error, _ = run_cell(index, source(cell), namespace, CELL_TIMEOUT, f"reference {exercise}")
+                    if error is not None:
+                        errors.append(CellError(index, error, cell_label(source(cell))))
             if not defined:
                 raise RuntimeError(f"the released notebook {path} has no solution cell to put the public reference in")
             if errors:

@@ -250,7 +250,25 @@ def test_the_self_check_works_inside_the_edition(edition, tmp_path):
         part for part, (points, most) in _points(_check_json(edition, write(bug, tmp_path))).items() if points < most
     }
     assert lost and lost <= set(bug.breaks)
-    untouched = _check_json(edition, edition / "exercises" / spec.notebook / f"{spec.notebook}.ipynb")
+    # the released notebook, where students work, with a scratch cell of the student's that fails: the reference
+    # (from that file's read-only cells) is unaffected
+    released = edition / "exercises" / spec.notebook / f"{spec.notebook}.ipynb"
+    original = released.read_bytes()
+    nb = json.loads(original)
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": "raise RuntimeError('a scratch cell')",
+        }
+    )
+    released.write_text(json.dumps(nb), encoding="utf-8")
+    try:
+        untouched = _check_json(edition, released)
+    finally:
+        released.write_bytes(original)
     assert all(points == 0 for points, _ in _points(untouched).values())
     assert {p["status"] for p in untouched["parts"]} == {"not implemented yet"}
 
