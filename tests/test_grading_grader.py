@@ -55,7 +55,7 @@ def catalogue():
 
 
 def test_all_seven_exercises_exist_in_both_forms():
-    assert EXERCISE_IDS == [f"ex0{n}" for n in range(0, 8)]
+    assert EXERCISE_IDS == [f"ex0{n}" for n in range(0, 9)]
     for spec in EXERCISES.values():
         assert solution_path(spec.notebook).is_file() and released_path(spec.notebook).is_file(), spec.notebook
 
