@@ -18,7 +18,7 @@ from ..probes.ex08 import STANDINS
 
 def subdifferential(kind: str, x: float) -> tuple[float, float]:
     if kind not in ("relu", "abs"):
-        raise ValueError(f"subdifferential: kind must be 'relu' or 'abs', got {kind!r}")
+        raise ValueError(f"subdifferential: no function {kind!r} (relu and abs have kinks here)")
     return STANDINS["subdifferential"](kind, float(x))
 
 
@@ -70,8 +70,8 @@ def define(namespace: dict) -> dict[str, Any]:
         objective, subgradient = namespace["lasso_objective"], namespace["lasso_subgradient"]
         w = np.zeros(X.shape[1])
         best = (w, objective(w, X, y, lam))
-        for k in range(1, steps + 1):
-            w = w - c / np.sqrt(k) * subgradient(w, X, y, lam)
+        for step in range(steps):
+            w = w - c / np.sqrt(step + 1) * subgradient(w, X, y, lam)
             if objective(w, X, y, lam) < best[1]:
                 best = (w, objective(w, X, y, lam))
         return best

@@ -48,8 +48,8 @@ def define(namespace: dict) -> dict[str, Any]:
         sgd, rng, n = minitorch.optim.SGD(model.parameters(), lr=lr), np.random.default_rng(seed), len(X)
         epoch_losses = []
         for _ in range(epochs):
-            order = rng.permutation(n)
-            batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+            shuffled = rng.permutation(n)
+            batches = [shuffled[i : i + batch_size] for i in range(0, n, batch_size)]
             weighted = [len(b) * namespace["train_step"](model, sgd, minitorch.tensor(X[b]), y[b]) for b in batches]
             epoch_losses.append(sum(weighted) / n)
         return epoch_losses
@@ -58,13 +58,14 @@ def define(namespace: dict) -> dict[str, Any]:
         """First over last layer's weight-gradient norm of a fresh Linear/activation stack of `depth` layers."""
         if activation not in ACTIVATIONS:
             raise ValueError(f"gradient_ratio: no activation {activation!r} (one of {sorted(ACTIVATIONS)})")
-        width, layers = X.shape[1], []
+        n = X.shape[1]
+        stack: list = []
         for i in range(depth):
-            layers += [ACTIVATIONS[activation]()] if i else []
-            layers.append(nn.Linear(width, width))
-        network = nn.Sequential(*layers)
+            stack += [ACTIVATIONS[activation](), nn.Linear(n, n)] if i else [nn.Linear(n, n)]
+        network = nn.Sequential(*stack)
         norms = namespace["layer_grad_norms"](network, F.cross_entropy(network(minitorch.tensor(X)), y))
-        return norms[0] / norms[-1]
+        ratio = norms[0] / norms[-1]
+        return ratio
 
     return {
         "train_test_split": train_test_split,
