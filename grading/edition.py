@@ -96,17 +96,27 @@ def _cuts(tree: ast.Module, where: str) -> list[tuple[int, int]]:
 
 def _names(tree: ast.Module) -> set[str]:
     """Every name a module uses: read, as an attribute, or imported."""
-    named = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    named = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
     named |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     return named | {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
 
 
+def _defines(node: ast.stmt) -> list[str]:
+    """The names a top-level statement defines, where it can go unused: an undecorated function, or an assignment
+    to plain names (a table of inputs); none for anything else."""
+    if isinstance(node, ast.FunctionDef) and not node.decorator_list:
+        return [node.name]
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+    names = [t.id for t in targets if isinstance(t, ast.Name)]
+    return names if names and len(names) == len(targets) and not any(n.startswith("__") for n in names) else []
+
+
 def _unused_helpers(tree: ast.Module, named: set[str]) -> list[tuple[int, int]]:
-    """Line ranges of the module's undecorated top-level functions that no module of the checks names."""
+    """Line ranges of the module's helper functions and tables that no module of the package names."""
     return [
         (node.lineno, node.end_lineno)
         for node in tree.body
-        if isinstance(node, ast.FunctionDef) and not node.decorator_list and node.name not in named
+        if _defines(node) and not set(_defines(node)) & named and "EXERCISE" not in _defines(node)
     ]
 
 

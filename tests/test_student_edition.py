@@ -184,9 +184,10 @@ def test_the_editions_checks_are_the_visible_ones_and_only_those(edition):
 
 def test_stripping_cuts_the_hidden_cases_and_keeps_the_rest_byte_for_byte():
     text = (
-        "import math\n\n\ndef _hidden_only(t):\n    return 1\n\n\n"
+        "import math\n\nHIDDEN_INPUTS = (\n    1e300,\n)\n\ndef _hidden_only(t):\n    return 1\n\n\n"
         '@EXERCISE.part("p")\ndef cases(t):\n    # visible first\n    if not t.hidden:\n        yield other(t)  \n'
-        "        return\n    # hidden ones\n    yield _hidden_only(t)\n    for i in range(3):\n        yield i\n\n\n"
+        "        return\n    # hidden ones\n    yield _hidden_only(t)\n"
+        "    for i in HIDDEN_INPUTS:\n        yield i\n\n\n"
         "def other(t):\n    return math.pi\n"
     )
     assert strip_hidden(text, "m.py") == (
