@@ -18,13 +18,23 @@ the student's code with the reference solution, executed from
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 
-from .checks import EXERCISES, exercise
-from .checks import part as part_spec
-from .core import Check, PartResult, run_part
-from .notebooks import load_reference
-from .report import NotebookReport, render_part_run
+# A notebook's test cell imports this package in the student's kernel, where the notebook may have set a recursion
+# limit too low for the import machinery (sys.setrecursionlimit(50)): the import runs under Python's default,
+# and the notebook's limit comes back after it (checks run under known defaults too: probes/state.py).
+_notebook_limit = sys.getrecursionlimit()
+sys.setrecursionlimit(max(_notebook_limit, 1000))
+try:
+    from .checks import EXERCISES, exercise
+    from .checks import part as part_spec
+    from .core import Check, PartResult, run_part
+    from .notebooks import load_reference
+    from .probes.state import known_state, muted
+    from .report import NotebookReport, render_part_run
+finally:
+    sys.setrecursionlimit(_notebook_limit)
 
 __all__ = ["EXERCISES", "NotebookReport", "Part", "grade_notebook"]
 
@@ -56,8 +66,12 @@ class Part:
 
     def _run(self, hidden: bool) -> None:
         spec = exercise(self.spec.exercise)
-        reference = load_reference(spec.id, spec.notebook)
-        new = run_part(self.spec, self.namespace, reference, hidden=hidden, previous=self.result.checks)
+        # The checks (and the reference, executed in this kernel) run with known defaults whatever the notebook
+        # set (a recursion limit, seeds, np.seterr, warnings filters); the notebook's own state comes back after.
+        # What checked code writes to the cell's streams, even through a reference kept from a cell, is dropped.
+        with known_state(), muted(sys.stdout, sys.stderr):
+            reference = load_reference(spec.id, spec.notebook)
+            new = run_part(self.spec, self.namespace, reference, hidden=hidden, previous=self.result.checks)
         self.result.checks += new
         for check in new:
             if not check.passed:

@@ -72,6 +72,14 @@ def repeated_edge() -> Node:
     return Node("y", (x, x))
 
 
+def twice_and_once() -> Node:
+    """``t = x.sin(); s = x * x; y = t * s``: x is used twice by one node and once by another (a Kahn that counts
+    consumers instead of edges frees x too early)."""
+    x = Node("x")
+    s, t = Node("s", (x, x)), Node("t", (x,))
+    return Node("y", (t, s))
+
+
 def shared_subgraph() -> Node:
     x, w = Node("x"), Node("w")
     h = Node("h", (x, w))

@@ -78,7 +78,8 @@ def _short_status(check: Check) -> str:
         "skipped": "not run",
         "missing": f"`{check.error}` not defined",
         "forbidden": "uses minitorch's implementation",
-        "error": (check.error or "error").split("  (")[0],
+        # one line: a message may span several (or end with a newline), which would break the check's line
+        "error": ((check.error or "").split("  (")[0].strip().splitlines() or ["error"])[0],
     }.get(check.status, check.status)
 
 

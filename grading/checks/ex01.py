@@ -41,7 +41,8 @@ def _dual_case(
     *,
     scale: Callable[[], float],
     fd: Callable[[], float] | None,
-    hint: str | None = None,
+    group: str | None = None,
+    weight: float = 1.0,
 ) -> Case:
     """Compare the probe ``name`` on the student's ``Dual`` with the same on the reference's."""
 
@@ -53,7 +54,8 @@ def _dual_case(
             return Verdict(
                 False,
                 _show_dual(expected),
-                f"{result['repr']}  (not a Dual: it needs .primal and .tangent, real numbers)",
+                f"{result['repr']}  (not a Dual: an object of the notebook's Dual class, with real .primal "
+                "and .tangent)",
             )
         assert expected is not None
         size = scale()
@@ -66,11 +68,45 @@ def _dual_case(
                 warning = f"reference tangent {expected[1]!r} but central difference {estimate!r}"
         return Verdict(passed, _show_dual(expected), _show_dual(actual), note=note, grader_warning=warning)
 
-    return Case(what, run, hint=hint)
+    return Case(what, run, group=group, weight=weight)
 
 
-def binary(t: Tester, symbol: str, x: Any, y: Any, *, fd: bool = True, hint: str | None = None) -> Case:
-    """``x <symbol> y`` where each operand is a Dual (a tuple) or a plain number."""
+def unchanged_case(t: Tester, what: str, name: str, args: dict) -> Case:
+    """The probe ``name``'s operation leaves its Dual operands as they were (the text: it returns a new Dual).
+    Weighted as three checks: an operation that changes its operand breaks every later use of that operand."""
+    sides = {"x": "the left operand", "y": "the right operand"} if name == "binary" else {"x": "the Dual"}
+
+    def run() -> Verdict:
+        changed = [sides.get(side, side) for side in t.probe(name, **args).get("modified", [])]
+        return Verdict(
+            not changed,
+            "the operands as they were, and a new Dual as the result",
+            f"changed {' and '.join(changed)}" if changed else "unchanged",
+            detail=f"the operation changes {' and '.join(changed)} in place" if changed else None,
+        )
+
+    return Case(
+        f"{what} leaves its operands unchanged",
+        run,
+        group="edge cases",
+        weight=3,
+        hint=UNCHANGED_HINT,
+        more=UNCHANGED_MORE,
+    )
+
+
+UNCHANGED_HINT = (
+    "Each operation returns a new Dual: its operands may be used again later (x * x + x). Does your method "
+    "change self or other?"
+)
+UNCHANGED_MORE = "Build the result with Dual(primal, tangent) instead of assigning to self.primal or self.tangent."
+
+
+def binary(
+    t: Tester, symbol: str, x: Any, y: Any, *, fd: bool = True, group: str | None = None, weight: float = 1.0
+) -> Case:
+    """``x <symbol> y`` where each operand is a Dual (a tuple) or a plain number. ``weight``: 3 for a case the
+    text stresses."""
     op = OPERATORS[symbol]
 
     def scale() -> float:
@@ -97,7 +133,14 @@ def binary(t: Tester, symbol: str, x: Any, y: Any, *, fd: bool = True, hint: str
         {"symbol": symbol, "x": x, "y": y},
         scale=scale,
         fd=estimate if fd else None,
-        hint=hint,
+        group=group,
+        weight=weight,
+    )
+
+
+def binary_unchanged(t: Tester, symbol: str, x: Any, y: Any) -> Case:
+    return unchanged_case(
+        t, f"{_show_operand(x)} {symbol} {_show_operand(y)}", "binary", {"symbol": symbol, "x": x, "y": y}
     )
 
 
@@ -115,13 +158,14 @@ def same_object(t: Tester, symbol: str, x: tuple[float, float]) -> Case:
         {"symbol": symbol, "x": x},
         scale=lambda: 0.0,
         fd=estimate,
+        group="edge cases",
     )
 
 
 _MATH = {"exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos}
 
 
-def unary(t: Tester, name: str, x: tuple[float, float], *, fd: bool = True) -> Case:
+def unary(t: Tester, name: str, x: tuple[float, float], *, fd: bool = True, group: str | None = None) -> Case:
     def scale() -> float:
         # rounding of the argument (sin(a + pi/2) for cos(a), say) is relative to |a|
         return 1e-6 * (1.0 + abs(x[0])) * abs(x[1])
@@ -136,7 +180,12 @@ def unary(t: Tester, name: str, x: tuple[float, float], *, fd: bool = True) -> C
         {"name": name, "x": x},
         scale=scale,
         fd=estimate if fd and x[1] else None,
+        group=group,
     )
+
+
+def unary_unchanged(t: Tester, name: str, x: tuple[float, float]) -> Case:
+    return unchanged_case(t, f"Dual({show(x[0])}, {show(x[1])}).{name}()", "unary", {"name": name, "x": x})
 
 
 def _value(rng: Any, low: float = 0.1, high: float = 10.0) -> float:
@@ -151,29 +200,36 @@ def _dual(rng: Any, low: float = 0.1, high: float = 10.0) -> tuple[float, float]
 # --------------------------------------------------------------------------- parts
 
 
+EDGE, ROBUST = "edge cases", "robustness"
+
+
 @EXERCISE.part(
     "add_sub",
     points=2,
     title="Dual + and - (with Duals and plain numbers)",
     needs=("Dual",),
     forbidden=AUTODIFF,
-    hint="(a + a'e) +/- (b + b'e) = (a +/- b) + (a' +/- b')e; a plain number c is the constant c + 0e.",
+    hint="What is the tangent of a sum or a difference, and what tangent does a plain number carry?",
+    more="Add (or subtract) the primals and, separately, the tangents; Dual.lift has already turned a plain "
+    "number c into the constant c + 0e.",
 )
 def add_sub(t: Tester):
     if not t.hidden:
         yield binary(t, "+", (1.5, 2.0), (-0.5, 3.0))
         yield binary(t, "-", (1.5, 2.0), (-0.5, 3.0))
-        yield binary(t, "+", (2.0, 1.0), 3.0)
-        yield binary(t, "-", 3.0, (2.0, 1.0))
+        yield binary(t, "+", (2.0, 1.0), 3.0, group=EDGE)
+        yield binary(t, "-", 3.0, (2.0, 1.0), group=EDGE)
+        yield binary_unchanged(t, "+", (1.5, 2.0), (-0.5, 3.0))
+        yield binary_unchanged(t, "-", (1.5, 2.0), (-0.5, 3.0))
         return
     for symbol in "+-":
         for _ in range(4):
             yield binary(t, symbol, _dual(t.rng), _dual(t.rng))
-        yield binary(t, symbol, _dual(t.rng), _value(t.rng))
-        yield binary(t, symbol, _value(t.rng), _dual(t.rng))
+        yield binary(t, symbol, _dual(t.rng), _value(t.rng), group=EDGE)
+        yield binary(t, symbol, _value(t.rng), _dual(t.rng), group=EDGE)
         yield same_object(t, symbol, _dual(t.rng))
-        yield binary(t, symbol, (1e300, -1e300), (2e299, 5e299), fd=False)
-        yield binary(t, symbol, (1e-300, 1e-300), (-3e-300, 1.0), fd=False)
+        yield binary(t, symbol, (1e300, -1e300), (2e299, 5e299), fd=False, group=ROBUST)
+        yield binary(t, symbol, (1e-300, 1e-300), (-3e-300, 1.0), fd=False, group=ROBUST)
 
 
 @EXERCISE.part(
@@ -182,23 +238,26 @@ def add_sub(t: Tester):
     title="Dual * (product rule)",
     needs=("Dual",),
     forbidden=AUTODIFF,
-    hint="(a + a'e)(b + b'e) = ab + (a'b + ab')e, because e^2 = 0.",
+    hint="Which rule of differentiation does a product follow, and how many terms does its tangent have? "
+    "(e^2 = 0 removes only one of them.)",
+    more="Multiply out (a + a'e)(b + b'e) and drop the e^2 term: the tangent has one term for each operand's tangent.",
 )
 def mul(t: Tester):
     if not t.hidden:
         yield binary(t, "*", (1.5, 1.0), (-2.0, 0.5))
-        yield binary(t, "*", (2.0, 1.0), 3.0)
-        yield binary(t, "*", 0.5, (4.0, -2.0))
+        yield binary(t, "*", (2.0, 1.0), 3.0, group=EDGE)
+        yield binary(t, "*", 0.5, (4.0, -2.0), group=EDGE)
         yield same_object(t, "*", (3.0, 1.0))
+        yield binary_unchanged(t, "*", (1.5, 1.0), (-2.0, 0.5))
         return
     for _ in range(6):
         yield binary(t, "*", _dual(t.rng), _dual(t.rng))
-    yield binary(t, "*", _dual(t.rng), _value(t.rng))
-    yield binary(t, "*", _value(t.rng), _dual(t.rng))
+    yield binary(t, "*", _dual(t.rng), _value(t.rng), group=EDGE)
+    yield binary(t, "*", _value(t.rng), _dual(t.rng), group=EDGE)
     yield same_object(t, "*", _dual(t.rng))
-    yield binary(t, "*", (0.0, 1.0), (0.0, 1.0))
-    yield binary(t, "*", (1e150, 1e150), (1e150, 1.0), fd=False)
-    yield binary(t, "*", (1e-150, 3.0), (-1e150, 1e140), fd=False)
+    yield binary(t, "*", (0.0, 1.0), (0.0, 1.0), group=EDGE)
+    yield binary(t, "*", (1e150, 1e150), (1e150, 1.0), fd=False, group=ROBUST)
+    yield binary(t, "*", (1e-150, 3.0), (-1e150, 1e140), fd=False, group=ROBUST)
 
 
 @EXERCISE.part(
@@ -207,22 +266,25 @@ def mul(t: Tester):
     title="Dual / (quotient rule)",
     needs=("Dual",),
     forbidden=AUTODIFF,
-    hint="(a/b)' = (a'b - ab')/b^2 = a'/b - (a/b)(b'/b).",
+    hint="Which rule gives the derivative of a quotient, and which of its terms carries a minus sign?",
+    more="Check the sign of the term with the denominator's tangent, and that the whole tangent is divided by "
+    "the square of the denominator's primal (or written as a'/b - (a/b)(b'/b)).",
 )
 def div(t: Tester):
     if not t.hidden:
         yield binary(t, "/", (1.5, 1.0), (-2.0, 0.5))
-        yield binary(t, "/", (3.0, 2.0), 4.0)
-        yield binary(t, "/", 1.0, (2.0, 1.0))
+        yield binary(t, "/", (3.0, 2.0), 4.0, group=EDGE)
+        yield binary(t, "/", 1.0, (2.0, 1.0), group=EDGE)
+        yield binary_unchanged(t, "/", (1.5, 1.0), (-2.0, 0.5))
         return
     for _ in range(6):
         yield binary(t, "/", _dual(t.rng), _dual(t.rng))
-    yield binary(t, "/", _dual(t.rng), _value(t.rng))
-    yield binary(t, "/", _value(t.rng), _dual(t.rng))
+    yield binary(t, "/", _dual(t.rng), _value(t.rng), group=EDGE)
+    yield binary(t, "/", _value(t.rng), _dual(t.rng), group=EDGE)
     yield same_object(t, "/", _dual(t.rng))
-    yield binary(t, "/", (0.0, 1.0), (3.0, 1.0))
-    yield binary(t, "/", (1e100, 1e100), (1e-50, 1.0), fd=False)
-    yield binary(t, "/", (-1e-100, 2.0), (1e50, -1e40), fd=False)
+    yield binary(t, "/", (0.0, 1.0), (3.0, 1.0), group=EDGE)
+    yield binary(t, "/", (1e100, 1e100), (1e-50, 1.0), fd=False, group=ROBUST)
+    yield binary(t, "/", (-1e-100, 2.0), (1e50, -1e40), fd=False, group=ROBUST)
 
 
 @EXERCISE.part(
@@ -231,7 +293,10 @@ def div(t: Tester):
     title="Dual ** (constant and Dual exponents)",
     needs=("Dual",),
     forbidden=AUTODIFF,
-    hint="Constant c: (a^c)' = c a^(c-1) a' (also for a <= 0). Dual b (a > 0): (a^b)' = a^b (b' ln a + b a'/a).",
+    hint="A constant exponent and a Dual exponent follow different rules: which one still works for a base "
+    "a <= 0 (the table says it must), and which needs ln a?",
+    more="For a plain-number exponent c use the power rule c a^(c-1) a' (no logarithm, so a <= 0 works; c = 0 "
+    "gives the constant 1); only a Dual exponent needs a^b (b' ln a + b a'/a).",
 )
 def pow_(t: Tester):
     if not t.hidden:
@@ -239,25 +304,28 @@ def pow_(t: Tester):
         yield binary(t, "**", (2.0, 0.5), -1.0)
         yield binary(t, "**", (4.0, 1.0), 0.5)
         yield binary(t, "**", (2.0, 1.0), (3.0, 0.5))
+        # the table: the power rule holds for a <= 0 too
+        yield binary(t, "**", (-2.0, 1.5), 3, group=EDGE, weight=3)
+        yield binary(t, "**", (0.0, 1.0), 2, group=EDGE, weight=3)
+        yield binary(t, "**", 2.0, (1.5, 1.0), group=EDGE)  # 2 ** x: the given __rpow__ calls your __pow__
+        yield binary_unchanged(t, "**", (2.0, 1.0), (3.0, 0.5))
         return
     rng = t.rng
     for _ in range(3):
         yield binary(t, "**", (rng.uniform(0.2, 5.0), _value(rng, 0.1, 3.0)), rng.uniform(-3.0, 3.0))
-    yield binary(t, "**", (-2.0, 1.5), 3)
-    yield binary(t, "**", (-1.5, -0.5), -2.0)
-    yield binary(t, "**", (0.0, 1.0), 2)
-    yield binary(t, "**", (0.0, 2.0), 1)
-    yield binary(t, "**", (2.5, 1.0), 0)
     for _ in range(3):
         yield binary(
             t, "**", (rng.uniform(0.2, 5.0), _value(rng, 0.1, 3.0)), (rng.uniform(-3.0, 3.0), _value(rng, 0.1, 3.0))
         )
-    yield binary(t, "**", (rng.uniform(0.2, 5.0), 0.0), (rng.uniform(-3.0, 3.0), 1.0))
-    yield binary(t, "**", 2.0, (rng.uniform(-3.0, 3.0), 1.0))
+    yield binary(t, "**", (-1.5, -0.5), -2.0, group=EDGE)
+    yield binary(t, "**", (0.0, 2.0), 1, group=EDGE)
+    yield binary(t, "**", (2.5, 1.0), 0, group=EDGE)
+    yield binary(t, "**", (rng.uniform(0.2, 5.0), 0.0), (rng.uniform(-3.0, 3.0), 1.0), group=EDGE)
+    yield binary(t, "**", 2.0, (rng.uniform(-3.0, 3.0), 1.0), group=EDGE)
     yield same_object(t, "**", (1.7, 1.0))
-    yield binary(t, "**", (1e3, 1.0), 40, fd=False)
-    yield binary(t, "**", (1e10, 3.0), 0.5, fd=False)
-    yield binary(t, "**", (1e3, 2.0), (30.0, 0.5), fd=False)
+    yield binary(t, "**", (1e3, 1.0), 40, fd=False, group=ROBUST)
+    yield binary(t, "**", (1e10, 3.0), 0.5, fd=False, group=ROBUST)
+    yield binary(t, "**", (1e3, 2.0), (30.0, 0.5), fd=False, group=ROBUST)
 
 
 @EXERCISE.part(
@@ -266,22 +334,25 @@ def pow_(t: Tester):
     title="Dual.exp() and Dual.log()",
     needs=("Dual",),
     forbidden=AUTODIFF,
-    hint="exp(a + a'e) = exp(a) + exp(a) a' e; log(a + a'e) = log(a) + (a'/a) e (chain rule: times a').",
+    hint="What does the chain rule multiply the derivative of exp or log by?",
+    more="The tangent is f'(a) times the input's tangent a': exp'(a) = exp(a) and log'(a) = 1/a.",
 )
 def exp_log(t: Tester):
     if not t.hidden:
         yield unary(t, "exp", (0.5, 2.0))
         yield unary(t, "log", (2.0, 3.0))
+        yield unary_unchanged(t, "exp", (0.5, 2.0))
+        yield unary_unchanged(t, "log", (2.0, 3.0))
         return
     for _ in range(5):
         yield unary(t, "exp", (t.rng.uniform(-20.0, 20.0), _value(t.rng, 0.1, 5.0)))
         yield unary(t, "log", (math.exp(t.rng.uniform(-5.0, 5.0)), _value(t.rng, 0.1, 5.0)))
-    yield unary(t, "exp", (0.0, 1.0))
-    yield unary(t, "exp", (700.0, 1.0), fd=False)
-    yield unary(t, "exp", (-700.0, 1e300), fd=False)
-    yield unary(t, "log", (1.0, 1.0))
-    yield unary(t, "log", (1e300, 1e300), fd=False)
-    yield unary(t, "log", (1e-300, 2.0), fd=False)
+    yield unary(t, "exp", (0.0, 1.0), group=EDGE)
+    yield unary(t, "log", (1.0, 1.0), group=EDGE)
+    yield unary(t, "exp", (700.0, 1.0), fd=False, group=ROBUST)
+    yield unary(t, "exp", (-700.0, 1e300), fd=False, group=ROBUST)
+    yield unary(t, "log", (1e300, 1e300), fd=False, group=ROBUST)
+    yield unary(t, "log", (1e-300, 2.0), fd=False, group=ROBUST)
 
 
 @EXERCISE.part(
@@ -290,30 +361,35 @@ def exp_log(t: Tester):
     title="Dual.sin() and Dual.cos()",
     needs=("Dual",),
     forbidden=AUTODIFF,
-    hint="sin' = cos and cos' = -sin, each multiplied by the tangent a'.",
+    hint="What are the derivatives of sin and cos (mind the sign), and what does the chain rule multiply them by?",
+    more="sin' = cos and cos' = -sin, each times the input's tangent a'.",
 )
 def sin_cos(t: Tester):
     if not t.hidden:
         yield unary(t, "sin", (0.5, 2.0))
         yield unary(t, "cos", (0.5, 2.0))
+        yield unary_unchanged(t, "sin", (0.5, 2.0))
         return
     for _ in range(5):
         yield unary(t, "sin", (t.rng.uniform(-10.0, 10.0), _value(t.rng, 0.1, 5.0)))
         yield unary(t, "cos", (t.rng.uniform(-10.0, 10.0), _value(t.rng, 0.1, 5.0)))
     for name in ("sin", "cos"):
-        yield unary(t, name, (0.0, 1.0))
-        yield unary(t, name, (math.pi / 2, -3.0))
-        yield unary(t, name, (1e6, 1.0), fd=False)
+        yield unary(t, name, (0.0, 1.0), group=EDGE)
+        yield unary(t, name, (math.pi / 2, -3.0), group=EDGE)
+        yield unary(t, name, (1e6, 1.0), fd=False, group=ROBUST)
+    yield unary_unchanged(t, "cos", (0.5, 2.0))
 
 
-def _derivative_case(t: Tester, text: str, x: float, *, fd: bool = True) -> Case:
+def _derivative_case(
+    t: Tester, text: str, x: float, *, fd: bool = True, group: str | None = None, weight: float = 1.0
+) -> Case:
     f = FUNCTIONS[text]
 
     def run() -> Verdict:
-        expected = t.expect("derivative", function=text, x=x)
+        expected = t.expect("derivative", function=text, x=x)["value"]
         # The student's derivative() runs with minitorch's Dual, so that a bug in
         # Dual costs points in the Dual parts only.
-        actual = t.probe("derivative", function=text, x=x, allow=DUAL_STANDIN)
+        actual = t.probe("derivative", function=text, x=x, allow=DUAL_STANDIN)["value"]
         note = warning = None
         if fd:
             ref_dual = t.reference("Dual")
@@ -331,7 +407,28 @@ def _derivative_case(t: Tester, text: str, x: float, *, fd: bool = True) -> Case
         return Verdict(close(actual, expected, 1e-3), show(expected), show(actual), note=note, grader_warning=warning)
 
     comment = "  (f returns a plain number)" if text == "3.0" else ""
-    return Case(f"derivative(lambda x: {text}, {show(x)}){comment}", run)
+    return Case(f"derivative(lambda x: {text}, {show(x)}){comment}", run, group=group, weight=weight)
+
+
+def _calls_once_case(t: Tester, text: str, x: float) -> Case:
+    def run() -> Verdict:
+        calls = t.probe("derivative", function=text, x=x, allow=DUAL_STANDIN)["calls"]
+        return Verdict(
+            calls == 1,
+            "1 call",
+            f"{calls} calls",
+            detail=None if calls == 1 else "forward mode needs one evaluation of f (the text: call f once)",
+        )
+
+    return Case(
+        f"derivative(lambda x: {text}, {show(x)}) calls f once",
+        run,
+        group="edge cases",
+        weight=2,
+        hint="Forward mode gets f(x) and f'(x) from one evaluation: how many times does your function call f?",
+        more="Keep the result of the one call in a variable and test its type there, instead of calling f "
+        "again for the tangent.",
+    )
 
 
 @EXERCISE.part(
@@ -340,16 +437,19 @@ def _derivative_case(t: Tester, text: str, x: float, *, fd: bool = True) -> Case
     title="derivative(f, x): one forward pass",
     needs=("derivative",),
     forbidden=AUTODIFF,
-    hint="Seed the tangent with 1: f(Dual(x, 1.0)).tangent. If f returns a plain number, "
-    "it does not depend on x: the derivative is 0.0.",
+    hint="What tangent must the input carry so that the output's tangent is df/dx? And what is the derivative "
+    "when f returns a plain number rather than a Dual?",
+    more="The input's tangent is dx/dx. Read the tangent of f's result only when that result is a Dual; a "
+    "plain number does not depend on x.",
 )
 def derivative(t: Tester):
     if not t.hidden:
         yield _derivative_case(t, "x * x * x", 2.0)
         yield _derivative_case(t, "x.sin() * x.exp()", 0.7)
-        yield _derivative_case(t, "3.0", 1.5)
+        yield _derivative_case(t, "3.0", 1.5, group=EDGE, weight=3)  # the text: a plain number gives 0.0
+        yield _calls_once_case(t, "x.sin() * x.exp()", 0.7)
         return
-    yield _derivative_case(t, "x", -4.0)
+    yield _derivative_case(t, "x", -4.0, group=EDGE)
     for x in (1.3, -2.1):
         yield _derivative_case(t, "(x ** 2 + 1).log() / x", x)
     yield _derivative_case(t, "x ** x", 1.7)
@@ -357,7 +457,8 @@ def derivative(t: Tester):
     yield _derivative_case(t, "1 / (1 + (-x).exp())", t.rng.uniform(-3.0, 3.0))
     yield _derivative_case(t, "x.sin() ** 2 + x.cos() ** 2", t.rng.uniform(-3.0, 3.0))
     yield _derivative_case(t, "(x * x).sin().exp() * 0.5 - 7", t.rng.uniform(-2.0, 2.0))
-    yield _derivative_case(t, "x * 1e6 * x", 1e6, fd=False)
+    yield _derivative_case(t, "x * 1e6 * x", 1e6, fd=False, group=ROBUST)
+    yield _calls_once_case(t, "x ** x", 0.5)
 
 
 def _cd_case(t: Tester, name: str, x: float, h: float | None) -> Case:
@@ -386,7 +487,8 @@ def _cd_case(t: Tester, name: str, x: float, h: float | None) -> Case:
         return Verdict(close(actual, expected, scale), show(expected), show(actual))
 
     step = "" if h is None else f", h={h:g}"
-    return Case(f"central_difference({name}, {show(x)}{step})", run)
+    # the default step (h left out) is part of the API the text gives
+    return Case(f"central_difference({name}, {show(x)}{step})", run, group=EDGE if h is None else None)
 
 
 def derivative_of(name: str, x: float) -> float:
@@ -405,7 +507,9 @@ def derivative_of(name: str, x: float) -> float:
     title="central_difference(f, x, h=1e-6)",
     needs=("central_difference",),
     forbidden=AUTODIFF,
-    hint="(f(x + h) - f(x - h)) / (2 h): a symmetric difference, not (f(x + h) - f(x)) / h.",
+    hint="Is your difference symmetric around x, and what is the distance between its two points?",
+    more="Evaluate f at x + h and at x - h; the two points are 2h apart. A one-sided difference from x is only "
+    "accurate to O(h).",
 )
 def central_difference(t: Tester):
     if not t.hidden:

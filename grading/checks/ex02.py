@@ -24,12 +24,32 @@ FORBIDDEN = ("minitorch.graph", "graphlib")
 VALID = "every node the output depends on, exactly once, each after all of its parents (any such order)"
 
 
-def order_case(t: Tester, function: str, what: str, build: Callable[[], G.Node], *, heavy: bool = False) -> Case:
+#: The recursion limit a deep check runs under: this many frames above the check's own (helpers fit, a recursion
+#: over a deep graph does not).
+RECURSION_MARGIN = 100
+
+
+def order_case(
+    t: Tester,
+    function: str,
+    what: str,
+    build: Callable[[], G.Node],
+    *,
+    heavy: bool = False,
+    group: str | None = None,
+    recursion_margin: int | None = None,
+) -> Case:
     def run() -> Verdict:
         output = build()
         graph, nodes = G.to_data(output)
-        result = G.from_data(t.probe("order", function=function, graph=graph), nodes)
+        reply = t.probe("order", function=function, graph=graph, recursion_margin=recursion_margin)
+        result = G.from_data(reply, nodes)
         problem = G.order_problem(output, result)
+        if problem is None and "recursion_limit" in reply:
+            problem = (
+                f"{function} sets the recursion limit (to {reply['recursion_limit']}): the rule is no recursion, "
+                "and this check runs under a low limit"
+            )
         warning = None
         if (
             not heavy
@@ -39,7 +59,44 @@ def order_case(t: Tester, function: str, what: str, build: Callable[[], G.Node],
             warning = "the reference solution returns an invalid order"
         return Verdict(problem is None, VALID, G.show_order(result), detail=problem, grader_warning=warning)
 
-    return Case(f"{function}({what})", run, heavy=heavy, input=None if heavy else G.describe(build()))
+    suffix = ", no recursion" if recursion_margin is not None else ""
+    return Case(
+        f"{function}({what}{suffix})", run, heavy=heavy, group=group, input=None if heavy else G.describe(build())
+    )
+
+
+def rules_case(t: Tester, function: str, rule: str, build: Callable[[], G.Node]) -> Case:
+    """A rule of the text (:data:`RULES`) on a small graph. Weighted as three checks: breaking a rule breaks every
+    later use of the function."""
+
+    def run() -> Verdict:
+        graph, nodes = G.to_data(build())
+        return rule_verdict(function, rule, t.probe("order", function=function, graph=graph), lambda i: repr(nodes[i]))
+
+    what, hint, more = RULES[rule]
+    return Case(
+        f"{function}: {what}", run, group="edge cases", weight=3, input=G.describe(build()), hint=hint, more=more
+    )
+
+
+def rule_verdict(function: str, rule: str, reply: dict, label: Callable[[int], str]) -> Verdict:
+    """Whether a probe's reply keeps a rule: ``"list"`` (its ``type``) or ``"unchanged"`` (no node in its
+    ``modified``; ``label`` names a node by its number)."""
+    if rule == "list":
+        kind = reply.get("type")
+        return Verdict(
+            kind == "list",
+            "a list",
+            f"a {kind}",
+            None if kind == "list" else f"{function} returns a {kind}, not a list",
+        )
+    changed = [label(i) for i in reply.get("modified", [])]
+    return Verdict(
+        not changed,
+        "every node as it was",
+        "changed: " + ", ".join(changed) if changed else "unchanged",
+        None if not changed else f"{function} changes the graph it is given",
+    )
 
 
 def cycle_case(t: Tester, function: str, what: str, build: Callable[[], G.Node]) -> Case:
@@ -60,15 +117,18 @@ def cycle_case(t: Tester, function: str, what: str, build: Callable[[], G.Node])
 
 def _order_cases(t: Tester, function: str):
     if not t.hidden:
-        yield order_case(t, function, "a single node", G.single)
         yield order_case(t, function, "a chain of 3 nodes", lambda: G.chain(3))
         yield order_case(t, function, "a diamond", G.diamond)
-        yield order_case(t, function, "y = x * x (the same parent twice)", G.repeated_edge)
+        yield order_case(t, function, "a single node", G.single, group="edge cases")
+        yield order_case(t, function, "y = x * x (the same parent twice)", G.repeated_edge, group="edge cases")
+        yield order_case(
+            t, function, "x used twice by one node and once by another", G.twice_and_once, group="edge cases"
+        )
+        yield rules_case(t, function, "list", G.diamond)
+        yield rules_case(t, function, "unchanged", G.shared_subgraph)
         return
-    yield order_case(t, function, "a chain of 2 nodes", lambda: G.chain(2))
     yield order_case(t, function, "shared nodes", G.shared_subgraph)
     yield order_case(t, function, "a 10 x 10 grid (many shared paths)", lambda: G.grid(10))
-    yield order_case(t, function, "a node with 50 parents", lambda: G.wide(50))
     for i in range(8):
         seed = t.rng.randrange(2**32)
         size = t.rng.randint(5, 40)
@@ -78,14 +138,18 @@ def _order_cases(t: Tester, function: str):
             f"a random DAG of {size} nodes (#{i + 1})",
             lambda seed=seed, size=size: G.random_dag(random.Random(seed), size),
         )
+    yield order_case(t, function, "a chain of 2 nodes", lambda: G.chain(2), group="edge cases")
+    yield order_case(t, function, "a node with 50 parents", lambda: G.wide(50), group="edge cases")
+    yield rules_case(t, function, "list", lambda: G.grid(4))
+    yield rules_case(t, function, "unchanged", lambda: G.grid(4))
 
 
 def _cycle_cases(t: Tester, function: str):
     if not t.hidden:
         yield cycle_case(t, function, "a node that is its own parent", G.self_loop)
         yield cycle_case(t, function, "a cycle of two nodes", G.two_cycle)
+        yield cycle_case(t, function, "a cycle through the output", G.cycle_through_output)
         return
-    yield cycle_case(t, function, "a cycle through the output", G.cycle_through_output)
     yield cycle_case(t, function, "a cycle of 3 nodes below the output", lambda: G.cycle_below(3))
     yield cycle_case(t, function, "a self-loop below the output", lambda: G.cycle_below(1))
     yield cycle_case(t, function, "a cycle of 50 nodes", lambda: G.cycle_below(50))
@@ -93,9 +157,10 @@ def _cycle_cases(t: Tester, function: str):
 
 
 def _deep_cases(t: Tester, function: str):
+    deep = {"group": "scale", "recursion_margin": RECURSION_MARGIN}
     if not t.hidden:
-        yield order_case(t, function, "a chain of 1,000 nodes", lambda: G.chain(1000))
-        yield order_case(t, function, "a chain of 100,000 nodes", lambda: G.chain(100_000), heavy=True)
+        yield order_case(t, function, "a chain of 1,000 nodes", lambda: G.chain(1000), **deep)
+        yield order_case(t, function, "a chain of 100,000 nodes", lambda: G.chain(100_000), heavy=True, **deep)
         return
     yield order_case(
         t,
@@ -103,18 +168,37 @@ def _deep_cases(t: Tester, function: str):
         "a chain 100,000 nodes deep with a fresh leaf at every step",
         lambda: G.chain_with_leaves(100_000),
         heavy=True,
+        **deep,
     )
 
 
 ORDER_HINT = (
-    "Return a list of every node the output depends on (and the output itself), each once, every node "
-    "after all of its parents, so the output comes last. Parents may repeat (y = x * x)."
+    "Which nodes must already be in the list when a node is appended? Every node the output depends on "
+    "appears exactly once, after all of its parents, and the output comes last. Parents may repeat (y = x * x)."
 )
-CYCLE_HINT = "If the nodes the output depends on contain a cycle, raise ValueError."
+CYCLE_HINT = "If the nodes the output depends on contain a cycle, there is no order: raise ValueError."
 DEEP_HINT = (
-    "No recursion (Python stops at about 1,000 nested calls) and O(V + E) work: use an explicit stack or "
-    "queue, and sets or dicts (not lists) to remember nodes."
+    "What happens to Python's call stack on a graph 100,000 nodes deep, and how long does `node in some_list` "
+    "take? The deep checks run under a low recursion limit: no recursion, and O(V + E) work."
 )
+DEEP_MORE = (
+    "Replace the recursive call by a loop over a stack of your own (a list of pending work); setting "
+    "sys.setrecursionlimit is noticed and does not help. Remember nodes in sets or dicts, not lists."
+)
+#: rule -> (what the check is called, the concept hint, the code-level hint)
+RULES = {
+    "list": (
+        "returns a list",
+        "The table at the top says the function returns a list: later code reverses it, indexes it and prints it.",
+        "reversed(...), map(...) and generator expressions give iterators, not lists.",
+    ),
+    "unchanged": (
+        "leaves the graph as it was",
+        "The graph belongs to the caller, who walks it again (to sort it, to differentiate it): does your function "
+        "change any node?",
+        "Keep counts, marks and adjoints in dicts and sets of your own; do not assign to a node's attributes.",
+    ),
+}
 
 
 @EXERCISE.part(
@@ -123,8 +207,9 @@ DEEP_HINT = (
     title="kahn_sort: a valid order",
     needs=("kahn_sort",),
     forbidden=FORBIDDEN,
-    hint=ORDER_HINT + " Kahn: count each node's consumers among the ancestors; start from the output; "
-    "a node is ready when all its consumers are placed; reverse at the end.",
+    hint=ORDER_HINT + " In Kahn's algorithm, when is a node ready to be taken?",
+    more="Count, for each node, the edges to its consumers (a parent listed twice counts twice); start from the "
+    "output; take a node when its count reaches zero; the list comes out output first.",
 )
 def kahn_order(t: Tester):
     yield from _order_cases(t, "kahn_sort")
@@ -136,8 +221,11 @@ def kahn_order(t: Tester):
     title="kahn_sort: cycles raise ValueError",
     needs=("kahn_sort",),
     forbidden=FORBIDDEN,
-    hint=CYCLE_HINT + " In Kahn's algorithm, a cycle leaves nodes that never "
-    "become ready: compare how many nodes you placed.",
+    hint=CYCLE_HINT + " Kahn's algorithm notices a cycle only if every node's count includes every edge from "
+    "its consumers: does yours, for the nodes on the cycle?",
+    more="In step 1, add one to a parent's count each time an edge reaches it, also when the parent was found "
+    "before (that is how a cycle's edges get counted); then the nodes on a cycle never reach zero, and fewer "
+    "nodes come out than step 1 found.",
 )
 def kahn_cycles(t: Tester):
     yield from _cycle_cases(t, "kahn_sort")
@@ -150,6 +238,7 @@ def kahn_cycles(t: Tester):
     needs=("kahn_sort",),
     forbidden=FORBIDDEN,
     hint=DEEP_HINT,
+    more=DEEP_MORE,
 )
 def kahn_deep(t: Tester):
     yield from _deep_cases(t, "kahn_sort")
@@ -161,8 +250,9 @@ def kahn_deep(t: Tester):
     title="dfs_sort: a valid order",
     needs=("dfs_sort",),
     forbidden=FORBIDDEN,
-    hint=ORDER_HINT + " DFS: emit a node in post-order, after all of its parents have been emitted, "
-    "and skip nodes already emitted.",
+    hint=ORDER_HINT + " In a depth-first search, when is a node finished?",
+    more="Emit a node in post-order, once the iterator over its parents is exhausted, and skip parents that "
+    "are already finished.",
 )
 def dfs_order(t: Tester):
     yield from _order_cases(t, "dfs_sort")
@@ -174,8 +264,10 @@ def dfs_order(t: Tester):
     title="dfs_sort: cycles raise ValueError",
     needs=("dfs_sort",),
     forbidden=FORBIDDEN,
-    hint=CYCLE_HINT + " In a DFS, a cycle shows up as a parent that is still on "
-    "the current path (started but not finished).",
+    hint=CYCLE_HINT + " In a depth-first search, how does a parent on the current path differ from one that "
+    "is finished?",
+    more="Keep the nodes started but not finished in a set of their own: reaching one of them again means a "
+    "cycle. A single 'visited' set cannot tell the two apart.",
 )
 def dfs_cycles(t: Tester):
     yield from _cycle_cases(t, "dfs_sort")
@@ -188,6 +280,7 @@ def dfs_cycles(t: Tester):
     needs=("dfs_sort",),
     forbidden=FORBIDDEN,
     hint=DEEP_HINT,
+    more=DEEP_MORE,
 )
 def dfs_deep(t: Tester):
     yield from _deep_cases(t, "dfs_sort")

@@ -4,6 +4,11 @@ from . import Edit, ReplaceSolution, alternative, bug, cheat
 
 E = "ex01"
 DUAL = "ex01_dual"
+#: The reference's power rule for a plain-number exponent.
+CONSTANT_POWER = """        c = float(other)
+        if c == 0:
+            return Dual(1.0, 0.0)
+        return Dual(a ** c, c * a ** (c - 1) * self.tangent)"""
 
 MUTANTS = [
     bug(
@@ -86,10 +91,7 @@ MUTANTS = [
         {"pow"},
         Edit(
             DUAL,
-            """        c = float(other)
-        if c == 0:
-            return Dual(1.0, 0.0)
-        return Dual(a ** c, c * a ** (c - 1) * self.tangent)""",
+            CONSTANT_POWER,
             """        c = float(other)
         value = math.exp(c * math.log(a))
         return Dual(value, value * c * self.tangent / a)""",
@@ -133,6 +135,74 @@ MUTANTS = [
         "(f(x + h) - f(x)) / h",
         {"central_difference"},
         Edit("ex01_central_difference", "return (f(x + h) - f(x - h)) / (2 * h)", "return (f(x + h) - f(x)) / h"),
+    ),
+    bug(
+        "add_in_place",
+        E,
+        "__add__ updates self and returns it (as += would)",
+        {"add_sub"},
+        Edit(
+            DUAL,
+            "        return Dual(self.primal + other.primal, self.tangent + other.tangent)",
+            "        self.primal += other.primal\n        self.tangent += other.tangent\n        return self",
+        ),
+    ),
+    bug(
+        "pow_log_for_every_exponent",
+        E,
+        "one formula a^b (b' ln a + b a'/a) for constants too: fails for a base <= 0",
+        {"pow"},
+        Edit(
+            DUAL,
+            CONSTANT_POWER,
+            """        b = float(other)
+        value = a ** b
+        return Dual(value, value * b * self.tangent / a)""",
+        ),
+    ),
+    bug(
+        "exp_returns_a_plain_pair",
+        E,
+        "exp returns an object with .primal and .tangent that is not a Dual: x.exp().sin() fails",
+        {"exp_log"},
+        Edit(
+            DUAL,
+            "        value = math.exp(self.primal)\n        return Dual(value, value * self.tangent)",
+            "        import types\n\n        value = math.exp(self.primal)\n"
+            "        return types.SimpleNamespace(primal=value, tangent=value * self.tangent)",
+        ),
+    ),
+    bug(
+        "derivative_calls_f_twice",
+        E,
+        "derivative calls f once to test the type and again for the tangent",
+        {"derivative"},
+        ReplaceSolution(
+            "ex01_derivative",
+            """
+            if isinstance(f(Dual(x, 1.0)), Dual):
+                return f(Dual(x, 1.0)).tangent
+            return 0.0
+        """,
+        ),
+    ),
+    alternative(
+        "operators_from_other_operators",
+        E,
+        "x - y as x + (-y), x / y as x * y ** -1, x ** c through exp and log for a > 0 only",
+        Edit(
+            DUAL,
+            "        return Dual(self.primal - other.primal, self.tangent - other.tangent)",
+            "        return self + (-other)",
+        ),
+        Edit(
+            DUAL,
+            """        a, b = self.primal, other.primal
+        return Dual(a / b, (self.tangent * b - a * other.tangent) / (b * b))""",
+            """        if other.primal == 0:
+            raise ZeroDivisionError("float division by zero")
+        return self * other ** -1""",
+        ),
     ),
     alternative(
         "other_formulas",

@@ -5,6 +5,35 @@ from . import Edit, ReplaceSolution, alternative, bug, cheat
 E = "ex02"
 KAHN, DFS = "ex02_kahn", "ex02_dfs"
 
+#: How the reference's Kahn counts edges to consumers in step 1.
+STEP_ONE_COUNT = """            if parent in consumers:
+                consumers[parent] += 1
+            else:
+                consumers[parent] = 1
+                stack.append(parent)"""
+#: A recursive depth-first search (correct on shallow graphs).
+RECURSIVE_DFS = """
+order, finished, on_path = [], set(), set()
+
+
+def visit(node):
+    if node in finished:
+        return
+    if node in on_path:
+        raise ValueError("dfs_sort: the graph has a cycle")
+    on_path.add(node)
+    for parent in node.parents:
+        visit(parent)
+    on_path.discard(node)
+    finished.add(node)
+    order.append(node)
+
+
+visit(output)
+return order
+"""
+
+
 MUTANTS = [
     bug(
         "dfs_reversed_preorder",
@@ -43,27 +72,7 @@ MUTANTS = [
         E,
         "a recursive DFS: RecursionError on deep graphs",
         {"dfs_deep"},
-        ReplaceSolution(
-            DFS,
-            """
-            order, finished, on_path = [], set(), set()
-
-            def visit(node):
-                if node in finished:
-                    return
-                if node in on_path:
-                    raise ValueError("dfs_sort: the graph has a cycle")
-                on_path.add(node)
-                for parent in node.parents:
-                    visit(parent)
-                on_path.discard(node)
-                finished.add(node)
-                order.append(node)
-
-            visit(output)
-            return order
-        """,
-        ),
+        ReplaceSolution(DFS, RECURSIVE_DFS),
     ),
     bug(
         "dfs_one_visited_set",
@@ -136,17 +145,154 @@ MUTANTS = [
         Edit(KAHN, "    stack = [output]\n", "    stack = [output]\n    found = [output]\n"),
         Edit(
             KAHN,
-            """            if parent in consumers:
-                consumers[parent] += 1
-            else:
-                consumers[parent] = 1
-                stack.append(parent)""",
+            STEP_ONE_COUNT,
             """            if parent in found:
                 consumers[parent] += 1
             else:
                 consumers[parent] = 1
                 found.append(parent)
                 stack.append(parent)""",
+        ),
+    ),
+    bug(
+        "kahn_returns_iterator",
+        E,
+        "Kahn returns reversed(...): an iterator, not a list",
+        {"kahn_order"},
+        Edit(KAHN, "    reverse_order.reverse()\n    return reverse_order\n", "    return reversed(reverse_order)\n"),
+    ),
+    bug(
+        "kahn_counts_new_parents_only",
+        E,
+        "step 1 counts an edge only when it reaches a new node: shared nodes and cycles are missed",
+        {"kahn_order", "kahn_cycles"},
+        Edit(
+            KAHN,
+            STEP_ONE_COUNT,
+            """            if parent not in consumers:
+                consumers[parent] = 1
+                stack.append(parent)""",
+        ),
+    ),
+    bug(
+        "kahn_counts_consumers",
+        E,
+        "step 1 counts consumers, not edges: a parent used twice by one node is freed too early",
+        {"kahn_order"},
+        Edit(
+            KAHN,
+            """        node = stack.pop()
+        for parent in node.parents:
+            if parent in consumers:""",
+            """        node = stack.pop()
+        for parent in dict.fromkeys(node.parents):  # each consumer once
+            if parent in consumers:""",
+        ),
+    ),
+    bug(
+        "kahn_removes_edges",
+        E,
+        "textbook Kahn: removes each node's edges from the graph as it goes",
+        {"kahn_order"},
+        Edit(
+            KAHN,
+            """            if consumers[parent] == 0:
+                ready.append(parent)
+""",
+            """            if consumers[parent] == 0:
+                ready.append(parent)
+        node.parents = ()  # remove the node's edges from the graph
+""",
+        ),
+    ),
+    bug(
+        "dfs_recursive_raises_limit",
+        E,
+        "a recursive DFS that raises the recursion limit (and puts it back)",
+        {"dfs_deep"},
+        ReplaceSolution(
+            DFS,
+            RECURSIVE_DFS.replace(
+                "visit(output)\n",
+                "import sys\n\nlimit = sys.getrecursionlimit()\nsys.setrecursionlimit(10**6)\ntry:\n"
+                "    visit(output)\nfinally:\n    sys.setrecursionlimit(limit)\n",
+            ),
+        ),
+    ),
+    bug(
+        "dfs_recursive_limit_set_in_cell",
+        E,
+        "a recursive DFS, with sys.setrecursionlimit(10**6) run once in its cell",
+        {"dfs_deep"},
+        ReplaceSolution(DFS, RECURSIVE_DFS),
+        Edit(DFS, "def dfs_sort(output):", "import sys\n\nsys.setrecursionlimit(10**6)\n\n\ndef dfs_sort(output):"),
+    ),
+    alternative(
+        "kahn_on_a_copy_of_the_edges",
+        E,
+        "Kahn removes edges from its own copy of the graph; DFS with an index per stack entry",
+        ReplaceSolution(
+            KAHN,
+            """
+            remaining = {}  # node -> its consumers' edges not yet removed
+            parents = {output: list(output.parents)}
+            stack = [output]
+            remaining[output] = 0
+            while stack:
+                for parent in parents[stack.pop()]:
+                    remaining[parent] = remaining.get(parent, 0) + 1
+                    if parent not in parents:
+                        parents[parent] = list(parent.parents)
+                        stack.append(parent)
+            ready = [output] if remaining[output] == 0 else []
+            order = []
+            while ready:
+                node = ready.pop()
+                order.append(node)
+                while parents[node]:
+                    parent = parents[node].pop()  # remove the edge from the copy
+                    remaining[parent] -= 1
+                    if remaining[parent] == 0:
+                        ready.append(parent)
+            if len(order) != len(parents):
+                raise ValueError("kahn_sort: the graph has a cycle")
+            return order[::-1]
+        """,
+        ),
+        ReplaceSolution(
+            DFS,
+            """
+            order, state = [], {output: "open"}
+            stack = [(output, 0)]
+            while stack:
+                node, i = stack.pop()
+                if i < len(node.parents):
+                    stack.append((node, i + 1))
+                    parent = node.parents[i]
+                    seen = state.get(parent)
+                    if seen == "open":
+                        raise ValueError("dfs_sort: cycle")
+                    if seen is None:
+                        state[parent] = "open"
+                        stack.append((parent, 0))
+                else:
+                    state[node] = "done"
+                    order.append(node)
+            return order
+        """,
+        ),
+    ),
+    alternative(
+        "notebook_changes_interpreter_state",
+        E,
+        "the notebook sets np.seterr(all='raise'), warnings as errors, seeds and a recursion limit of 50; its "
+        "kahn_sort overflows a NumPy float on the way (the checks run with known defaults)",
+        Edit(
+            KAHN,
+            "def kahn_sort(output):\n",
+            "import random\nimport sys\nimport warnings\n\nimport numpy as np\n\nnp.seterr(all='raise')\n"
+            "warnings.simplefilter('error')\nrandom.seed(7)\nnp.random.seed(7)\nsys.setrecursionlimit(50)\n\n\n"
+            "def kahn_sort(output):\n    np.float64(1e308) * 10  # inf: an error under this notebook's settings\n",
         ),
     ),
     alternative(

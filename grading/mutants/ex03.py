@@ -5,6 +5,44 @@ from . import Edit, ReplaceSolution, alternative, bug, cheat
 E = "ex03"
 SORT, BACKWARD, GRAD = "ex03_topological_sort", "ex03_backward", "ex03_grad"
 ALL_BACKWARD = {"backward_chain", "backward_fanout", "backward_deep"}
+#: A recursive depth-first topological sort (correct on shallow graphs).
+RECURSIVE_SORT = """
+order, seen = [], set()
+
+
+def visit(node):
+    if node in seen:
+        return
+    seen.add(node)
+    for parent in node.parents:
+        visit(parent)
+    order.append(node)
+
+
+visit(output)
+return order
+"""
+#: Kahn's algorithm from the output (a correct topological_sort for acyclic graphs).
+KAHN_SORT = """
+consumers = {output: 0}
+stack = [output]
+while stack:
+    for parent in stack.pop().parents:
+        if parent in consumers:
+            consumers[parent] += 1
+        else:
+            consumers[parent] = 1
+            stack.append(parent)
+ready, order = [output], []
+while ready:
+    node = ready.pop()
+    order.append(node)
+    for parent in node.parents:
+        consumers[parent] -= 1
+        if consumers[parent] == 0:
+            ready.append(parent)
+return order[::-1]
+"""
 
 MUTANTS = [
     bug(
@@ -53,23 +91,7 @@ MUTANTS = [
         E,
         "a recursive topological sort (RecursionError on deep graphs)",
         {"toposort"},
-        ReplaceSolution(
-            SORT,
-            """
-            order, seen = [], set()
-
-            def visit(node):
-                if node in seen:
-                    return
-                seen.add(node)
-                for parent in node.parents:
-                    visit(parent)
-                order.append(node)
-
-            visit(output)
-            return order
-        """,
-        ),
+        ReplaceSolution(SORT, RECURSIVE_SORT),
     ),
     bug(
         "grad_unused_input",
@@ -95,33 +117,90 @@ MUTANTS = [
         """,
         ),
     ),
+    bug(
+        "sort_returns_iterator",
+        E,
+        "topological_sort (Kahn) returns reversed(...): an iterator, not a list",
+        {"toposort"},
+        ReplaceSolution(SORT, KAHN_SORT.replace("return order[::-1]", "return reversed(order)")),
+    ),
+    bug(
+        "sort_recursive_raises_limit",
+        E,
+        "a recursive topological sort behind sys.setrecursionlimit(10**6)",
+        {"toposort"},
+        ReplaceSolution(SORT, "import sys\n\nsys.setrecursionlimit(10**6)\n" + RECURSIVE_SORT),
+    ),
+    bug(
+        "backward_frees_the_graph",
+        E,
+        "backward drops each node's parents once it is processed (as PyTorch frees its graph)",
+        {"backward_chain", "backward_fanout"},
+        Edit(
+            BACKWARD,
+            """            adjoints[parent] += adjoint * gradient
+""",
+            """            adjoints[parent] += adjoint * gradient
+        node.parents = ()  # free the graph: it has been used
+""",
+        ),
+    ),
+    bug(
+        "grad_backward_per_input",
+        E,
+        "grad runs one backward pass per input",
+        {"grad"},
+        Edit(
+            GRAD,
+            """    adjoints = backward(output)
+    return [adjoints.get(leaf, 0.0) for leaf in leaves]""",
+            """    return [backward(output).get(leaf, 0.0) for leaf in leaves]""",
+        ),
+    ),
+    bug(
+        "grad_returns_generator",
+        E,
+        "grad returns a generator expression, not a list",
+        {"grad"},
+        Edit(
+            GRAD,
+            "return [adjoints.get(leaf, 0.0) for leaf in leaves]",
+            "return (adjoints.get(leaf, 0.0) for leaf in leaves)",
+        ),
+    ),
+    alternative(
+        "reversed_copy_and_map",
+        E,
+        "backward walks order[::-1]; grad returns list(map(...)); the sort keeps (node, index) entries",
+        Edit(BACKWARD, "for node in reversed(order):", "for node in order[::-1]:"),
+        Edit(
+            GRAD,
+            "return [adjoints.get(leaf, 0.0) for leaf in leaves]",
+            "return list(map(lambda leaf: adjoints.get(leaf, 0.0), leaves))",
+        ),
+        ReplaceSolution(
+            SORT,
+            """
+            order, done = [], set()
+            stack = [(output, 0)]
+            while stack:
+                node, i = stack.pop()
+                if i < len(node.parents):
+                    stack.append((node, i + 1))
+                    if node.parents[i] not in done:
+                        stack.append((node.parents[i], 0))
+                elif node not in done:
+                    done.add(node)
+                    order.append(node)
+            return order
+        """,
+        ),
+    ),
     alternative(
         "kahn_and_defaultdict",
         E,
         "Kahn's algorithm for the sort, a defaultdict for the adjoints",
-        ReplaceSolution(
-            SORT,
-            """
-                    consumers = {output: 0}
-                    stack = [output]
-                    while stack:
-                        for parent in stack.pop().parents:
-                            if parent in consumers:
-                                consumers[parent] += 1
-                            else:
-                                consumers[parent] = 1
-                                stack.append(parent)
-                    ready, order = [output], []
-                    while ready:
-                        node = ready.pop()
-                        order.append(node)
-                        for parent in node.parents:
-                            consumers[parent] -= 1
-                            if consumers[parent] == 0:
-                                ready.append(parent)
-                    return order[::-1]
-                """,
-        ),
+        ReplaceSolution(SORT, KAHN_SORT),
         ReplaceSolution(
             BACKWARD,
             """

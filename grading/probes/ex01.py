@@ -1,8 +1,9 @@
 """Exercise 1's probes: expressions of the student's Dual numbers, derivative and central_difference.
 
 A Dual travels as ``[primal, tangent]``, a plain number as itself; a result comes back as
-``{"pair": [primal, tangent]}``, or ``{"kind": type name, "repr": ...}`` when it is not a Dual (real
-``.primal`` and ``.tangent``).
+``{"pair": [primal, tangent]}``, or ``{"kind": type name, "repr": ...}`` when it is not a Dual (an instance of
+the notebook's class with real ``.primal`` and ``.tangent``). An operation's reply also lists the operands it
+changed (``"modified"``: the text says each operation returns a new Dual).
 """
 
 from __future__ import annotations
@@ -56,11 +57,25 @@ def number(x: object) -> Any:
     return float(x) if is_real(x) else {"kind": type(x).__name__, "repr": short_repr(x)}
 
 
-def pair(x: object) -> dict:
+def pair(x: object, dual: type) -> dict:
+    """``{"pair": [primal, tangent]}`` for a Dual of the notebook's class ``dual``; else the result described."""
     primal, tangent = getattr(x, "primal", None), getattr(x, "tangent", None)
-    if is_real(primal) and is_real(tangent):
+    if isinstance(x, dual) and is_real(primal) and is_real(tangent):
         return {"pair": [float(primal), float(tangent)]}
     return {"kind": type(x).__name__, "repr": short_repr(x)}
+
+
+def _state(x: Any) -> Any:
+    return (getattr(x, "primal", None), getattr(x, "tangent", None))
+
+
+def apply(dual: type, operation: Callable[..., Any], operands: dict[str, Any]) -> dict:
+    """``operation(*operands)`` as :func:`pair` describes it, with ``"modified"``: the names of the Dual operands
+    whose primal or tangent changed (one object used twice is reported once)."""
+    before = {name: _state(x) for name, x in operands.items()}
+    reply = pair(operation(*operands.values()), dual)
+    reply["modified"] = [name for name, x in operands.items() if isinstance(x, dual) and _state(x) != before[name]]
+    return reply
 
 
 def _operand(dual: type, x: Any) -> Any:
@@ -71,28 +86,38 @@ def _operand(dual: type, x: Any) -> Any:
 def binary(namespace: dict, symbol: str, x: Any, y: Any) -> dict:
     """``x <symbol> y``, each operand a Dual ``[primal, tangent]`` or a number."""
     dual = student(namespace, "Dual")
-    return pair(OPERATORS[symbol](_operand(dual, x), _operand(dual, y)))
+    return apply(dual, OPERATORS[symbol], {"x": _operand(dual, x), "y": _operand(dual, y)})
 
 
 @probe
 def same_object(namespace: dict, symbol: str, x: list) -> dict:
     """``a <symbol> a`` with one Dual object ``a`` used twice."""
-    a = student(namespace, "Dual")(*x)
-    return pair(OPERATORS[symbol](a, a))
+    dual = student(namespace, "Dual")
+    a = dual(*x)
+    return apply(dual, lambda a: OPERATORS[symbol](a, a), {"x": a})
 
 
 @probe
 def unary(namespace: dict, name: str, x: list) -> dict:
     """``Dual(*x).<name>()``."""
-    return pair(getattr(student(namespace, "Dual")(*x), name)())
+    dual = student(namespace, "Dual")
+    return apply(dual, lambda a: getattr(a, name)(), {"x": dual(*x)})
 
 
 @probe
-def derivative(namespace: dict, function: str, x: float) -> Any:
+def derivative(namespace: dict, function: str, x: float) -> dict:
     """``derivative(f, x)`` for ``f = FUNCTIONS[function]``, with minitorch's Dual as ``Dual`` (so that a bug in
-    the student's Dual costs points in the Dual parts only)."""
+    the student's Dual costs points in the Dual parts only): ``{"value": the result (a number, or described),
+    "calls": how many times f was called}`` (the text says once)."""
+    f, calls = FUNCTIONS[function], []
+
+    def counted(argument: Any) -> Any:
+        calls.append(1)
+        return f(argument)
+
     with patched(namespace, Dual=minitorch.Dual):
-        return number(student(namespace, "derivative")(FUNCTIONS[function], x))
+        value = number(student(namespace, "derivative")(counted, x))
+    return {"value": value, "calls": len(calls)}
 
 
 @probe

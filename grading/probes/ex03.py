@@ -17,7 +17,7 @@ from minitorch import scalar_primitives as P
 
 from .base import patched, probe, short_repr, student
 from .ex01 import is_real
-from .ex02 import encode_order
+from .ex02 import call_sort, modified
 
 #: What the grad probe's stand-ins run: not held against the student there.
 BACKWARD_STANDIN = ("minitorch.scalar.", "minitorch.graph.")
@@ -55,21 +55,31 @@ def backward_standin(namespace: dict) -> Callable[[Any], dict]:
 
 
 @probe
-def toposort(namespace: dict, graph: dict) -> dict:
+def toposort(namespace: dict, graph: dict, recursion_margin: int | None = None) -> dict:
+    """The student's ``topological_sort`` on the graph, as exercise 2's sorts are probed
+    (:func:`grading.probes.ex02.call_sort`: the order, its type, the nodes changed, a recursion limit set)."""
     output, nodes = build(namespace, graph)
-    return encode_order(student(namespace, "topological_sort")(output), nodes)
+    return call_sort(student(namespace, "topological_sort"), output, nodes, recursion_margin)
 
 
 @probe
 def backward(namespace: dict, graph: dict) -> dict:
     """The student's ``backward`` (with minitorch's topological sort): ``{"adjoints": [adjoint of node i, or
-    null when missing]}``, or ``{"kind", "repr"}`` when it does not return a dict."""
+    null when missing], "type": type name, "modified": [nodes whose parents or value changed]}``, or
+    ``{"kind", "repr"}`` when it does not return a mapping."""
     output, nodes = build(namespace, graph)
+    parents = [node.parents for node in nodes]  # tuples: a change replaces them
+    values = [node.value for node in nodes]
     with patched(namespace, topological_sort=minitorch.graph.topological_sort):
         result = student(namespace, "backward")(output)
     if not (hasattr(result, "get") and hasattr(result, "__contains__")):
         return {"kind": type(result).__name__, "repr": short_repr(result)}
-    return {"adjoints": [value(result[node]) if node in result else None for node in nodes]}
+    changed = set(modified(nodes, parents)) | {i for i, (n, v) in enumerate(zip(nodes, values)) if n.value != v}
+    return {
+        "adjoints": [value(result[node]) if node in result else None for node in nodes],
+        "type": type(result).__name__,
+        "modified": sorted(changed),
+    }
 
 
 def program(inputs: list[str], lines: list[list[str]]) -> Callable[..., Any]:
@@ -86,13 +96,25 @@ def program(inputs: list[str], lines: list[list[str]]) -> Callable[..., Any]:
 
 
 @probe
-def grad(namespace: dict, inputs: list[str], lines: list[list[str]], xs: list[float]) -> Any:
-    """The student's ``grad(f, *xs)`` (with correct ``backward`` and ``topological_sort`` stand-ins): a list of
-    floats (anything else as a repr), or ``{"kind", "repr"}`` when it is not a sequence."""
-    stand_ins = {"backward": backward_standin(namespace), "topological_sort": minitorch.graph.topological_sort}
+def grad(namespace: dict, inputs: list[str], lines: list[list[str]], xs: list[float]) -> dict:
+    """The student's ``grad(f, *xs)`` (with correct ``backward`` and ``topological_sort`` stand-ins):
+    ``{"items": [each entry, a float or a repr], "type": type name, "f_calls": n, "backward_calls": n}``, or
+    ``{"kind", "repr"}`` when the result is not iterable (the text: call f once, backward once, return a list)."""
+    f, standin, counts = program(inputs, lines), backward_standin(namespace), {"f_calls": 0, "backward_calls": 0}
+
+    def counted_f(*args: Any) -> Any:
+        counts["f_calls"] += 1
+        return f(*args)
+
+    def counted_backward(output: Any) -> dict:
+        counts["backward_calls"] += 1
+        return standin(output)
+
+    stand_ins = {"backward": counted_backward, "topological_sort": minitorch.graph.topological_sort}
     with patched(namespace, **stand_ins):
-        result = student(namespace, "grad")(program(inputs, lines), *xs)
+        result = student(namespace, "grad")(counted_f, *xs)
     try:
-        return [value(x) for x in result]
+        items = [value(x) for x in result]
     except TypeError:
         return {"kind": type(result).__name__, "repr": short_repr(result)}
+    return {"items": items, "type": type(result).__name__} | counts
