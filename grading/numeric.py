@@ -45,7 +45,12 @@ def show(x: object) -> str:
 
 
 def central(g: Callable[[float], float], x: float, h: float) -> float:
-    """Central difference of g at x with step h."""
+    """Central difference of g at x with step h.
+
+    The same quotient as :func:`minitorch.numerical.central_difference`, kept here because exercises 1 and 3
+    forbid minitorch.numerical to the student and estimate inside a check, where the notebook's tripwire would
+    hold the grader's call against the student (the tensor exercises use minitorch.numerical, outside the
+    checks' runs: :func:`grading.arrays.numeric_vjp`)."""
     return (g(x + h) - g(x - h)) / (2.0 * h)
 
 

@@ -99,7 +99,7 @@ def rule_verdict(function: str, rule: str, reply: dict, label: Callable[[int], s
     )
 
 
-def cycle_case(t: Tester, function: str, what: str, build: Callable[[], G.Node]) -> Case:
+def cycle_case(t: Tester, function: str, what: str, build: Callable[[], G.Node], group: str | None = None) -> Case:
     def run() -> Verdict:
         graph, nodes = G.to_data(build())
         reply = t.probe("cycle", function=function, graph=graph)
@@ -112,7 +112,7 @@ def cycle_case(t: Tester, function: str, what: str, build: Callable[[], G.Node])
             detail="a graph with a cycle has no topological order: raise ValueError",
         )
 
-    return Case(f"{function}({what})", run, input=G.describe(build()))
+    return Case(f"{function}({what})", run, input=G.describe(build()), group=group)
 
 
 def _order_cases(t: Tester, function: str):
@@ -146,12 +146,12 @@ def _order_cases(t: Tester, function: str):
 
 def _cycle_cases(t: Tester, function: str):
     if not t.hidden:
-        yield cycle_case(t, function, "a node that is its own parent", G.self_loop)
+        yield cycle_case(t, function, "a node that is its own parent", G.self_loop, group="edge cases")
         yield cycle_case(t, function, "a cycle of two nodes", G.two_cycle)
         yield cycle_case(t, function, "a cycle through the output", G.cycle_through_output)
         return
     yield cycle_case(t, function, "a cycle of 3 nodes below the output", lambda: G.cycle_below(3))
-    yield cycle_case(t, function, "a self-loop below the output", lambda: G.cycle_below(1))
+    yield cycle_case(t, function, "a self-loop below the output", lambda: G.cycle_below(1), group="edge cases")
     yield cycle_case(t, function, "a cycle of 50 nodes", lambda: G.cycle_below(50))
     yield cycle_case(t, function, "a cycle closed behind a diamond", G.cycle_behind_diamond)
 

@@ -325,8 +325,9 @@ def _tied(rng: np.random.Generator, shape: tuple) -> np.ndarray:
     forbidden=FORBIDDEN,
     needs=("max_vjp",),
     hint="Which entries attained the maximum, how many tie in each slice, and how must their shares of g add up?",
-    more="Compare x with np.max(x, axis=axis, keepdims=True); for 'split' divide by the count of maxima per "
-    "slice, for 'first' keep the first (a cumulative sum along the axis helps); reshape g to the keepdims shape.",
+    more="Mark the maxima by comparing x with its maximum along the axis, kept broadcastable (keepdims); for "
+    "'split' divide by the count of maxima per slice, for 'first' keep the first (a cumulative sum along the axis "
+    "helps); give g the same broadcastable shape.",
 )
 def max_vjp_cases(t: Tester):
     rng = _rng(t)

@@ -139,6 +139,112 @@ MUTANTS = [
         {"train"},
         Edit(TRAIN, "        optimizer.zero_grad()\n", ""),
     ),
+    bug(
+        "matmul_batch_only_leading_axes",
+        E,
+        "vjp_matmul sums gA and gB over the added leading batch axes only, not over stretched size-1 batch axes",
+        {"matmul"},
+        Edit(
+            MATMUL,
+            "    gA = unbroadcast(g2 @ np.swapaxes(B2, -1, -2), A2.shape)\n"
+            "    gB = unbroadcast(np.swapaxes(A2, -1, -2) @ g2, B2.shape)\n",
+            "    gA = g2 @ np.swapaxes(B2, -1, -2)\n"
+            "    gA = gA.sum(axis=tuple(range(gA.ndim - A2.ndim)))\n"
+            "    gB = np.swapaxes(A2, -1, -2) @ g2\n"
+            "    gB = gB.sum(axis=tuple(range(gB.ndim - B2.ndim)))\n",
+        ),
+    ),
+    bug(
+        "relu_writes_into_g",
+        E,
+        "vjp_relu zeroes g in place where x <= 0 and returns it",
+        {"elementwise"},
+        Edit(ELEMENTWISE, "    return g * (x > 0)", "    g[x <= 0] = 0.0\n    return g"),
+    ),
+    bug(
+        "sum_expands_an_int_axis_only",
+        E,
+        "vjp_sum puts back a single reduced axis but not a tuple of axes (keepdims=False)",
+        {"reductions"},
+        Edit(
+            REDUCTIONS,
+            "        g = np.expand_dims(g, tuple(range(x.ndim)) if axis is None else axis)\n",
+            "        if isinstance(axis, int):\n            g = np.expand_dims(g, axis)\n",
+        ),
+    ),
+    bug(
+        "log_softmax_subtracts_in_place",
+        E,
+        "vjp_log_softmax subtracts from g in place (g -= ...) and returns it",
+        {"softmax"},
+        Edit(
+            SOFTMAX,
+            "    return g - softmax(x, axis=axis) * g.sum(axis=axis, keepdims=True)",
+            "    g -= softmax(x, axis=axis) * g.sum(axis=axis, keepdims=True)\n    return g",
+        ),
+    ),
+    bug(
+        "cross_entropy_fn_targets_on_the_class",
+        E,
+        "CrossEntropyFn keeps the targets on the class: the last call's targets serve every node",
+        {"functions"},
+        Edit(FUNCTIONS, "        ctx.targets = targets\n", "        CrossEntropyFn.targets = targets\n"),
+        Edit(
+            FUNCTIONS,
+            "return vjp_cross_entropy(logits.data, ctx.targets, g.data), None",
+            "return vjp_cross_entropy(logits.data, CrossEntropyFn.targets, g.data), None",
+        ),
+    ),
+    bug(
+        "linear_fn_inputs_on_the_class",
+        E,
+        "LinearFn keeps its inputs as a class attribute, not with ctx.save_for_backward",
+        {"functions"},
+        Edit(FUNCTIONS, "        ctx.save_for_backward(x, W, b)\n", "        LinearFn.inputs = (x, W, b)\n"),
+        Edit(FUNCTIONS, "        x, W, b = ctx.saved_tensors\n", "        x, W, b = LinearFn.inputs\n"),
+    ),
+    bug(
+        "relu_fn_clips_its_input_in_place",
+        E,
+        "ReluFn.forward clips x.data in place (np.maximum(..., out=x.data)): the layer's input changes",
+        {"functions"},
+        Edit(FUNCTIONS, "        return np.maximum(x.data, 0.0)", "        return np.maximum(x.data, 0.0, out=x.data)"),
+    ),
+    bug(
+        "train_returns_tensors",
+        E,
+        "train_mlp returns the parameter tensors, not their NumPy arrays",
+        {"train"},
+        Edit(TRAIN, "    return tuple(p.detach().numpy() for p in params)", "    return tuple(params)"),
+    ),
+    alternative(
+        "vjps_by_normalised_axes",
+        E,
+        "vjp_sum normalising negative axes and expanding one at a time; log_softmax's s as exp(log_softmax); "
+        "ReluFn keeping its mask as an attribute of ctx",
+        Edit(
+            REDUCTIONS,
+            "        g = np.expand_dims(g, tuple(range(x.ndim)) if axis is None else axis)\n",
+            "        axes = range(x.ndim) if axis is None else np.atleast_1d(axis)\n"
+            "        for a in sorted(int(a) % x.ndim for a in axes):\n"
+            "            g = np.expand_dims(g, a)\n",
+        ),
+        Edit(
+            SOFTMAX,
+            "    return g - softmax(x, axis=axis) * g.sum(axis=axis, keepdims=True)",
+            "    return g - np.exp(log_softmax(x, axis=axis)) * np.sum(g, axis=axis, keepdims=True)",
+        ),
+        Edit(
+            FUNCTIONS,
+            "        ctx.save_for_backward(x)\n        return np.maximum(x.data, 0.0)",
+            "        ctx.positive = x.data > 0\n        return np.where(ctx.positive, x.data, 0.0)",
+        ),
+        Edit(
+            FUNCTIONS,
+            "        (x,) = ctx.saved_tensors\n        return vjp_relu(x.data, g.data)",
+            "        return g.data * ctx.positive",
+        ),
+    ),
     alternative(
         "relu_mask_ge",
         E,

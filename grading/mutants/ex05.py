@@ -79,6 +79,75 @@ MUTANTS = [
         {"ste_clipped"},
         Edit(CLIPPED, "return g * ctx.inside, None, None", "return g * ctx.inside"),
     ),
+    bug(
+        "softplus_backward_writes_into_g",
+        E,
+        "backward multiplies the incoming gradient in place (g.data *= sigmoid) and returns it",
+        {"softplus_vjp"},
+        Edit(
+            SOFTPLUS,
+            BACKWARD,
+            "        out = g.data\n        out *= np.exp(-np.logaddexp(0.0, -x.data))\n        return out",
+        ),
+    ),
+    bug(
+        "softplus_input_on_the_class",
+        E,
+        "forward keeps x as an attribute of the class, not on ctx: two applications before one backward share it",
+        {"softplus_vjp"},
+        Edit(SOFTPLUS, "        ctx.save_for_backward(x)\n", "        Softplus.saved_input = x\n"),
+        Edit(
+            SOFTPLUS, "        (x,) = ctx.saved_tensors\n" + BACKWARD, "        x = Softplus.saved_input\n" + BACKWARD
+        ),
+    ),
+    bug(
+        "softplus_jvp_writes_into_tangent",
+        E,
+        "jvp multiplies the tangent in place and returns it",
+        {"softplus_jvp"},
+        Edit(SOFTPLUS, JVP, "        t.data *= x.sigmoid().data\n        return t"),
+    ),
+    bug(
+        "round_ste_rounds_its_input_in_place",
+        E,
+        "RoundSTE.forward rounds x.data in place (np.round(x.data, out=x.data))",
+        {"ste_round"},
+        Edit(ROUND, "        return np.round(x.data)\n", "        return np.round(x.data, out=x.data)\n"),
+    ),
+    bug(
+        "clipped_ste_mask_on_the_class",
+        E,
+        "ClippedRoundSTE keeps its mask on the class: the last call's mask serves every node",
+        {"ste_clipped"},
+        Edit(CLIPPED, "        ctx.inside = (x.data", "        ClippedRoundSTE.inside = (x.data"),
+        Edit(CLIPPED, "return g * ctx.inside, None, None", "return g * ClippedRoundSTE.inside, None, None"),
+    ),
+    bug(
+        "softplus_always_float32",
+        E,
+        "forward returns float32 whatever the input's dtype (a float64 input loses its digits, and so does the "
+        "gradient, which takes the output's dtype)",
+        {"softplus_value", "softplus_vjp"},
+        Edit(SOFTPLUS, FORWARD, "        return np.logaddexp(0.0, a).astype(np.float32)"),
+    ),
+    alternative(
+        "softplus_float64_forward",
+        E,
+        "forward computes in float64 whatever the input's dtype (a float32 input gives the exact, float64 value)",
+        Edit(SOFTPLUS, FORWARD, "        return np.logaddexp(0.0, a.astype(np.float64))"),
+    ),
+    alternative(
+        "softplus_mask_rules_with_tensors",
+        E,
+        "STE rules returning new tensors (g * 1.0); the clipped mask as a tensor saved with save_for_backward",
+        Edit(ROUND, "        return g\n", "        return g * 1.0\n"),
+        Edit(
+            CLIPPED,
+            "        ctx.inside = (x.data >= low) & (x.data <= high)\n",
+            "        ctx.save_for_backward(minitorch.tensor(((x.data >= low) & (x.data <= high)).astype(float)))\n",
+        ),
+        Edit(CLIPPED, "return g * ctx.inside, None, None", "return g * ctx.saved_tensors[0], None, None"),
+    ),
     alternative(
         "softplus_logaddexp_numpy_rules",
         E,

@@ -11,6 +11,25 @@ RECOMPUTE = """        with minitorch.enable_grad(), memory.resume_counting():
 
 MUTANTS = [
     bug(
+        "segment_fn_on_the_class",
+        E,
+        "CheckpointSegment keeps fn on the class, not on ctx: with two segments in one graph, both recompute the "
+        "last one's blocks",
+        {"segment"},
+        Edit(SEGMENT, "        ctx.fn = fn\n", "        CheckpointSegment.segment_fn = fn\n"),
+        Edit(SEGMENT, "            out = ctx.fn(start)\n", "            out = CheckpointSegment.segment_fn(start)\n"),
+    ),
+    alternative(
+        "sequential_default_argument_closure",
+        E,
+        "checkpointed_sequential binds each segment with a lambda's default argument",
+        Edit(
+            SEQUENTIAL,
+            "        x = checkpoint_segment(runner(chunk), x)\n",
+            "        x = checkpoint_segment(lambda h, chunk=chunk: runner(chunk)(h), x)\n",
+        ),
+    ),
+    bug(
         "recompute_under_no_grad",
         E,
         "backward recomputes the segment with grad mode still off: nothing to back-propagate through",

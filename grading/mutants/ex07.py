@@ -8,6 +8,43 @@ UNROLLED, IMPLICIT = "ex07_unrolled", "ex07_implicit"
 
 MUTANTS = [
     bug(
+        "hvp_reverse_marks_the_callers_x",
+        E,
+        "hvp_reverse calls x.requires_grad_() on the caller's tensor instead of on a detached copy",
+        {"hvp_reverse"},
+        Edit(HVP_REVERSE, "x = x.detach().requires_grad_()", "x = x.requires_grad_()"),
+    ),
+    bug(
+        "newton_subtracts_in_place",
+        E,
+        "newton_step subtracts the step from x.detach().numpy() in place: the caller's x moves too",
+        {"newton"},
+        Edit(
+            NEWTON,
+            "    return minitorch.tensor(x.detach().numpy() - np.linalg.solve(hessian, gradient))",
+            "    point = x.detach().numpy()\n    point -= np.linalg.solve(hessian, gradient)\n"
+            "    return minitorch.tensor(point)",
+        ),
+    ),
+    bug(
+        "newton_returns_an_array",
+        E,
+        "newton_step returns a NumPy array where the text asks for a Tensor (the next cell's x.numpy() fails)",
+        {"newton"},
+        Edit(
+            NEWTON,
+            "    return minitorch.tensor(x.detach().numpy() - np.linalg.solve(hessian, gradient))",
+            "    return x.detach().numpy() - np.linalg.solve(hessian, gradient)",
+        ),
+    ),
+    bug(
+        "unrolled_returns_a_tensor",
+        E,
+        "hypergradient_unrolled returns the 0-d tensor, not a Python float",
+        {"unrolled"},
+        Edit(UNROLLED, "    return float(hypergradient.item())", "    return hypergradient"),
+    ),
+    bug(
         "hvp_returns_the_gradient",
         E,
         "hvp returns the primal output of jvp (the gradient) instead of its tangent",
@@ -99,6 +136,18 @@ MUTANTS = [
             "np.linalg.solve(X.T @ X + lam * np.eye(X.shape[1]), w_star)",
             "np.linalg.solve(2.0 * (X.T @ X + lam * np.eye(X.shape[1])), w_star)",
         ),
+    ),
+    alternative(
+        "newton_on_a_copy_and_item",
+        E,
+        "newton_step subtracts in place from a copy of x's array; hypergradient_unrolled returns .item()",
+        Edit(
+            NEWTON,
+            "    return minitorch.tensor(x.detach().numpy() - np.linalg.solve(hessian, gradient))",
+            "    point = x.detach().numpy().copy()\n    point -= np.linalg.solve(hessian, gradient)\n"
+            "    return minitorch.tensor(point)",
+        ),
+        Edit(UNROLLED, "    return float(hypergradient.item())", "    return hypergradient.item()"),
     ),
     alternative(
         "functional_and_forward_variants",

@@ -95,29 +95,39 @@ def function(terms: list[dict]) -> Callable:
 
 
 def as_array(result: Any) -> dict:
-    """A tensor's (or array-like's) values as ``{"array": floats}``; anything else described."""
+    """A tensor's (or array-like's) values as ``{"array": floats, "kind": type name}``; anything else described
+    (``{"kind", "repr"}``). The parts ask for a Tensor: the kind tells a NumPy array from one."""
+    kind = type(result).__name__
     if isinstance(result, minitorch.Tensor):
-        result = result.detach().numpy()
+        kind, result = "Tensor", result.detach().numpy()
     try:
-        return {"array": np.asarray(result, dtype=float)}
+        return {"array": np.asarray(result, dtype=float), "kind": kind}
     except (TypeError, ValueError):
-        return {"kind": type(result).__name__, "repr": short_repr(result)}
+        return {"kind": kind, "repr": short_repr(result)}
+
+
+def changed(tensors: dict[str, tuple[minitorch.Tensor, np.ndarray]]) -> list[str]:
+    """The names of the tensors whose values, or whose requires_grad, a call changed (``name: (tensor, the values
+    it was given)``; none of them required a gradient)."""
+    return [
+        name
+        for name, (tensor, values) in tensors.items()
+        if tensor.requires_grad or not np.array_equal(tensor.data, values, equal_nan=True)
+    ]
 
 
 def as_float(result: Any) -> dict:
-    """A number as ``{"float": value}`` (a bool is not one); anything else described."""
-    try:
-        if not isinstance(result, bool):
-            return {"float": float(result)}
-    except (TypeError, ValueError):
-        pass
+    """A Python float (NumPy's float64 is one) as ``{"float": value}``; anything else described, a tensor or a
+    0-d array too: the parts ask for a float."""
+    if isinstance(result, float):
+        return {"float": float(result)}
     return {"kind": type(result).__name__, "repr": short_repr(result)}
 
 
 @probe
 def hvp(namespace: dict, name: str, terms: list, x: np.ndarray, v: np.ndarray) -> dict:
-    """``name(f, x, v)`` (hvp or hvp_reverse): the result, and for each call of ``f`` whether a forward-mode level
-    (minitorch.jvp) was open."""
+    """``name(f, x, v)`` (hvp or hvp_reverse): the result, for each call of ``f`` whether a forward-mode level
+    (minitorch.jvp) was open, and which of x and v the call changed in place."""
     f = function(terms)
     modes: list[bool] = []
 
@@ -125,14 +135,16 @@ def hvp(namespace: dict, name: str, terms: list, x: np.ndarray, v: np.ndarray) -
         modes.append(bool(grad_mode.state.forward_levels))
         return f(z)
 
-    return {"result": as_array(student(namespace, name)(watched, _t(x), _t(v))), "modes": modes}
+    x_in, v_in = _t(x), _t(v)
+    result = as_array(student(namespace, name)(watched, x_in, v_in))
+    return {"result": result, "modes": modes, "modified": changed({"x": (x_in, x), "v": (v_in, v)})}
 
 
 @probe
-def gradients(namespace: dict, terms: list, points: list) -> list:
-    """``minitorch.grad(f)`` at each point (for central differences; runs no student code)."""
-    g = minitorch.grad(function(terms))
-    return [g(_t(point)).numpy() for point in points]
+def numeric_hvp(namespace: dict, terms: list, x: np.ndarray, v: np.ndarray, epsilon: float) -> np.ndarray:
+    """The central difference of ``minitorch.grad(f)`` at x along v (:func:`minitorch.numerical.jvp`): an HVP
+    estimate that runs no student code (the grader asks for it through the reference)."""
+    return minitorch.numerical.jvp(minitorch.grad(function(terms)), [_t(x)], [_t(v)], epsilon=epsilon).numpy()
 
 
 def hvp_standin(f: Callable, x: minitorch.Tensor, v: minitorch.Tensor) -> minitorch.Tensor:
@@ -143,14 +155,17 @@ def hvp_standin(f: Callable, x: minitorch.Tensor, v: minitorch.Tensor) -> minito
 @probe
 def newton(namespace: dict, terms: list, x: np.ndarray, iterations: int) -> dict:
     """``iterations`` steps of ``newton_step(f, point)`` from x (hvp: minitorch's), each result read back as an
-    array: the last one, or the first that is not an array of x's shape."""
+    array (and whether it changed the point it was given): the last one, or the first that is not an array of x's
+    shape or that changed its point."""
     f = function(terms)
     step = student(namespace, "newton_step")
     with patched(namespace, hvp=hvp_standin):
         point = _t(x)
         for _ in range(iterations):
+            given = point.data.copy()
             answer = as_array(step(f, point))
-            if "array" not in answer or answer["array"].shape != np.shape(x):
+            answer["modified"] = changed({"x": (point, given)})
+            if "array" not in answer or answer["array"].shape != np.shape(x) or answer["modified"]:
                 return answer
             point = _t(answer["array"])
     return answer
