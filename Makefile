@@ -10,7 +10,7 @@ BOOK   ?= book
 # Where `make pdf` writes the whole book; every page's download menu links it (book/_ext/header_links.py).
 BOOK_PDF := $(BOOK)/_build/html/minitorch-book.pdf
 
-.PHONY: help venv book pdf print-pdf chromium test bench clean release check grade autograde
+.PHONY: help venv book pdf print-pdf chromium test bench clean release student-edition check grade autograde
 
 help:
 	@echo "make book   build the Jupyter Book (executes every notebook) into book/_build/html"
@@ -18,6 +18,7 @@ help:
 	@echo "make test   run the whole test suite (installs Chromium first where it can)"
 	@echo "make bench  run the benchmarks in bench/ and print their ratios"
 	@echo "make release            regenerate exercises/ from solutions/ with nbgrader (commit the result)"
+	@echo "make student-edition DEST=folder  write the tree to publish to students: no solutions/, no hidden checks"
 	@echo "make check NB=notebook [MORE=1]  self-check: the visible checks, a table per part (MORE=1: code-level hints too)"
 	@echo "make grade NB=notebook  grade a notebook with every check (visible and hidden)"
 	@echo "make autograde [SUBMISSIONS=submitted] [OUT=autograde] [JOBS=n]  grade a class, sandboxed, in parallel"
@@ -73,6 +74,10 @@ bench: $(STAMP)
 
 release: $(STAMP)
 	$(BIN)/python -m grading release
+
+student-edition: $(STAMP)
+	@test -n "$(DEST)" || { echo "usage: make student-edition DEST=../course-student (a new folder outside the repository)"; exit 2; }
+	$(BIN)/python -m grading edition $(DEST)
 
 check: $(STAMP)
 	@test -n "$(NB)" || { echo "usage: make check NB=exercises/ex01_forward_mode/ex01_forward_mode.ipynb"; exit 2; }

@@ -4,6 +4,7 @@
     python -m grading grade NOTEBOOK      every check (visible and hidden), as the autograder runs them
     python -m grading release [--dest D]  regenerate exercises/ from solutions/ with nbgrader
     python -m grading catalogue           grade every catalogued buggy/alternative notebook
+    python -m grading edition DEST        write the student edition (no solutions/, visible checks only)
     python -m grading autograde [PATH]    grade a whole class (sandboxed, in parallel): minitorch-autograde
 
 ``check`` and ``grade`` print a table (part, checks passed, points, status) and
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("release", help="regenerate exercises/ from solutions/ (nbgrader generate_assignment)")
     p.add_argument("--dest", help="write the released notebooks here instead of exercises/")
     sub.add_parser("catalogue", help="grade the catalogue of buggy and alternative notebooks, print a table")
+    p = sub.add_parser("edition", help="write the student edition: no solutions/, no hidden checks (grading.edition)")
+    p.add_argument("dest", help="a new or empty folder outside the repository")
     p = sub.add_parser(
         "autograde",
         help="grade a folder of submissions (nbgrader layout) or a notebook, sandboxed, "
@@ -73,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         from .release import main as release
 
         return release(args.dest)
+    if args.command == "edition":
+        from .edition import main as edition
+
+        return edition(args.dest)
     from .mutants import grade_catalogue, table
 
     results = grade_catalogue()

@@ -27,7 +27,7 @@ from typing import Any
 from .checks import exercise as exercise_spec
 from .checks import exercise_of_notebook
 from .core import PartResult, StudentFailure, run_part
-from .notebooks import cells_to_run, load_reference, read, solution_path
+from .notebooks import cells_to_run, load_reference, read, source_notebook
 from .probes.cells import label as cell_label
 from .report import NotebookReport
 from .sandbox.isolation import detect_isolation
@@ -230,7 +230,7 @@ def grade_notebook(
     if spec is None:
         raise ValueError(f"{path.name}: cannot tell which exercise this is (name it exNN_...ipynb or pass exercise=)")
     started = time.monotonic()
-    cells, notes = cells_to_run(read(path), read(solution_path(spec.notebook)))
+    cells, notes = cells_to_run(read(path), read(source_notebook(spec.notebook)))
     reference = load_reference(spec.id, spec.notebook)
     backend = Sandboxed(cells, isolation, limits or Limits(), started + timeout, cell_timeout)
     results: list[PartResult] = []

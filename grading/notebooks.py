@@ -158,9 +158,12 @@ def _load_reference(exercise: str, notebook: str) -> dict:
     key = f"{exercise}:{path}"
     if key not in _references:
         if not path.exists():
+            if released_path(notebook).exists():  # the student edition: no solutions/ (grading.edition)
+                return load_public_reference(exercise, notebook)
             raise RuntimeError(
-                f"the reference solution {path} is missing: the checks compare with it, so they "
-                "need the course repository (set MINITORCH_SOLUTIONS to its solutions/ folder)"
+                f"the reference solution {path} and the released notebook {released_path(notebook)} are both "
+                "missing: the checks compare with one of them, so they need the course repository (set "
+                "MINITORCH_SOLUTIONS to its solutions/ folder) or the student edition's exercises/"
             )
         namespace = new_namespace(f"_reference_{exercise}")
         errors = execute(read(path), namespace, label=f"reference {exercise}")
@@ -168,3 +171,44 @@ def _load_reference(exercise: str, notebook: str) -> dict:
             raise RuntimeError(f"the reference solution {path} fails: " + "; ".join(map(str, errors)))
         _references[key] = namespace
     return _references[key]
+
+
+def source_notebook(notebook: str) -> Path:
+    """The notebook a submission's read-only given cells are restored from: the reference solution, or where it
+    is not shipped (the student edition) the released notebook, whose given cells are the same."""
+    path = solution_path(notebook)
+    return path if path.exists() else released_path(notebook)
+
+
+def load_public_reference(exercise: str, notebook: str) -> dict:
+    """The reference without ``solutions/`` (cached): the released notebook's read-only given cells executed in
+    order, with the public reference's objects (:mod:`grading.public`) put in where its first solution cell
+    stands. Other cells are skipped: the solution cells (stubs in a released notebook), and any cell a student
+    added to the file (in the student edition, ``exercises/`` is where students work)."""
+    from .public import definitions
+
+    with REFERENCE_LOCK:
+        path = released_path(notebook)
+        key = f"{exercise}:public:{path}"
+        if key not in _references:
+            cells = [c for c in read(path).get("cells", []) if isinstance(c, dict)]
+            code_cells = [c for c in cells if c.get("cell_type") == "code"]
+            namespace = new_namespace(f"_public_reference_{exercise}")
+            errors: list[CellError] = []
+            defined = False
+            for index, cell in enumerate(code_cells, 1):
+                if nbgrader(cell).get("solution") and not defined:
+                    namespace.update(definitions(exercise, namespace))
+                    defined = True
+                elif is_locked_given_code(cell):
+                    error, _ = run_cell(index, source(cell), namespace, CELL_TIMEOUT, f"reference {exercise}")
+                    if error is not None:
+                        errors.append(CellError(index, error, cell_label(source(cell))))
+            if not defined:
+                raise RuntimeError(f"the released notebook {path} has no solution cell to put the public reference in")
+            if errors:
+                raise RuntimeError(
+                    f"the public reference of {exercise} fails on {path}: " + "; ".join(map(str, errors))
+                )
+            _references[key] = namespace
+        return _references[key]

@@ -27,7 +27,7 @@ from typing import Any
 
 from ..probes.audit import TAMPERED, cache_file, instrumented
 from ..probes.wire import HEADER, Malformed, dumps, loads
-from .isolation import ENV, GRADING_DIR, PYTHON, Isolation, detect_isolation, sandbox_env, view
+from .isolation import ENV, GRADING_DIR, PYTHON, Isolation, course_paths, detect_isolation, sandbox_env, view
 from .view import View
 
 PROBES_DIR = os.path.join(GRADING_DIR, "probes")
@@ -214,7 +214,11 @@ _code_cache: tuple[str, str] | None = None
 
 
 def _boot(parent: str, tripwire_fd: int) -> list[str]:
-    code = f"import sys; sys.path.insert(0, {parent!r}); from probes.child import main; sys.exit(main({tripwire_fd}))"
+    # The child imports the minitorch that the grader imported (its folder is in the sandbox's view), not the one
+    # the virtual environment would find: they differ where the course runs from a copy (the student edition).
+    minitorch_dir = course_paths().get("minitorch")
+    paths = [parent] + ([os.path.dirname(minitorch_dir)] if minitorch_dir else [])
+    code = f"import sys; sys.path[:0] = {paths!r}; from probes.child import main; sys.exit(main({tripwire_fd}))"
     return [PYTHON, "-I", "-c", code]
 
 
