@@ -267,7 +267,8 @@ def test_feedback_shows_checks_never_sources(graded):
     secrets = secret_lines(_reference())
     code = [
         line.strip()
-        for line in (PACKAGE_DIR / "checks" / "ex01.py").read_text().splitlines()
+        for module in (PACKAGE_DIR / "checks" / "ex01").glob("*.py")
+        for line in module.read_text().splitlines()
         if line.strip().startswith(("def ", "yield ", "return ", "for ", "if ", "with "))
     ]
     for student, text in texts.items():
