@@ -81,18 +81,18 @@ def make_mlp_minitorch(x: np.ndarray, y: np.ndarray) -> tuple[nn.Module, Callabl
         layers.append(nn.Linear(n_in, n_out, dtype=np.float32))
         if i < len(SIZES) - 2:
             layers.append(nn.ReLU())
-    model = nn.Sequential(*layers)
-    opt = optim.SGD(model.parameters(), lr=LR)
+    network = nn.Sequential(*layers)
+    opt = optim.SGD(network.parameters(), lr=LR)
     xt = minitorch.tensor(x)
 
     def step() -> float:
         opt.zero_grad()
-        loss = F.cross_entropy(model(xt), y)
+        loss = F.cross_entropy(network(xt), y)
         loss.backward()
         opt.step()
         return loss.item()
 
-    return model, step
+    return network, step
 
 
 def make_mlp_numpy(weights: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> tuple[list, Callable[[], float]]:

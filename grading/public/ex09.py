@@ -56,12 +56,13 @@ def define(namespace: dict) -> dict[str, Any]:
 
     def gradient_ratio(activation: str, depth: int, X: np.ndarray, y: np.ndarray) -> float:
         """First over last layer's weight-gradient norm of a fresh Linear/activation stack of `depth` layers."""
-        if activation not in ACTIVATIONS:
+        make_activation = ACTIVATIONS.get(activation)
+        if make_activation is None:
             raise ValueError(f"gradient_ratio: no activation {activation!r} (one of {sorted(ACTIVATIONS)})")
         n = X.shape[1]
         stack: list = []
         for i in range(depth):
-            stack += [ACTIVATIONS[activation](), nn.Linear(n, n)] if i else [nn.Linear(n, n)]
+            stack += [make_activation(), nn.Linear(n, n)] if i else [nn.Linear(n, n)]
         network = nn.Sequential(*stack)
         norms = namespace["layer_grad_norms"](network, F.cross_entropy(network(minitorch.tensor(X)), y))
         ratio = norms[0] / norms[-1]

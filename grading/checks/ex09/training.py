@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -92,19 +92,25 @@ def float_case(t: Tester, what: str, probe: str, args: dict, pick: Callable[[Any
 
 
 #: The train_step checks: (what, seed, layer sizes, optimizer, lr, steps, rows per batch, stale gradients, group).
-STEP_CHECKS = {
-    "visible": [
-        ("two SGD steps on a 4-8-3 network", 0, [4, 8, 3], "sgd", 0.5, 2, 6, False, "behaviour"),
-        ("gradients left from before the step must not count", 1, [4, 8, 3], "sgd", 0.5, 1, 6, True, "edge cases"),
-    ],
-    "hidden": [
-        ("three SGD steps on a 5-3-2 network", 3, [5, 3, 2], "sgd", 0.3, 3, 5, False, "behaviour"),
-        ("three SGD steps on a 2-9-4 network", 4, [2, 9, 4], "sgd", 0.3, 3, 5, False, "behaviour"),
-        ("three Adam steps on a 3-6-6-4 network", 5, [3, 6, 6, 4], "adam", 0.01, 3, 8, False, "behaviour"),
-        ("stale gradients, then two Adam steps", 6, [3, 6, 6, 4], "adam", 0.01, 2, 8, True, "edge cases"),
-        ("a batch of one row", 7, [4, 5, 3], "sgd", 0.2, 2, 1, False, "edge cases"),
-    ],
-}
+VISIBLE_STEPS = [
+    ("two SGD steps on a 4-8-3 network", 0, [4, 8, 3], "sgd", 0.5, 2, 6, False, "behaviour"),
+    ("gradients left from before the step must not count", 1, [4, 8, 3], "sgd", 0.5, 1, 6, True, "edge cases"),
+]
+HIDDEN_STEPS = [
+    ("three SGD steps on a 5-3-2 network", 3, [5, 3, 2], "sgd", 0.3, 3, 5, False, "behaviour"),
+    ("three SGD steps on a 2-9-4 network", 4, [2, 9, 4], "sgd", 0.3, 3, 5, False, "behaviour"),
+    ("three Adam steps on a 3-6-6-4 network", 5, [3, 6, 6, 4], "adam", 0.01, 3, 8, False, "behaviour"),
+    ("stale gradients, then two Adam steps", 6, [3, 6, 6, 4], "adam", 0.01, 2, 8, True, "edge cases"),
+    ("a batch of one row", 7, [4, 5, 3], "sgd", 0.2, 2, 1, False, "edge cases"),
+]
+
+
+def _step_cases(t: Tester, rng: np.random.Generator, rows: list) -> Iterator[Case]:
+    for what, seed, sizes, optimizer, lr, steps, count, stale, group in rows:
+        batches = _batches(rng, sizes, steps, count)
+        yield step_case(
+            t, what, seed=seed, sizes=sizes, optimizer=optimizer, lr=lr, batches=batches, stale=stale, group=group
+        )
 
 
 @EXERCISE.part(
@@ -119,14 +125,12 @@ STEP_CHECKS = {
 )
 def train_step(t: Tester):
     rng = _rng(t)
-    for what, seed, sizes, optimizer, lr, steps, rows, stale, group in STEP_CHECKS["hidden" if t.hidden else "visible"]:
-        batches = _batches(rng, sizes, steps, rows)
-        yield step_case(
-            t, what, seed=seed, sizes=sizes, optimizer=optimizer, lr=lr, batches=batches, stale=stale, group=group
-        )
     if not t.hidden:
+        yield from _step_cases(t, rng, VISIBLE_STEPS)
         args = {"seed": 2, "sizes": [4, 8, 3], "optimizer": "sgd", "lr": 0.1, "batches": _batches(rng, [4, 8, 3], 1, 4)}
         yield float_case(t, "returns a Python float", "step", args, lambda r: r["returned"], "train_step")
+        return
+    yield from _step_cases(t, rng, HIDDEN_STEPS)
 
 
 # --------------------------------------------------------------------------- part 4: train
