@@ -4,7 +4,7 @@ The classroom runner grades, sandboxed, every notebook of the catalogue (bugs, c
 cheats), the reference solutions and the untouched released notebooks. A throw-away course (this
 repository's nbgrader_config.py and solutions/) gets a sample of the same files: per exercise the
 reference, the untouched release and the first bug, alternative and cheat of the catalogue
-(`MINITORCH_NBGRADER=all` gives it every one, as for the agreement figures in the issue notes). nbgrader
+(`MINITORCH_CATALOGUE=all` gives it every one, as for the agreement figures in the issue notes). nbgrader
 executes their test cells (with the hidden tests restored from its gradebook) in a Jupyter kernel; each
 cell's points must equal the classroom runner's points for the part. Where a check ran into its time
 limit (an algorithm too slow on purpose) points depend on the machine's speed: there both must take points
@@ -26,7 +26,7 @@ import pytest
 
 from grading import classroom
 from grading.checks import EXERCISES
-from grading.mutants import CATALOGUE, Mutant, write
+from grading.mutants import CATALOGUE, sample, write
 from grading.notebooks import REPO_ROOT, released_path, solution_path
 from grading.record import read_records
 
@@ -52,13 +52,8 @@ HOSTILE = {
 
 
 def _nbgrader_sample() -> list[tuple[str, str]]:
-    if os.environ.get("MINITORCH_NBGRADER") == "all":
-        return sorted(STUDENTS)
-    first: dict[tuple[str, str], Mutant] = {}
-    for mutant in CATALOGUE:
-        first.setdefault((mutant.exercise, mutant.kind), mutant)
-    sample = [(student, notebook) for student, notebook in STUDENTS if student in ("reference", "untouched")]
-    return sorted(sample + [(m.name, EXERCISES[m.exercise].notebook) for m in first.values()])
+    mutants = [(m.name, EXERCISES[m.exercise].notebook) for m in sample(every=len(CATALOGUE))]
+    return sorted([key for key in STUDENTS if key[0] in ("reference", "untouched")] + mutants)
 
 
 NBGRADER_SAMPLE = _nbgrader_sample()

@@ -132,6 +132,21 @@ def _discover() -> list[Mutant]:
 CATALOGUE: list[Mutant] = _discover()
 
 
+def sample(every: int = 8) -> list[Mutant]:
+    """A cross-section of the catalogue for end-to-end tests that cost seconds per notebook: per exercise the
+    first bug, alternative and cheat, and every ``every``-th bug after the first. ``MINITORCH_CATALOGUE=all``
+    gives the whole catalogue (for the figures in an issue note)."""
+    if os.environ.get("MINITORCH_CATALOGUE") == "all":
+        return list(CATALOGUE)
+    picked, seen = [], {}
+    for mutant in CATALOGUE:
+        count = seen.setdefault((mutant.exercise, mutant.kind), 0)
+        seen[mutant.exercise, mutant.kind] += 1
+        if count == 0 or (mutant.kind == "bug" and count % every == 0):
+            picked.append(mutant)
+    return picked
+
+
 @dataclass
 class MutantResult:
     mutant: Mutant
