@@ -187,7 +187,7 @@ def _lost(**parts: float) -> dict:
 EXPECTED = {
     "good": ("graded", FULL, ""),
     "untouched": ("graded", None, ""),
-    "bug": ("graded", _lost(mul=0.625), ""),
+    "bug": ("graded", _lost(mul=1.066667), ""),
     "infinite_loop": ("graded", _lost(central_difference=0), "(a check timed out)"),
     "os_exit": ("graded", _lost(derivative=0), "derivative: crashed: the submission's process exited with code 3"),
     "sys_exit": ("graded", _lost(central_difference=0), ""),
@@ -199,7 +199,7 @@ EXPECTED = {
     "edited_test_cells": ("graded", FULL, ""),
     "renamed_function": ("graded", _lost(derivative=0), "derivative: not defined: derivative"),
     "writes_outside": ("graded", FULL, ""),
-    "monkeypatches": ("graded", _lost(mul=0.625), ""),
+    "monkeypatches": ("graded", _lost(mul=1.066667), ""),
     "calls_minitorch": ("graded", None, "no points: calls minitorch.dual"),
     "invalid_json": ("failed-to-grade", None, "not a notebook: invalid JSON"),
     "not_a_notebook": ("failed-to-grade", None, "not a notebook: no list of cells"),
@@ -221,7 +221,8 @@ def test_each_submission_gets_exactly_its_points_and_reason(graded, student):
     assert row["status"] == status, row
     parts = {p: float(row[f"ex01_test_{p}"]) for p in PARTS}
     assert parts == ({p: 0.0 for p in PARTS} if points is None else {p: float(v) for p, v in points.items()}), row
-    assert float(row["raw_score"]) == sum(parts.values()) == float(row["score"])
+    assert float(row["raw_score"]) == pytest.approx(sum(parts.values()), abs=1e-6)
+    assert float(row["raw_score"]) == float(row["score"])
     assert row["max_score"] == "16.0" and row["assignment"] == NB
     assert reason in row["reason"], row["reason"]
 
