@@ -339,6 +339,9 @@ def test_a_killed_or_interrupted_run_loses_nothing_and_the_next_one_finishes(gra
             "3",
         ],
         start_new_session=True,
+        # A shell's background job inherits SIGINT ignored, and Python then keeps it ignored: give the run the
+        # terminal's default, as a user's Ctrl-C finds it, whatever launched this test.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
