@@ -284,7 +284,8 @@ def short_run_case(t: Tester, steps: int) -> Case:
     light check runs with the tripwire (the full trainings below are heavy: it would double their time)."""
 
     def run() -> Verdict:
-        X, y = t.reference("make_rings")(100, classes=2, seed=6)
+        # Few points: the central-difference primitives cost one forward pass per entry of every input.
+        X, y = t.reference("make_rings")(20, classes=2, seed=6)
         shapes = [(2, 16), (16,), (16, 2), (2,)]
         expected = f"W1, b1, W2, b2 of shapes {', '.join(map(str, shapes))}, changed by the {steps} steps"
         (start, _), (result, kinds) = _call_train_mlp(t, X, y, {"steps": 0}, {"steps": steps}, numeric=True)
@@ -306,7 +307,7 @@ def short_run_case(t: Tester, steps: int) -> Case:
 
     # Central-difference primitives are slow: on a loaded machine the few steps took over the light 5 s.
     return Case(
-        f"train_mlp(X, y, steps={steps}) and train_mlp(X, y, steps=0) on 2 rings (100 points)", run, timeout=15.0
+        f"train_mlp(X, y, steps={steps}) and train_mlp(X, y, steps=0) on 2 rings (20 points)", run, timeout=15.0
     )
 
 
