@@ -168,6 +168,50 @@ MUTANTS = [
             "return (adjoints.get(leaf, 0.0) for leaf in leaves)",
         ),
     ),
+    bug(
+        "grad_plain_number_unhandled",
+        E,
+        "grad passes a plain-number output (f ignores its inputs) to backward, which needs a node",
+        {"grad"},
+        Edit(GRAD, "    if not isinstance(output, Var):\n        return [0.0 for _ in leaves]\n", ""),
+    ),
+    bug(
+        "grad_leaf_output_taken_as_constant",
+        E,
+        "grad treats an output without parents as a constant, also when it is one of the inputs (f = lambda x: x)",
+        {"grad"},
+        Edit(GRAD, "if not isinstance(output, Var):", "if not isinstance(output, Var) or not output.parents:"),
+    ),
+    bug(
+        "grad_by_central_differences",
+        E,
+        "grad estimates each derivative by a central difference: f runs twice per input, and the estimate is off",
+        {"grad"},
+        ReplaceSolution(
+            GRAD,
+            """
+            def value(args):
+                output = f(*(Var(a) for a in args))
+                return output.value if isinstance(output, Var) else float(output)
+
+            h = 1e-6
+            result = []
+            for i in range(len(xs)):
+                up, down = list(xs), list(xs)
+                up[i] += h
+                down[i] -= h
+                result.append((value(up) - value(down)) / (2 * h))
+            return result
+        """,
+        ),
+    ),
+    bug(
+        "grad_calls_f_on_the_numbers",
+        E,
+        "grad calls f on the plain numbers xs instead of the Var leaves it made, so no graph is recorded",
+        {"grad"},
+        Edit(GRAD, "output = f(*leaves)", "output = f(*xs)"),
+    ),
     alternative(
         "reversed_copy_and_map",
         E,

@@ -130,6 +130,13 @@ MUTANTS = [
         {"softplus_value", "softplus_vjp"},
         Edit(SOFTPLUS, FORWARD, "        return np.logaddexp(0.0, a).astype(np.float32)"),
     ),
+    bug(
+        "clipped_ste_forgets_to_round",
+        E,
+        "ClippedRoundSTE's forward clips but does not round",
+        {"ste_clipped"},
+        Edit(CLIPPED, "return np.round(np.clip(x.data, low, high))", "return np.clip(x.data, low, high)"),
+    ),
     alternative(
         "softplus_float64_forward",
         E,

@@ -306,6 +306,55 @@ MUTANTS = [
         ),
     ),
     # ----------------------------------------------------------------- correct alternatives
+    bug(
+        "split_returns_lists_of_rows",
+        E,
+        "train_test_split returns Python lists of rows instead of NumPy arrays",
+        {"split"},
+        Edit(
+            SPLIT,
+            "return X[train], X[test], y[train], y[test]",
+            "return [X[i] for i in train], [X[i] for i in test], [y[i] for i in train], [y[i] for i in test]",
+        ),
+    ),
+    bug(
+        "standardize_returns_tensors",
+        E,
+        "standardize returns minitorch tensors instead of NumPy arrays",
+        {"standardize"},
+        Edit(
+            SCALE,
+            "return (X_train - mean) / std, (X_test - mean) / std",
+            "return minitorch.tensor((X_train - mean) / std), minitorch.tensor((X_test - mean) / std)",
+        ),
+    ),
+    bug(
+        "train_labels_not_shuffled_with_rows",
+        E,
+        "train shuffles the rows of X but takes the labels in their original order",
+        {"train"},
+        Edit(TRAIN, "y[batch]) * len(batch)", "y[start:start + batch_size]) * len(batch)"),
+    ),
+    bug(
+        "train_returns_batch_losses",
+        E,
+        "train returns the loss of every batch instead of each epoch's mean",
+        {"train"},
+        ReplaceSolution(
+            TRAIN,
+            """
+            optimizer = minitorch.optim.SGD(model.parameters(), lr=lr)
+            rng = np.random.default_rng(seed)
+            losses = []
+            for _ in range(epochs):
+                order = rng.permutation(len(X))
+                for start in range(0, len(X), batch_size):
+                    batch = order[start:start + batch_size]
+                    losses.append(train_step(model, optimizer, minitorch.tensor(X[batch]), y[batch]))
+            return losses
+        """,
+        ),
+    ),
     alternative(
         "other_correct_code",
         E,

@@ -123,9 +123,11 @@ def method_case(
     *,
     target: float | None = None,
     group: str = "behaviour",
+    exact: bool = False,
 ) -> Case:
     """``(w_best, f_best)`` must be consistent, and f_best within ``target`` (or within 3 times the prescribed
-    method's distance to the minimum)."""
+    method's distance to the minimum). ``exact``: f_best must be the prescribed method's own (a few steps from
+    w = 0 are fully determined, so a step too few or a wrong step size shows)."""
     c = 1.0 / float(np.linalg.eigvalsh(X.T @ X / len(y)).max())
     args = {"X": X, "y": y, "lam": lam, "steps": steps, "c": c}
 
@@ -136,6 +138,9 @@ def method_case(
         minimum = lasso_minimum(X, y, lam)
         bound = target if target is not None else minimum + 3 * (best - minimum) + 1e-12 * abs(minimum)
         expected_text = f"(w_best, f_best) with f_best = lasso_objective(w_best) <= {bound!r} (minimum {minimum!r})"
+        if exact:
+            bound = best + 1e-9 * abs(best) + 1e-12
+            expected_text = f"(w_best, f_best) with f_best = lasso_objective(w_best) = {best!r}"
         problem = reply_problem(reply)
         result = reply.get("result")
         if problem is None:
@@ -152,6 +157,11 @@ def method_case(
                     problem = (
                         f"f_best = {f_best!r}, but lasso_objective(w_best, X, y, lam) = "
                         f"{lasso_objective(w_best, X, y, lam)!r}: return the best point and its value"
+                    )
+                elif exact and not abs(f_best - best) <= bound - best:
+                    problem = (
+                        f"f_best = {f_best!r}, not {best!r}: after {steps} step(s) from w = 0 the result is fixed; "
+                        "count the steps (k = 1, ..., steps) and the step sizes c / sqrt(k)"
                     )
                 elif not f_best <= bound:
                     problem = f"f_best = {f_best!r} is above {bound!r}: the method has not converged"
@@ -181,8 +191,9 @@ def subgradient_method_cases(t: Tester):
         notebook = np.random.default_rng(0)  # the notebook's lasso_data(): the same problem as its text
         X, y = lasso_problem(notebook, 60, 10)
         yield method_case(t, X, y, 0.5, 1000, "the notebook's problem, 1000 steps: f_best < 2.90", target=2.90)
-        yield method_case(t, X, y, 0.5, 0, "steps = 0: w = 0", group="edge cases")
-        yield method_case(t, X, y, 0.5, 1, "one step", group="edge cases")
+        yield method_case(t, X, y, 0.5, 0, "steps = 0: w = 0", group="edge cases", exact=True)
+        yield method_case(t, X, y, 0.5, 1, "one step", group="edge cases", exact=True)
+        yield method_case(t, X, y, 0.5, 3, "three steps", group="edge cases", exact=True)
         return
     for i in range(4):
         n, d = [(40, 5), (80, 15), (60, 8), (100, 12)][i]

@@ -315,4 +315,25 @@ BUGS = [
         {"subgradient_method"},
         Edit(METHOD, "best_w, best_f = w.copy(), lasso_objective(w, X, y, lam)", "best_w, best_f = None, np.inf"),
     ),
+    bug(
+        "abs_vjp_any_at_kink",
+        E,
+        "abs_vjp accepts any at_kink, also one outside [-1, 1], which is no subgradient of |x| at 0",
+        {"abs_vjp"},
+        Edit(ABS, "if not low <= at_kink <= high:", "if False:"),
+    ),
+    bug(
+        "max_vjp_any_other_ties_first",
+        E,
+        "max_vjp takes any ties other than 'split' as 'first' instead of raising ValueError",
+        {"max_vjp"},
+        Edit(MAX, 'if ties not in ("split", "first"):', "if False:"),
+    ),
+    bug(
+        "subgradient_method_one_step_short",
+        E,
+        "subgradient_method takes steps - 1 steps (range(1, steps))",
+        {"subgradient_method"},
+        Edit(METHOD, "for k in range(1, steps + 1):", "for k in range(1, steps):"),
+    ),
 ]
