@@ -45,9 +45,6 @@ def show_adjoints(values: list[tuple[str, object]], output: str) -> str:
     return ", ".join(f"d{output}/d{name} = {show(v)}" for name, v in values)
 
 
-# --------------------------------------------------------------------------- topological_sort
-
-
 def graph_data(output: Any) -> tuple[dict, list]:
     """A graph of the reference's nodes as data for the probes (:mod:`grading.probes.ex03`), and its nodes."""
     data, nodes = G.to_data(output)
