@@ -5,8 +5,18 @@ from __future__ import annotations
 from ... import graphs as G
 from ...core import Case, Tester, Verdict
 from ...numeric import central, close, fd_agrees, show
-from ...programs import Program, deep_chain, diamond_ladder, random_program
-from .common import BACKWARD_FORBIDDEN, EXERCISE, abs_adjoints, graph_data, labeller, rule_case, show_adjoints
+from ...programs import Program, diamond_ladder, random_program
+from .common import (
+    BACKWARD_FORBIDDEN,
+    EXERCISE,
+    abs_adjoints,
+    graph_data,
+    labeller,
+    reference_on,
+    rule_case,
+    shared_chain,
+    show_adjoints,
+)
 
 
 def backward_case(
@@ -24,12 +34,12 @@ def backward_case(
             output, names, leaves = program.run(Var)
             inputs = list(zip(program.inputs, leaves))
         else:
-            leaf, output = deep_chain(Var, depth)  # type: ignore[arg-type]
+            leaf, output = shared_chain(Var, depth)  # type: ignore[arg-type]
             names, inputs = {id(leaf): "x"}, [("x", leaf)]
         out_name = names.get(id(output), "y") if program is None or program.lines else "y"
         label = labeller(names)
-        order = t.reference("topological_sort")(output)
-        expected = t.reference("backward")(output)
+        order = reference_on(t, "topological_sort", output)
+        expected = reference_on(t, "backward", output)
         scales = abs_adjoints(t, output, order) if not heavy else {}
         graph, nodes = graph_data(output)
         reply = t.probe("backward", graph=graph)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ from ... import graphs as G
 from ...core import Case, ExerciseSpec, Tester, Verdict
 from ...numeric import show
 from ...probes.ex03 import BACKWARD_STANDIN
-from ...programs import Program
+from ...programs import Program, deep_chain
 from ...tripwire import AUTODIFF
 from ..ex02 import RULES, rule_verdict
 
@@ -37,6 +38,20 @@ def abs_adjoints(t: Tester, output: Any, order: list) -> dict:
     return acc
 
 
+@functools.lru_cache(maxsize=4)
+def shared_chain(Var: type, depth: int) -> tuple[Any, Any]:
+    """``deep_chain(Var, depth)``, built once per process and shared (:func:`grading.graphs.share`): every
+    submission is checked on the same chains, and only ever gets them as data."""
+    leaf, output = deep_chain(Var, depth)
+    return leaf, G.share(output)
+
+
+def reference_on(t: Tester, function: str, output: Any) -> Any:
+    """The reference's ``function`` applied to the graph ending in ``output`` (once per process for a shared big
+    graph: the reference's functions do not change the graph)."""
+    return G.remember(f"reference {function}", output, lambda: t.reference(function)(output))
+
+
 def labeller(names: dict[int, str]) -> Callable[[object], str]:
     return lambda node: names.get(id(node), repr(node))
 
@@ -47,13 +62,17 @@ def show_adjoints(values: list[tuple[str, object]], output: str) -> str:
 
 def graph_data(output: Any) -> tuple[dict, list]:
     """A graph of the reference's nodes as data for the probes (:mod:`grading.probes.ex03`), and its nodes."""
-    data, nodes = G.to_data(output)
-    return {
-        "values": [node.value for node in nodes],
-        "prims": [_PRIMITIVES.get(id(node.prim)) for node in nodes],
-        "parents": data["parents"],
-        "output": data["output"],
-    }, nodes
+
+    def compute() -> tuple[dict, list]:
+        data, nodes = G.to_data(output)
+        return {
+            "values": [node.value for node in nodes],
+            "prims": [_PRIMITIVES.get(id(node.prim)) for node in nodes],
+            "parents": data["parents"],
+            "output": data["output"],
+        }, nodes
+
+    return G.remember("probe graph", output, compute)  # type: ignore[return-value]
 
 
 ONCE = (
