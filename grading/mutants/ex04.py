@@ -277,6 +277,17 @@ MUTANTS = [
         {"reductions"},
         Edit(REDUCTIONS, "n = x.size // np.size(g)", "n = x.size"),
     ),
+    bug(
+        "sum_none_axis_as_a_new_leading_axis",
+        E,
+        "vjp_sum puts the total of axis=None back as a new axis 0 (broadcasting fills the rest, except for a 0-d x)",
+        {"reductions"},
+        Edit(
+            REDUCTIONS,
+            "g = np.expand_dims(g, tuple(range(x.ndim)) if axis is None else axis)",
+            "g = np.expand_dims(g, 0 if axis is None else axis)",
+        ),
+    ),
     alternative(
         "vjps_by_normalised_axes",
         E,
