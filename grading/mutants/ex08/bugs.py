@@ -336,4 +336,15 @@ BUGS = [
         {"subgradient_method"},
         Edit(METHOD, "for k in range(1, steps + 1):", "for k in range(1, steps):"),
     ),
+    bug(
+        "max_vjp_like_sum",
+        E,
+        "max_vjp sends g to every entry of each slice, as the VJP of a sum would, not only to the maxima",
+        {"max_vjp"},
+        Edit(
+            MAX,
+            "    return (share * np.reshape(g, largest.shape)).astype(x.dtype)",
+            "    return np.broadcast_to(np.reshape(g, largest.shape), x.shape).astype(x.dtype)",
+        ),
+    ),
 ]
