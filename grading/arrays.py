@@ -94,8 +94,7 @@ def numeric_vjp(
 
     The checks call it while making their cases, never while one runs: minitorch.numerical is forbidden to the
     students of the derivative exercises, and a notebook's tripwire watches whatever runs inside a check. It
-    holds the reference's lock: minitorch's grad mode is global to the process, and numerical switches it off
-    while a grading thread may be running the reference."""
+    holds the reference's lock, as every run of the grader's own minitorch code does."""
     from minitorch import Tensor, numerical, tensor
 
     inputs = [np.array(x, dtype=np.float64) for x in inputs]

@@ -142,8 +142,8 @@ def execute(
 
 
 _references: dict[str, dict] = {}
-#: Held while reference code runs in this process (minitorch's grad mode is process-wide: two threads running
-#: reference code at once would switch it under each other).
+#: Held while reference code runs in this process: a probe may swap stand-ins into the shared reference
+#: namespace, which another thread must not see half-done. (minitorch's grad mode and observers are per thread.)
 REFERENCE_LOCK = threading.RLock()
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import grad_mode
-from .hooks import announce, observers
+from .hooks import active, announce
 from .tensor import Tensor
 
 
@@ -138,7 +138,7 @@ class Context:
             for name in [k for k, v in self.__dict__.items() if _holds_array(v)]:
                 del self.__dict__[name]
         self.released = True
-        if observers:
+        if active.observers:
             announce("release", self)
 
 
@@ -212,7 +212,7 @@ class Function:
         ``forward`` runs with grad mode off: a primitive is one node of the
         graph, whatever operations it uses inside.
         """
-        if observers:
+        if active.observers:
             announce("call", cls, inputs)
         state = grad_mode.state
         record = state.grad_enabled and (cls.is_wrapper or _any_requires_grad(inputs))
@@ -240,7 +240,7 @@ class Function:
             for t in ctx._saved:
                 saved.append(_SavedOutput(t) if t is out else t)
             ctx._saved = tuple(saved)
-        if observers:
+        if active.observers:
             announce("record", ctx)
         return out
 

@@ -21,14 +21,21 @@ graph off its results as they leave (``Tensor._without_graph``).
 from __future__ import annotations
 
 import contextlib
+import itertools
+import threading
 from collections.abc import Iterator
 
 
-class _State:
+class _State(threading.local):
+    """The switches of the running thread (as in PyTorch, grad mode is per thread):
+    the class attributes are every thread's starting values."""
+
     grad_enabled = True
     levels: tuple[tuple[str, int], ...] = ()  # (kind, number) of every transformation running now, outermost first
     forward_levels: tuple[int, ...] = ()  # the numbers of the "forward" ones (read by every primitive call)
-    next_level = 0
+
+
+_level_numbers = itertools.count()  # shared by all threads, so a number names one level only
 
 
 state = _State()
@@ -75,8 +82,7 @@ def level(kind: str) -> Iterator[int]:
     """Open a new level of ``kind`` (``"reverse"`` or ``"forward"``) for the block; yields its number."""
     if kind not in ("reverse", "forward"):
         raise ValueError(f"level: kind must be 'reverse' or 'forward', got {kind!r}")
-    number = state.next_level
-    state.next_level += 1
+    number = next(_level_numbers)
     previous = state.levels, state.forward_levels
     state.levels += ((kind, number),)
     if kind == "forward":

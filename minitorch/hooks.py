@@ -15,7 +15,8 @@ to whatever observers are active:
   inside backward) starts or ends.
 
 An observer subclasses :class:`Observer`, overrides the events it needs, and
-is active inside ``with observing(observer):``. The memory profiler
+is active inside ``with observing(observer):``, for the thread that opened
+the block (a profile in one thread does not count another thread's work). The memory profiler
 (:func:`minitorch.profile_memory`) and gradcheck's watch for kinks are two
 such observers. With none active, the engine pays one truth test per call.
 """
@@ -23,6 +24,7 @@ such observers. With none active, the engine pays one truth test per call.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,29 +45,39 @@ class Observer:
         """A ``"backward"`` or ``"recompute"`` phase starts (``entering``) or ends."""
 
 
-observers: list[Observer] = []  # the engine tests this list before announcing anything
+class _Active(threading.local):
+    def __init__(self) -> None:
+        self.observers: list[Observer] = []  # the engine tests this list before announcing anything
+
+
+active = _Active()  # the running thread's observers
+
+
+def observers() -> list[Observer]:
+    """The observers active in the running thread, innermost last (a copy)."""
+    return list(active.observers)
 
 
 @contextlib.contextmanager
 def observing(observer: Observer) -> Iterator[Observer]:
     """Make ``observer`` active for the duration of the block."""
-    observers.append(observer)
+    active.observers.append(observer)
     try:
         yield observer
     finally:
-        observers.remove(observer)
+        active.observers.remove(observer)
 
 
 def announce(event: str, *args: Any) -> None:
     """Tell every active observer about ``event`` (``call``, ``record``, ``release`` or ``phase``)."""
-    for observer in list(observers):
+    for observer in list(active.observers):
         getattr(observer, event)(*args)
 
 
 @contextlib.contextmanager
 def phase(name: str) -> Iterator[None]:
     """Announce the start and the end of a phase (``"backward"`` or ``"recompute"``)."""
-    if not observers:
+    if not active.observers:
         yield
         return
     announce("phase", name, True)

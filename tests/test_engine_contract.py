@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import threading
 
 import numpy as np
 import pytest
@@ -92,7 +93,7 @@ def test_an_observer_sees_calls_records_releases_and_the_backward_phase():
     start, end = events.index(("phase", "backward", True)), events.index(("phase", "backward", False))
     assert ("release", "SinBackward") in events[start:end]
     assert ("release", "SumBackward") in events[start:end]
-    assert hooks.observers == []  # the block removed it
+    assert hooks.observers() == []  # the block removed it
     x.grad = None
     (x * 2.0).sum().backward()
     assert len(log.events) == len(events)  # no longer active: it hears nothing more
@@ -107,6 +108,56 @@ def test_the_memory_profiler_and_the_kink_watch_are_observers():
         minitorch.relu(minitorch.tensor([-0.25, 2.0]))
         minitorch.tensor([1.0]).exp()  # no kink: not watched
     assert watch.distances == [("Relu", 0.25)]
+
+
+def _in_another_thread(block):
+    """Run ``block(entered, resume)`` in a thread: the caller acts between ``entered`` and ``resume``."""
+    entered, resume, errors = threading.Event(), threading.Event(), []
+
+    def target():
+        try:
+            block(entered, resume)
+        except BaseException as error:  # reported in the calling thread
+            errors.append(error)
+            entered.set()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    assert entered.wait(10)
+    return thread, resume, errors
+
+
+def test_an_observer_hears_only_its_own_thread():
+    def profile(entered, resume):
+        with hooks.observing(EventLog()) as log:
+            entered.set()
+            assert resume.wait(10)
+        profile.events = log.events
+
+    thread, resume, errors = _in_another_thread(profile)
+    x = minitorch.tensor([0.5, 1.5], requires_grad=True)
+    x.sin().sum().backward()  # while the other thread's observer is active
+    assert hooks.observers() == []
+    resume.set()
+    thread.join()
+    assert not errors and profile.events == []
+
+
+def test_grad_mode_is_per_thread():
+    def without_grad(entered, resume):
+        with minitorch.no_grad():
+            entered.set()
+            assert resume.wait(10)
+            without_grad.still_off = not minitorch.is_grad_enabled()
+
+    thread, resume, errors = _in_another_thread(without_grad)
+    x = minitorch.tensor([0.5, 1.5], requires_grad=True)
+    assert minitorch.is_grad_enabled() and x.sin().grad_fn is not None
+    with minitorch.no_grad():  # and this one does not switch the other thread's back on when it ends
+        pass
+    resume.set()
+    thread.join()
+    assert not errors and without_grad.still_off
 
 
 def test_the_engine_state_has_no_tool_fields():

@@ -334,7 +334,7 @@ def _verdicts_both_ways(mutant) -> list[str]:
 def test_the_public_reference_gives_the_catalogue_the_same_visible_verdicts(exercise):
     mutants = [m for m in sample() if m.exercise == exercise]
     assert mutants, f"{exercise} has no catalogue"
-    # one at a time: minitorch's grad mode is process-wide, and checks call the reference outside its lock
+    # one mutant at a time: the public reference replays the replies the solution got from the same sandbox
     differences = [d for mutant in mutants for d in _verdicts_both_ways(mutant)]
     assert not differences, "\n".join(differences)
 
