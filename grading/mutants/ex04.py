@@ -288,6 +288,20 @@ MUTANTS = [
             "g = np.expand_dims(g, 0 if axis is None else axis)",
         ),
     ),
+    bug(
+        "unbroadcast_keeps_the_leading_axes",
+        E,
+        "unbroadcast sums the added leading axes with keepdims=True: (4, 3) -> (3,) gives shape (1, 3)",
+        {"unbroadcast"},
+        Edit(UNBROADCAST, "g = g.sum(axis=tuple(range(extra)))", "g = g.sum(axis=tuple(range(extra)), keepdims=True)"),
+    ),
+    bug(
+        "sum_g_made_at_least_1d",
+        E,
+        "vjp_sum starts with np.atleast_1d(g): a 0-d g (a full reduction) gets an axis too many",
+        {"reductions"},
+        Edit(REDUCTIONS, "    g = np.asarray(g)\n", "    g = np.atleast_1d(g)\n"),
+    ),
     alternative(
         "vjps_by_normalised_axes",
         E,

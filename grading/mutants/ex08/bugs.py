@@ -347,4 +347,46 @@ BUGS = [
             "    return np.broadcast_to(np.reshape(g, largest.shape), x.shape).astype(x.dtype)",
         ),
     ),
+    bug(
+        "abs_vjp_vectorized_scalar_rule",
+        E,
+        "abs_vjp applies a scalar slope rule with np.vectorize, which fails on empty arrays",
+        {"abs_vjp"},
+        ReplaceSolution(
+            ABS,
+            """
+            low, high = subdifferential("abs", 0.0)
+            if not low <= at_kink <= high:
+                raise ValueError(f"at_kink = {at_kink} is not in [{low}, {high}]")
+
+            def slope(v):
+                return 1.0 if v > 0 else (-1.0 if v < 0 else at_kink)
+
+            return (g * np.vectorize(slope)(x)).astype(x.dtype)
+            """,
+        ),
+    ),
+    bug(
+        "max_none_returns_the_flat_gradient",
+        E,
+        "for axis=None, max_vjp flattens x and returns the gradient flat, not in x's shape",
+        {"max_vjp"},
+        Edit(
+            MAX,
+            "    largest = np.max(x, axis=axis, keepdims=True)",
+            "    if axis is None:\n        x, axis = x.reshape(-1), 0\n"
+            "    largest = np.max(x, axis=axis, keepdims=True)",
+        ),
+    ),
+    bug(
+        "max_first_counts_over_the_whole_array",
+        E,
+        "ties='first' counts maxima along the flattened array for every axis: only the first slice's maximum gets g",
+        {"max_vjp"},
+        Edit(
+            MAX,
+            "seen = np.cumsum(is_max.reshape(-1) if flat else is_max, axis=0 if flat else axis)",
+            "seen = np.cumsum(is_max.reshape(-1), axis=0)",
+        ),
+    ),
 ]
