@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .memo import ANSWERS
 from .notebooks import REFERENCE_LOCK
 from .numeric import RTOL
 
@@ -86,7 +87,12 @@ def compare(actual: object, expected: object, scale: object = 0.0, rtol: float =
 
 
 def numeric_vjp(
-    f: Callable[..., Any], inputs: Sequence[np.ndarray], g: np.ndarray, wrt: Sequence[int] | None = None
+    f: Callable[..., Any],
+    inputs: Sequence[np.ndarray],
+    g: np.ndarray,
+    wrt: Sequence[int] | None = None,
+    *,
+    same_f_as: Any = None,
 ) -> tuple[list[np.ndarray], float]:
     """Central differences of ``sum(g * f(*inputs))`` (``f``: NumPy arrays in, an array out) with respect to the
     inputs ``wrt`` (all by default), by the framework's rule, :func:`minitorch.numerical.vjp`, with the step
@@ -94,11 +100,25 @@ def numeric_vjp(
 
     The checks call it while making their cases, never while one runs: minitorch.numerical is forbidden to the
     students of the derivative exercises, and a notebook's tripwire watches whatever runs inside a check. It
-    holds the reference's lock, as every run of the grader's own minitorch code does."""
-    from minitorch import Tensor, numerical, tensor
+    holds the reference's lock, as every run of the grader's own minitorch code does.
 
+    ``same_f_as``: plain data that determines ``f`` (every check that passes the same one means the same
+    function); the estimates are then kept for the next submission (:mod:`grading.memo`)."""
     inputs = [np.array(x, dtype=np.float64) for x in inputs]
     g = np.asarray(g, dtype=np.float64)
+    wrt = list(range(len(inputs)) if wrt is None else wrt)
+    if same_f_as is None:
+        return _numeric_vjp(f, inputs, g, wrt)
+    key = ANSWERS.key("numeric_vjp", same_f_as, inputs, g, wrt)
+    estimates, level = ANSWERS.get(key, lambda: _numeric_vjp(f, inputs, g, wrt))
+    return estimates, level
+
+
+def _numeric_vjp(
+    f: Callable[..., Any], inputs: list[np.ndarray], g: np.ndarray, wrt: list[int]
+) -> tuple[list[np.ndarray], float]:
+    from minitorch import Tensor, numerical, tensor
+
     level = float(np.sum(np.abs(g * np.asarray(f(*inputs), dtype=np.float64))))
 
     def on_tensors(*args: Any) -> Tensor:
@@ -106,7 +126,7 @@ def numeric_vjp(
 
     estimates = []
     with REFERENCE_LOCK:
-        for i in range(len(inputs)) if wrt is None else wrt:
+        for i in wrt:
             # Only input i is a tensor: numerical.vjp keeps the others fixed.
             primals = [tensor(x) if j == i else x for j, x in enumerate(inputs)]
             step = 1e-6 * max(1.0, float(np.abs(inputs[i]).max(initial=0.0)))

@@ -47,6 +47,20 @@ def _announced(code: CodeType) -> str:
     return f"{module_of(code.co_filename)}:{code.co_firstlineno}:{code.co_name}"
 
 
+_label_maps: dict[int, tuple[dict, dict]] = {}
+
+
+def _labels(codes: dict | None) -> dict[str, str]:
+    """How the sandbox names each of ``codes`` -> its label (kept per dict: :func:`grading.tripwire.codes` gives
+    the same one for the same groups)."""
+    if not codes:
+        return {}
+    kept = _label_maps.get(id(codes))
+    if kept is None or kept[0] is not codes:
+        kept = _label_maps[id(codes)] = (codes, {_announced(code): label for code, label in codes.items()})
+    return kept[1]
+
+
 class Sandboxed:
     """Where the probes run for :func:`grade_notebook`: a sandboxed process with the notebook's cells executed,
     started again (the cells too) after it died. Implements what :func:`grading.core.run_case` needs:
@@ -151,7 +165,7 @@ class Sandboxed:
     def watch(self, codes: dict | None) -> Iterator[list[str]]:
         """The tripwire for one check: the forbidden functions (``codes``: code object -> label) that the
         sandbox reported as called while the check ran."""
-        self.labels = {_announced(code): label for code, label in (codes or {}).items()}
+        self.labels = _labels(codes)
         self.seen = (
             [label for code, label in (codes or {}).items() if module_of(code.co_filename) in self.reloaded]
             if self.reloaded

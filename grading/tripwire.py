@@ -153,8 +153,10 @@ def watched_modules() -> frozenset[str]:
     return frozenset(module_of(code.co_filename) for group in GROUPS for code in _group(group)) - {None}
 
 
+@functools.cache
 def codes(groups: tuple[str, ...]) -> dict | None:
-    """The code objects of the given groups (None when there are none)."""
+    """The code objects of the given groups (None when there are none); one dict per ``groups``, not to be
+    changed."""
     if not groups:
         return None
     merged: dict = {}

@@ -106,7 +106,11 @@ def vjp_case(
 
     request = {"name": name, "inputs": inputs, "g": g, "call": call, "extra": extra or {}}
     # Made with the case, not in it: central differences are minitorch.numerical, which the tripwire watches for.
-    numeric = numeric_vjp(forward, inputs, g, wrt=range(len(outputs))) if fd and forward is not None else None
+    numeric = (
+        numeric_vjp(forward, inputs, g, wrt=range(len(outputs)), same_f_as=[name, call, extra])
+        if fd and forward is not None
+        else None
+    )
 
     def run() -> Verdict:
         ref_fn = t.reference(name)

@@ -50,7 +50,12 @@ def function_case(
     names = [n for n in arrays if n in requires]
     # Made with the case, not in it: central differences are minitorch.numerical, which the tripwire watches for.
     numeric = (
-        numeric_vjp(lambda *xs: loss(**{**arrays, **dict(zip(names, xs))}), [arrays[n] for n in names], np.array(1.0))
+        numeric_vjp(
+            lambda *xs: loss(**{**arrays, **dict(zip(names, xs))}),
+            [arrays[n] for n in names],
+            np.array(1.0),
+            same_f_as=[build, targets, arrays, names],
+        )
         if loss is not None
         else None
     )
