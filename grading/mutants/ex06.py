@@ -169,6 +169,17 @@ MUTANTS = [
         {"blocks"},
         Edit(BLOCKS, "enumerate(blocks)", "enumerate(blocks, start=1)"),
     ),
+    bug(
+        "blocks_empty_which_means_every_block",
+        E,
+        "checkpoint_blocks takes an empty which as 'checkpoint every block' (which = which or range(...))",
+        {"blocks"},
+        Edit(
+            BLOCKS,
+            "    for i, block in enumerate(blocks):",
+            "    which = which or range(len(blocks))\n    for i, block in enumerate(blocks):",
+        ),
+    ),
     alternative(
         "copies_and_loops",
         E,
