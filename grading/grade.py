@@ -31,7 +31,8 @@ from .notebooks import cells_to_run, load_reference, read, source_notebook
 from .probes.cells import label as cell_label
 from .report import NotebookReport
 from .sandbox.isolation import detect_isolation
-from .sandbox.process import Limits, Sandbox, SandboxDied
+from .sandbox.limits import Limits
+from .sandbox.process import Sandbox, SandboxDied
 from .tripwire import module_of
 
 #: Wall-clock limits (seconds): a whole submission, one code cell; and the slack a reply may take past a limit.

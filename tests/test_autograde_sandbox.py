@@ -18,7 +18,8 @@ import pytest
 
 from grading.probes import wire
 from grading.sandbox import isolation as iso
-from grading.sandbox.process import Limits, Sandbox, SandboxDied
+from grading.sandbox.limits import Limits
+from grading.sandbox.process import Sandbox, SandboxDied
 from grading.sandbox.view import View
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from grading.grade import grade_notebook
 from grading.notebooks import solution_path
-from grading.sandbox.process import Limits
+from grading.sandbox.limits import Limits
 
 NOTEBOOK = "ex02_topological_sort"
 ORDER_PARTS = ["kahn_order", "dfs_order"]
@@ -121,7 +121,8 @@ finally:
 def _has_cgroup() -> bool:
     """Can this machine limit a submission as a whole? Where it cannot, the sandbox's summary must say that its
     limits are per process (and the tests of the whole-submission limits check that instead)."""
-    from grading.sandbox.process import Cgroup, Sandbox
+    from grading.sandbox.limits import Cgroup
+    from grading.sandbox.process import Sandbox
 
     cgroup = Cgroup.create(Limits())
     if cgroup is not None:

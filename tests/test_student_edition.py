@@ -43,7 +43,7 @@ from grading.notebooks import (
     solution_path,
     source,
 )
-from grading.sandbox.process import Limits
+from grading.sandbox.limits import Limits
 
 SOLUTION_BLOCK = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 

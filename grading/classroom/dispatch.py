@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, ProcessPoolExecutor, wait
 
 from ..record import SubmissionRecord
-from ..sandbox.process import limit_this_process
+from ..sandbox.limits import limit_this_process
 from .worker import Task, grade_task
 
 
