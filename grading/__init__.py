@@ -70,6 +70,7 @@ class Part:
         # set (a recursion limit, seeds, np.seterr, warnings filters); the notebook's own state comes back after.
         # What checked code writes to the cell's streams, even through a reference kept from a cell, is dropped.
         with known_state(), muted(sys.stdout, sys.stderr):
+            _prepare_display()
             reference = load_reference(spec.id, spec.notebook)
             new = run_part(self.spec, self.namespace, reference, hidden=hidden, previous=self.result.checks)
         self.result.checks += new
@@ -83,6 +84,19 @@ class Part:
 
     def _key(self, check: Check) -> tuple:
         return self.spec.key, check.hidden, check.what
+
+
+def _prepare_display() -> None:
+    """Have IPython make its display formatters now, if this is a kernel: it makes them the first time a cell
+    shows a value, and under a notebook's own low recursion limit (put back after the checks) that would fail
+    as the test cell shows its points, and cost them, where a grader outside IPython gives them."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.format(0.0)
 
 
 def grade_notebook(path, **kwargs) -> NotebookReport:
