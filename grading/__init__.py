@@ -18,6 +18,7 @@ the student's code with the reference solution, executed from
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections import Counter
 
@@ -96,7 +97,8 @@ def _prepare_display() -> None:
         return
     shell = get_ipython()
     if shell is not None:
-        shell.display_formatter.format(0.0)
+        with contextlib.suppress(Exception):  # a broken display costs the cell anyway; never the checks
+            shell.display_formatter.format(0.0)
 
 
 def grade_notebook(path, **kwargs) -> NotebookReport:
