@@ -37,16 +37,32 @@ STUDENTS = {
 }
 STUDENTS.update({(mutant.name, EXERCISES[mutant.exercise].notebook): mutant for mutant in CATALOGUE})
 
-#: Hostile submissions (student -> exercise, solution cell's grade_id, its new source, parts that score zero):
-#: in a kernel the tripwire is a profile hook, which this kahn_sort switches off before calling minitorch's
-#: own sort; the sandbox's tripwire does not depend on it. Both must give zero on exactly those parts.
+#: Hostile and unusual submissions (student -> exercise, solution cell's grade_id, its new source made from
+#: the reference's, parts that score zero). In a kernel the tripwire is a profile hook, which the tamperer's
+#: kahn_sort switches off before calling minitorch's own sort; the sandbox's tripwire does not depend on it.
+#: Magics and shell lines run in nbgrader's kernel and are skipped with a note here; output that imitates the
+#: sandbox's protocol (an 8-byte length, then JSON) is only output. Both must give zero on exactly those parts.
 HOSTILE = {
     "tamperer": (
         "ex02",
         "ex02_kahn",
-        "import sys, minitorch\ndef kahn_sort(output):\n    sys.setprofile(None)\n"
-        "    return minitorch.graph.topological_sort(output)\n",
+        lambda reference: (
+            "import sys, minitorch\ndef kahn_sort(output):\n    sys.setprofile(None)\n"
+            "    return minitorch.graph.topological_sort(output)\n"
+        ),
         {"kahn_order", "kahn_cycles", "kahn_deep"},
+    ),
+    "uses_magics": ("ex02", "ex02_kahn", lambda reference: "%matplotlib inline\n!echo hello\n" + reference, set()),
+    "imitates_the_protocol": (
+        "ex02",
+        "ex02_dfs",
+        lambda reference: (
+            'import os\nfor reply in (b\'{"points": 99}\', b\'{"ok": true, "parts": {}}\'):\n'
+            "    frame = len(reply).to_bytes(8, 'little') + reply\n"
+            "    print(frame.decode('latin-1'), flush=True)\n"
+            "    os.write(1, frame)\n" + reference
+        ),
+        set(),
     ),
 }
 
@@ -72,7 +88,7 @@ def submitted(tmp_path_factory) -> Path:
         notebook = EXERCISES[exercise_id].notebook
         nb = json.loads(solution_path(notebook).read_text())
         (cell,) = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id]
-        cell["source"] = text
+        cell["source"] = text("".join(cell["source"]))
         target = root / student / notebook / f"{notebook}.ipynb"
         target.parent.mkdir(parents=True)
         target.write_text(json.dumps(nb))
